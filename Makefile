@@ -1,0 +1,41 @@
+# coverplan — `make demo` and `make test` do everything on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SERVE ?= 1
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint format typecheck clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,pg]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/coverplan demo
+ifeq ($(SERVE),1)
+	@echo "网页界面将在后续版本提供（SERVE=1）；当前演示数据已写入数据库和 out/。"
+endif
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf var out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Command line and HTTP interfaces: the edge layer."""

@@ -1,0 +1,1 @@
+"""Embedded data: the demo district and the default configuration."""

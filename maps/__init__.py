@@ -1,0 +1,1 @@
+"""Folium maps (later issue)."""

@@ -1,0 +1,1 @@
+"""Domain model, store, import, coverage, siting and outreach."""

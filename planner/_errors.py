@@ -1,0 +1,22 @@
+"""Planner-level exceptions (see :mod:`geo._errors` for the base class)."""
+
+from __future__ import annotations
+
+from geo._errors import CoverplanError, CRSError, GazetteerError, InputError
+
+__all__ = [
+    "ConfigError",
+    "CoverplanError",
+    "CRSError",
+    "GazetteerError",
+    "InputError",
+    "StoreError",
+]
+
+
+class ConfigError(CoverplanError):
+    """The settings or the TOML configuration are invalid."""
+
+
+class StoreError(CoverplanError):
+    """The store cannot be opened, migrated or written."""

@@ -1,0 +1,177 @@
+"""Header mapping: the column names government exports use, per import kind.
+
+Headers are compared after NFKC normalisation with white space removed and
+brackets unified, so ``乡镇（街道）``, ``乡镇(街道)`` and ``乡镇 (街道)`` are one name.
+The README's "Column names" section is generated from this table.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["residents", "facilities", "villages", "devices", "leads"]
+KINDS: tuple[Kind, ...] = ("residents", "facilities", "villages", "devices", "leads")
+
+_TOWN = ("镇街", "乡镇（街道）", "乡镇街道", "镇（街道）", "镇街道", "乡镇", "街道", "所属镇街", "所属乡镇")
+_VILLAGE = ("村社", "村（社区）", "社区（村）", "村社区", "村居", "村", "社区", "所属村社", "村委会")
+_VILLAGE_CODE = ("村社代码", "村级代码", "区划代码", "统计用区划代码", "行政区划代码", "村社编码")
+_ADDRESS = ("现住址", "住址", "居住地址", "家庭住址", "户籍地址", "详细地址", "地址")
+_PHONE = ("联系电话", "电话", "手机", "手机号码", "手机号", "联系方式")
+_ID = ("公民身份号码", "身份证号", "身份证号码", "证件号码", "身份证", "身份号码")
+_LON = ("经度", "lon", "lng", "longitude", "x")
+_LAT = ("纬度", "lat", "latitude", "y")
+
+FIELDS: dict[Kind, dict[str, tuple[str, ...]]] = {
+    "residents": {
+        "name": ("姓名", "残疾人姓名"),
+        "sex": ("性别",),
+        "id_number": _ID,
+        "birth_date": ("出生日期", "出生年月日", "生日"),
+        "category": ("残疾类别", "残疾类型", "类别"),
+        "grade": ("残疾等级", "等级"),
+        "town": _TOWN,
+        "village": _VILLAGE,
+        "village_code": _VILLAGE_CODE,
+        "address": _ADDRESS,
+        "phone": _PHONE,
+        "living_subsidy": ("困难残疾人生活补贴", "生活补贴"),
+        "care_subsidy": ("重度残疾人护理补贴", "护理补贴"),
+        "low_income": ("低保低边", "低保/低边", "低保情况", "困难类型", "低保"),
+        "lives_alone": ("独居", "是否独居"),
+        "elderly_carer": ("老养残", "是否老养残"),
+        "bedridden": ("长期卧床", "卧床", "是否卧床"),
+        "wheelchair": ("使用轮椅", "轮椅使用", "是否使用轮椅"),
+        "supervised_medication": ("精神病服药监护", "服药监护", "监护服药"),
+        "stroke_aftercare": ("脑卒中康复", "卒中后康复", "脑卒中"),
+        "employment": ("就业情况", "就业状态"),
+        "retrofit_year": ("无障碍改造年份", "家庭无障碍改造年份", "改造年份"),
+        "reassessment_due": ("复评到期日期", "复评日期", "残疾证复评日期"),
+        "last_visit": ("最近入户走访日期", "上次走访日期", "最近访视日期", "最近走访日期"),
+        "lon": _LON,
+        "lat": _LAT,
+    },
+    "facilities": {
+        "code": ("设施编号", "编号", "机构编号"),
+        "name": ("设施名称", "名称", "机构名称"),
+        "type": ("设施类型", "类型", "机构类型"),
+        "town": _TOWN,
+        "village": _VILLAGE,
+        "village_code": _VILLAGE_CODE,
+        "address": _ADDRESS,
+        "capacity": ("容量", "核定容量", "床位数", "服务容量", "核定人数"),
+        "placed": ("在册人数", "已安置人数", "在托人数", "服务人数"),
+        "star": ("星级",),
+        "lon": _LON,
+        "lat": _LAT,
+        "notes": ("备注", "说明"),
+    },
+    "villages": {
+        "code": ("村社代码", "代码", "统计用区划代码", "区划代码", "行政区划代码", "code"),
+        "name": ("村社名称", "名称", "村社", "村（社区）", "name"),
+        "town_code": ("镇街代码", "乡镇代码", "town_code"),
+        "town": _TOWN,
+        "aliases": ("别名", "曾用名", "原村名", "aliases"),
+        "lon": _LON,
+        "lat": _LAT,
+        "notes": ("数据说明", "备注"),
+    },
+    "devices": {
+        "id_number": _ID,
+        "device_type": ("辅具名称", "辅具类型", "辅助器具名称", "辅具"),
+        "issued_on": ("发放日期", "适配日期", "配发日期"),
+        "service_years": ("使用年限", "使用年限（年）", "年限"),
+        "replaced_on": ("更换日期",),
+    },
+    "leads": {
+        "name": ("姓名",),
+        "sex": ("性别",),
+        "id_number": _ID,
+        "town": _TOWN,
+        "village": _VILLAGE,
+        "village_code": _VILLAGE_CODE,
+        "address": _ADDRESS,
+        "phone": _PHONE,
+        "suspected_category": ("疑似残疾类别", "疑似类别", "残疾类别"),
+        "source": ("线索来源", "来源"),
+        "reported_on": ("发现日期", "登记日期", "上报日期"),
+        "notes": ("备注",),
+    },
+}
+
+REQUIRED: dict[Kind, tuple[tuple[str, ...], ...]] = {
+    # each inner tuple: at least one of these fields must be a column
+    "residents": (("name",), ("id_number",), ("category",), ("grade",),
+                  ("village", "village_code", "address")),
+    "facilities": (("name",), ("type",), ("village", "village_code", "address", "lon")),
+    "villages": (("code", "name"),),
+    "devices": (("id_number",), ("device_type",), ("issued_on",), ("service_years",)),
+    "leads": (("name",), ("village", "village_code", "address")),
+}  # fmt: skip
+
+
+def header_key(name: object) -> str:
+    """Normalise a header for comparison (NFKC, no spaces, ASCII brackets, lower)."""
+    s = unicodedata.normalize("NFKC", "" if name is None else str(name))
+    s = re.sub(r"\s+", "", s).lower()
+    s = s.replace("(", "（").replace(")", "）")
+    return s.strip("*：:")
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which file column feeds which field, and what was left unused."""
+
+    fields: dict[str, str]  # field -> header as written in the file
+    ignored: tuple[str, ...]
+
+    def missing(self, kind: Kind) -> list[tuple[str, ...]]:
+        return [group for group in REQUIRED[kind] if not any(f in self.fields for f in group)]
+
+
+def _lookup(kind: Kind) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for field, names in FIELDS[kind].items():
+        for n in names:
+            table.setdefault(header_key(n), field)
+    return table
+
+
+def map_columns(kind: Kind, headers: list[str]) -> ColumnMap:
+    """Map file headers to fields; the first column wins when two map to one field."""
+    lookup = _lookup(kind)
+    fields: dict[str, str] = {}
+    ignored: list[str] = []
+    for h in headers:
+        field = lookup.get(header_key(h))
+        if field and field not in fields:
+            fields[field] = h
+        elif str(h).strip():
+            ignored.append(str(h))
+    return ColumnMap(fields=fields, ignored=tuple(ignored))
+
+
+def score_header(kind: Kind, cells: list[object]) -> int:
+    """How many cells of a row are known headers of ``kind`` (header detection)."""
+    lookup = _lookup(kind)
+    return len({lookup[k] for c in cells if (k := header_key(c)) in lookup})
+
+
+_FIELD_LABELS = {
+    "name": "姓名/名称", "sex": "性别", "id_number": "身份证号", "birth_date": "出生日期",
+    "category": "残疾类别", "grade": "残疾等级", "town": "镇街", "village": "村社",
+    "village_code": "村社代码", "address": "地址", "phone": "电话", "lon": "经度", "lat": "纬度",
+    "code": "编号/代码", "type": "设施类型", "capacity": "容量", "placed": "在册人数",
+}  # fmt: skip
+
+
+def markdown_table(kind: Kind) -> str:
+    """The accepted column names of ``kind`` as a Markdown table (for the README)."""
+    required = {f for group in REQUIRED[kind] for f in group}
+    lines = ["| field | required | accepted column names |", "|---|---|---|"]
+    for fld, names in FIELDS[kind].items():
+        need = "yes" if fld in required else ""
+        lines.append(f"| `{fld}` | {need} | {'、'.join(names)} |")
+    return "\n".join(lines)

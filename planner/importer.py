@@ -1,0 +1,777 @@
+"""Import registers and geodata into the store: ``coverplan import KIND FILE``.
+
+One transaction per file stores every good row (upsert by its natural key: the
+normalised ID number for residents), the batch record and every problem row; a
+failure anywhere leaves the store as it was. Rows that cannot be used are
+rejected with line, column, value and reason; rows that are usable but doubtful
+(e.g. the village cannot be resolved) are stored flagged ``needs_review``. Every
+problem is reported, in Chinese, in the report file.
+
+Counts: ``rows`` = non-blank data rows; ``stored`` = rows accepted into the store
+(``inserted`` + ``updated`` + ``unchanged``), including those flagged for review;
+``stored + rejected == rows`` always.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from geo import crs as geocrs
+from geo.geocode import GeocodeResult, Geocoder
+from planner import normalize as nz
+from planner import tables as t
+from planner._errors import InputError
+from planner._readers import RawRow, RawTable, read_table
+from planner.columns import FIELDS, KINDS, ColumnMap, Kind, map_columns, score_header
+from planner.idnumber import InvalidIdNumber, mask_id, mask_phone, parse_id_number
+from planner.settings import Config, get_config
+from planner.store import Store, audit
+
+Action = Literal["rejected", "review"]
+_SENSITIVE_FIELDS = {"id_number": mask_id, "phone": mask_phone}
+_CHINA_LON = (73.0, 136.0)
+_CHINA_LAT = (3.0, 54.0)
+_EARTH_RADIUS_KM = 6371.0088
+_WRITE_CHUNK = 2000
+_KIND_LABELS = {"residents": "残疾人名册", "facilities": "设施", "villages": "村社",
+                "devices": "辅具", "leads": "疑似未持证线索"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A rejected row, or a stored row flagged for review."""
+
+    line: int
+    column: str | None
+    value: str | None
+    action: Action
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did. ``to_json`` gives the CLI's ``--json`` object."""
+
+    kind: str
+    file: str
+    format: str
+    encoding: str | None
+    crs: str
+    rows: int
+    stored: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    needs_review: int
+    report: Path | None
+    batch_id: int
+    problems: tuple[Problem, ...]
+    ignored_columns: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "encoding": self.encoding,
+            "rows": self.rows,
+            "stored": self.stored,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "needs_review": self.needs_review,
+            "report": str(self.report) if self.report else None,
+            "kind": self.kind,
+            "format": self.format,
+            "crs": self.crs,
+            "inserted": self.inserted,
+            "batch_id": self.batch_id,
+            "ignored_columns": list(self.ignored_columns),
+        }
+
+    def summary(self) -> str:
+        """One paragraph in Chinese for the terminal."""
+        label = _KIND_LABELS.get(self.kind, self.kind)
+        enc = f"，编码 {self.encoding}" if self.encoding else ""
+        lines = [
+            f"导入{label}：{self.file}（{self.format}{enc}，坐标系 {self.crs}）",
+            f"  数据行 {self.rows}：入库 {self.stored}（新增 {self.inserted}，更新 {self.updated}，"
+            f"未变 {self.unchanged}），其中待核查 {self.needs_review}；拒绝 {self.rejected}",
+        ]
+        if self.ignored_columns:
+            lines.append(f"  未使用的列：{'、'.join(self.ignored_columns)}")
+        if self.report:
+            lines.append(f"  问题清单：{self.report}")
+        return "\n".join(lines)
+
+
+class _RowError(Exception):
+    def __init__(self, column: str | None, value: object, reason: str) -> None:
+        super().__init__(reason)
+        self.column = column
+        self.value = None if value is None else str(value)
+        self.reason = reason
+
+
+@dataclass
+class _Parsed:
+    line: int
+    key: str
+    record: dict[str, Any]
+    reviews: list[Problem] = field(default_factory=list)
+
+
+class _Context:
+    """Per-import state: configuration, geocoder, caches, point lookups."""
+
+    def __init__(self, *, store: Store, config: Config, kind: Kind, crs: str,
+                 cmap: ColumnMap, file: str, today: date) -> None:  # fmt: skip
+        self.store = store
+        self.config = config
+        self.kind = kind
+        self.crs = geocrs.parse_crs(crs)
+        self.cmap = cmap
+        self.file = file
+        self.today = today
+        self.gazetteer = store.gazetteer()
+        self.geocoder = Geocoder(
+            self.gazetteer,
+            corrections=store.corrections(),
+            fuzzy_min_score=config.geocode.fuzzy_min_score,
+            fuzzy_margin=config.geocode.fuzzy_margin,
+        )
+        self.categories = nz.category_lookup(config)
+        self.facility_types = nz.facility_type_lookup(config)
+        self._geocode_cache: dict[tuple[str | None, ...], GeocodeResult] = {}
+        self.town_codes = {tw.code for tw in self.gazetteer.towns}
+        self.village_points = {
+            v.code: (v.lon, v.lat) for v in self.gazetteer.villages if v.lon is not None
+        }
+        self._polygons: Any = None
+
+    def col(self, fld: str) -> str | None:
+        return self.cmap.fields.get(fld)
+
+    def raw(self, row: RawRow, fld: str) -> Any:
+        col = self.col(fld)
+        return row.values.get(col) if col else None
+
+    def geocode(self, row: RawRow) -> GeocodeResult:
+        parts = tuple(nz.text(self.raw(row, f)) for f in ("town", "village", "address", "village_code"))
+        hit = self._geocode_cache.get(parts)
+        if hit is None:
+            hit = self.geocoder.geocode_parts(
+                town=parts[0], village=parts[1], address=parts[2], village_code=parts[3]
+            )
+            self._geocode_cache[parts] = hit
+        return hit
+
+    def village_at(self, lon: float, lat: float) -> str | None:
+        """The village whose polygon contains the point (None without polygons)."""
+        if self._polygons is None:
+            import shapely
+            from shapely.geometry import shape
+
+            with self.store.read() as s:
+                rows = s.execute(select(t.Village.code, t.Village.polygon)).all()
+            codes = [c for c, p in rows if p]
+            geoms = [shape(json.loads(p)) for c, p in rows if p]
+            self._polygons = (codes, shapely.STRtree(geoms) if geoms else None)
+        codes, tree = self._polygons
+        if tree is None:
+            return None
+        import shapely
+
+        hits = tree.query(shapely.Point(lon, lat), predicate="within")
+        return codes[int(hits[0])] if len(hits) == 1 else None
+
+
+def _hash(record: dict[str, Any]) -> str:
+    payload = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _field(ctx: _Context, row: RawRow, fld: str, parser: Callable[[Any], Any]) -> Any:
+    """Parse one field; a parser ValueError becomes a row rejection."""
+    value = ctx.raw(row, fld)
+    try:
+        return parser(value)
+    except ValueError as exc:
+        raise _RowError(ctx.col(fld), value, str(exc)) from None
+
+
+def _soft(ctx: _Context, row: RawRow, fld: str, parser: Callable[[Any], Any],
+          reviews: list[Problem]) -> Any:  # fmt: skip
+    """Parse a non-essential field; a bad value is dropped and flagged for review."""
+    value = ctx.raw(row, fld)
+    try:
+        return parser(value)
+    except ValueError as exc:
+        reviews.append(Problem(row.line, ctx.col(fld), _show(fld, value), "review",
+                               f"{exc}；该项未导入"))  # fmt: skip
+        return None
+
+
+def _show(fld: str, value: object) -> str | None:
+    if value is None:
+        return None
+    masker = _SENSITIVE_FIELDS.get(fld)
+    text = str(value)
+    return masker(nz.compact(text) or text) if masker else text
+
+
+def _distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lon1, lat1, lon2, lat2 = map(np.radians, (a[0], a[1], b[0], b[1]))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return float(2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(h)))
+
+
+def _point(ctx: _Context, row: RawRow, reviews: list[Problem]) -> tuple[float, float] | None:
+    lon = _soft(ctx, row, "lon", partial(nz.parse_float, what="经度"), reviews)
+    lat = _soft(ctx, row, "lat", partial(nz.parse_float, what="纬度"), reviews)
+    if row.geometry is not None and getattr(row.geometry, "geom_type", "") == "Point":
+        lon, lat = row.geometry.x, row.geometry.y
+    if lon is None or lat is None:
+        return None
+    if not (_CHINA_LON[0] <= lon <= _CHINA_LON[1] and _CHINA_LAT[0] <= lat <= _CHINA_LAT[1]):
+        reviews.append(Problem(row.line, ctx.col("lon"), f"{lon},{lat}", "review",
+                               "坐标不在中国境内（经纬度是否写反？）；该坐标未导入"))  # fmt: skip
+        return None
+    x, y = geocrs.to_wgs84(lon, lat, crs=ctx.crs)
+    return round(float(x), 7), round(float(y), 7)
+
+
+def _check_near_village(ctx: _Context, row: RawRow, point: tuple[float, float] | None,
+                        village_code: str | None, reviews: list[Problem]) -> tuple[float, float] | None:  # fmt: skip
+    if point is None or village_code is None:
+        return point
+    ref = ctx.village_points.get(village_code)
+    if ref is None or ref[0] is None or ref[1] is None:
+        return point
+    limit = ctx.config.import_.household_point_max_km
+    dist = _distance_km(point, (float(ref[0]), float(ref[1])))
+    if dist > limit:
+        reviews.append(Problem(
+            row.line, ctx.col("lon"), f"{point[0]},{point[1]}", "review",
+            f"坐标距所属村社 {dist:.1f} 公里，超过 {limit:g} 公里（坐标系是否选对？）；该坐标未导入",
+        ))  # fmt: skip
+        return None
+    return point
+
+
+def _resolve_village(ctx: _Context, row: RawRow, reviews: list[Problem]) -> tuple[str | None, str | None, GeocodeResult]:  # fmt: skip
+    """Village and town code of a row, or a review/reject per configuration."""
+    res = ctx.geocode(row)
+    if res.status == "matched" and res.village_code:
+        return res.village_code, res.town_code, res
+    shown = "/".join(
+        str(v) for f in ("town", "village", "address") if (v := ctx.raw(row, f)) is not None
+    )
+    column = ctx.col("village") or ctx.col("address") or ctx.col("village_code")
+    if res.status == "ambiguous":
+        names = "、".join(_village_label(ctx, c) for c in res.candidates[:5])
+        reason = f"村社有歧义（可能是 {names}）"
+    else:
+        reason = "找不到对应的村社"
+    if ctx.config.import_.unresolved_village == "reject":
+        raise _RowError(column, shown, f"{reason}；请填写正确的镇街和村社")
+    reviews.append(Problem(row.line, column, shown, "review",
+                           f"{reason}；已入库，待人工指定村社"))  # fmt: skip
+    return None, res.town_code, res
+
+
+def _village_label(ctx: _Context, code: str) -> str:
+    try:
+        v = ctx.gazetteer.village(code)
+        return f"{ctx.gazetteer.town(v.town_code).name}{v.name}"
+    except Exception:  # noqa: BLE001 - a label only
+        return code
+
+
+# --- per-kind row parsers -------------------------------------------------------------
+
+
+def _parse_resident(ctx: _Context, row: RawRow) -> _Parsed:
+    reviews: list[Problem] = []
+    raw_id = ctx.raw(row, "id_number")
+    try:
+        ident = parse_id_number(raw_id, today=ctx.today)
+    except InvalidIdNumber as exc:
+        raise _RowError(ctx.col("id_number"), _show("id_number", raw_id), str(exc)) from None
+    name = nz.compact(ctx.raw(row, "name"))
+    if not name:
+        raise _RowError(ctx.col("name"), None, "姓名为空")
+    category = _field(ctx, row, "category", partial(nz.parse_category, lookup=ctx.categories))
+    grade = _field(ctx, row, "grade", nz.parse_grade)
+    sex = _soft(ctx, row, "sex", nz.parse_sex, reviews)
+    if sex is not None and sex != ident.sex:
+        reviews.append(Problem(row.line, ctx.col("sex"), sex, "review",
+                               f"性别与身份证号不符，按身份证号记为{ident.sex}"))  # fmt: skip
+    birth = _soft(ctx, row, "birth_date", nz.parse_date, reviews)
+    if birth is not None and birth != ident.birth_date:
+        reviews.append(Problem(row.line, ctx.col("birth_date"), birth.isoformat(), "review",
+                               f"出生日期与身份证号不符，按身份证号记为 {ident.birth_date}"))  # fmt: skip
+    village_code, town_code, geo = _resolve_village(ctx, row, reviews)
+    point = _check_near_village(ctx, row, _point(ctx, row, reviews), village_code, reviews)
+    b = partial(_soft, ctx, row, parser=nz.parse_bool, reviews=reviews)
+    record: dict[str, Any] = {
+        "id_number": ident.number,
+        "name": name,
+        "sex": ident.sex,
+        "birth_date": ident.birth_date,
+        "category": category,
+        "grade": grade,
+        "village_code": village_code,
+        "town_code": town_code,
+        "address": nz.text(ctx.raw(row, "address")),
+        "phone": _soft(ctx, row, "phone", nz.parse_phone, reviews),
+        "lon": point[0] if point else None,
+        "lat": point[1] if point else None,
+        "geocode_method": geo.method,
+        "geocode_score": round(float(geo.score), 1),
+        "living_subsidy": b(fld="living_subsidy"),
+        "care_subsidy": b(fld="care_subsidy"),
+        "low_income": _soft(ctx, row, "low_income", nz.parse_low_income, reviews),
+        "lives_alone": b(fld="lives_alone"),
+        "elderly_carer": b(fld="elderly_carer"),
+        "bedridden": b(fld="bedridden"),
+        "wheelchair": b(fld="wheelchair"),
+        "supervised_medication": b(fld="supervised_medication"),
+        "stroke_aftercare": b(fld="stroke_aftercare"),
+        "employment": _soft(ctx, row, "employment", nz.parse_employment, reviews),
+        "retrofit_year": _soft(ctx, row, "retrofit_year",
+                               partial(nz.parse_int, what="改造年份", low=1949, high=ctx.today.year),
+                               reviews),  # fmt: skip
+        "reassessment_due": _soft(ctx, row, "reassessment_due", nz.parse_date, reviews),
+        "last_visit": _soft(ctx, row, "last_visit", nz.parse_date, reviews),
+    }
+    return _Parsed(row.line, ident.number, record, reviews)
+
+
+def _parse_facility(ctx: _Context, row: RawRow) -> _Parsed:
+    reviews: list[Problem] = []
+    name = nz.text(ctx.raw(row, "name"))
+    if not name:
+        raise _RowError(ctx.col("name"), None, "设施名称为空")
+    ftype = _field(ctx, row, "type", partial(nz.parse_facility_type, lookup=ctx.facility_types))
+    point = _point(ctx, row, reviews)
+    has_place = any(ctx.raw(row, f) for f in ("town", "village", "address", "village_code"))
+    village_code: str | None = None
+    town_code: str | None = None
+    if has_place:
+        sub: list[Problem] = []
+        try:
+            village_code, town_code, _ = _resolve_village(ctx, row, sub)
+        except _RowError:
+            if point is None:
+                raise
+        if village_code is None and point is not None:
+            village_code = ctx.village_at(*point)
+        if village_code is None:
+            reviews.extend(sub)
+    elif point is not None:
+        village_code = ctx.village_at(*point)
+        if village_code is None:
+            reviews.append(Problem(row.line, ctx.col("lon"), f"{point[0]},{point[1]}", "review",
+                                   "坐标不在任何村社范围内；已入库，待人工指定村社"))  # fmt: skip
+    if village_code is not None:
+        town_code = ctx.gazetteer.village(village_code).town_code
+        point = _check_near_village(ctx, row, point, village_code, reviews)
+        if point is None:
+            point = ctx.village_points.get(village_code)
+    if point is None and village_code is None:
+        raise _RowError(ctx.col("village") or ctx.col("lon"), name,
+                        "没有坐标，也无法确定所在村社；请补充经纬度或村社")  # fmt: skip
+    code = nz.compact(ctx.raw(row, "code"))
+    key = code or f"{ftype}:{name}"
+    used = set(ctx.cmap.fields.values())
+    attributes = {k: str(v) for k, v in row.values.items() if k not in used and v is not None}
+    for extra in ("star", "notes"):
+        if (v := nz.text(ctx.raw(row, extra))) is not None:
+            attributes[ctx.col(extra) or extra] = v
+    record = {
+        "key": key,
+        "type": ftype,
+        "name": name,
+        "village_code": village_code,
+        "town_code": town_code,
+        "address": nz.text(ctx.raw(row, "address")),
+        "lon": point[0] if point else None,
+        "lat": point[1] if point else None,
+        "capacity": _soft(ctx, row, "capacity", partial(nz.parse_int, what="容量"), reviews),
+        "placed": _soft(ctx, row, "placed", partial(nz.parse_int, what="在册人数"), reviews),
+        "attributes": attributes,
+    }
+    return _Parsed(row.line, key, record, reviews)
+
+
+def _parse_village(ctx: _Context, row: RawRow) -> _Parsed:
+    import shapely
+    from shapely.geometry import mapping
+
+    reviews: list[Problem] = []
+    code = nz.compact(ctx.raw(row, "code"))
+    name = nz.compact(ctx.raw(row, "name"))
+    if code is not None:
+        if not (code.isdigit() and len(code) == 12):
+            raise _RowError(ctx.col("code"), code, "村社代码应为 12 位数字（统计用区划代码）")
+        if code[:9] not in ctx.town_codes:
+            raise _RowError(ctx.col("code"), code,
+                            f"村社代码 {code} 的镇街 {code[:9]} 不在本区区划库中；请检查代码或先更新区划库")  # fmt: skip
+    else:
+        res = ctx.geocode(row) if name else None
+        if res is None or res.status != "matched" or res.village_code is None:
+            raise _RowError(ctx.col("name"), name, "没有村社代码，且名称无法唯一对应到区划库中的村社")
+        code = res.village_code
+    known = {v.code: v for v in ctx.gazetteer.villages}
+    existing = known.get(code)
+    if existing is None and not name:
+        raise _RowError(ctx.col("name"), None, f"新村社 {code} 缺少名称")
+    if existing is not None and name and name != existing.name:
+        reviews.append(Problem(row.line, ctx.col("name"), name, "review",
+                               f"名称与区划库「{existing.name}」不同，保留区划库名称"))  # fmt: skip
+    geom = row.geometry
+    polygon = None
+    point = _point(ctx, row, reviews)
+    if geom is not None and geom.geom_type in ("Polygon", "MultiPolygon"):
+        if ctx.crs != "wgs84":
+            geom = shapely.transform(geom, lambda xy: np.column_stack(
+                geocrs.to_wgs84(xy[:, 0], xy[:, 1], crs=ctx.crs)))  # fmt: skip
+        if not geom.is_valid:
+            geom = shapely.make_valid(geom)
+            reviews.append(Problem(row.line, None, None, "review", "边界自相交，已自动修复"))
+        polygon = json.dumps(mapping(shapely.set_precision(geom, 1e-7)), ensure_ascii=False)
+        if point is None:
+            rp = geom.representative_point()
+            point = (round(rp.x, 7), round(rp.y, 7))
+    aliases = sorted(set(nz.split_aliases(ctx.raw(row, "aliases"))) | set(existing.aliases if existing else ()))
+    notes = nz.text(ctx.raw(row, "notes")) or ""
+    record = {
+        "code": code,
+        "name": existing.name if existing else name,
+        "town_code": code[:9],
+        "aliases": aliases,
+        "lon": point[0] if point else None,
+        "lat": point[1] if point else None,
+        "polygon": polygon,
+        "synthetic": "合成" in notes or "synthetic" in notes.lower(),
+    }
+    return _Parsed(row.line, code, record, reviews)
+
+
+def _parse_device(ctx: _Context, row: RawRow) -> _Parsed:
+    raw_id = ctx.raw(row, "id_number")
+    try:
+        ident = parse_id_number(raw_id, today=ctx.today)
+    except InvalidIdNumber as exc:
+        raise _RowError(ctx.col("id_number"), _show("id_number", raw_id), str(exc)) from None
+    device = nz.compact(ctx.raw(row, "device_type"))
+    if not device:
+        raise _RowError(ctx.col("device_type"), None, "辅具名称为空")
+    issued = _field(ctx, row, "issued_on", nz.parse_date)
+    if issued is None:
+        raise _RowError(ctx.col("issued_on"), None, "发放日期为空")
+    if issued > ctx.today:
+        raise _RowError(ctx.col("issued_on"), issued.isoformat(), "发放日期晚于今天")
+    years = _field(ctx, row, "service_years", partial(nz.parse_float, what="使用年限"))
+    if years is None or years <= 0:
+        raise _RowError(ctx.col("service_years"), ctx.raw(row, "service_years"), "使用年限应为正数（年）")
+    reviews: list[Problem] = []
+    replaced = _soft(ctx, row, "replaced_on", nz.parse_date, reviews)
+    record = {"id_number": ident.number, "device_type": device, "issued_on": issued,
+              "service_years": float(years), "replaced_on": replaced}  # fmt: skip
+    return _Parsed(row.line, f"{ident.number}|{device}|{issued.isoformat()}", record, reviews)
+
+
+def _parse_lead(ctx: _Context, row: RawRow) -> _Parsed:
+    reviews: list[Problem] = []
+    name = nz.compact(ctx.raw(row, "name"))
+    if not name:
+        raise _RowError(ctx.col("name"), None, "姓名为空")
+    raw_id = ctx.raw(row, "id_number")
+    id_number = sex = None
+    if nz.compact(raw_id):
+        try:
+            ident = parse_id_number(raw_id, today=ctx.today)
+            id_number, sex = ident.number, ident.sex
+        except InvalidIdNumber as exc:
+            reviews.append(Problem(row.line, ctx.col("id_number"), _show("id_number", raw_id),
+                                   "review", f"{exc}；身份证号未导入"))  # fmt: skip
+    sex = sex or _soft(ctx, row, "sex", nz.parse_sex, reviews)
+    village_code, town_code, _ = _resolve_village(ctx, row, reviews)
+    category_raw = nz.compact(ctx.raw(row, "suspected_category"))
+    category = None
+    if category_raw and category_raw not in {"待定", "不详", "未知"}:
+        category = _soft(ctx, row, "suspected_category",
+                         partial(nz.parse_category, lookup=ctx.categories), reviews)  # fmt: skip
+    address = nz.text(ctx.raw(row, "address"))
+    key = id_number or "h:" + hashlib.sha256(
+        f"{name}|{village_code or town_code}|{address}".encode()
+    ).hexdigest()[:24]
+    record = {
+        "key": key, "name": name, "sex": sex, "id_number": id_number,
+        "village_code": village_code, "town_code": town_code, "address": address,
+        "phone": _soft(ctx, row, "phone", nz.parse_phone, reviews),
+        "suspected_category": category, "source": nz.text(ctx.raw(row, "source")),
+        "reported_on": _soft(ctx, row, "reported_on", nz.parse_date, reviews),
+        "notes": nz.text(ctx.raw(row, "notes")),
+    }  # fmt: skip
+    return _Parsed(row.line, key, record, reviews)
+
+
+_PARSERS: dict[str, Callable[[_Context, RawRow], _Parsed]] = {
+    "residents": _parse_resident,
+    "facilities": _parse_facility,
+    "villages": _parse_village,
+    "devices": _parse_device,
+    "leads": _parse_lead,
+}
+
+# --- writing -------------------------------------------------------------------------
+
+
+def _existing(session: Session, kind: str) -> dict[str, tuple[int | str, str | None]]:
+    """Natural key → (primary key, content hash) of what the store already holds."""
+    if kind == "residents":
+        q = select(t.Resident.id_number, t.Resident.id, t.Resident.content_hash)
+    elif kind == "facilities":
+        q = select(t.Facility.key, t.Facility.id, t.Facility.content_hash)
+    elif kind == "villages":
+        q = select(t.Village.code, t.Village.code, t.Village.content_hash)
+    elif kind == "leads":
+        q = select(t.Lead.key, t.Lead.id, t.Lead.content_hash)
+    else:
+        rid = t.Resident.id_number
+        q = select(t.Resident.id_number, t.Device.device_type, t.Device.issued_on, t.Device.id,
+                   t.Device.content_hash).join(t.Resident, t.Resident.id == t.Device.resident_id)  # fmt: skip
+        del rid
+        return {f"{a}|{b}|{c.isoformat()}": (d, e) for a, b, c, d, e in session.execute(q)}
+    return {k: (pk, h) for k, pk, h in session.execute(q)}
+
+
+_TABLES: dict[str, Any] = {"residents": t.Resident, "facilities": t.Facility,
+                           "villages": t.Village, "leads": t.Lead, "devices": t.Device}  # fmt: skip
+_PK = {"villages": "code"}
+
+
+def _review_text(reviews: list[Problem]) -> str | None:
+    return "；".join(p.reason for p in reviews) or None
+
+
+def _prepare(kind: str, parsed: _Parsed, resident_ids: dict[str, int] | None) -> dict[str, Any]:
+    rec = dict(parsed.record)
+    if kind == "devices":
+        assert resident_ids is not None
+        rec["resident_id"] = resident_ids[rec.pop("id_number")]
+    if kind in ("residents", "facilities", "leads"):
+        rec["needs_review"] = bool(parsed.reviews)
+        rec["review_reason"] = _review_text(parsed.reviews)
+    return rec
+
+
+def import_file(
+    store: Store,
+    kind: Kind,
+    path: Path | str,
+    *,
+    crs: str = "wgs84",
+    report: Path | str | None = None,
+    report_dir: Path | str | None = None,
+    config: Config | None = None,
+    today: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Import one file of ``kind`` into ``store`` in a single transaction.
+
+    Parameters
+    ----------
+    store
+        An open, migrated store with a gazetteer (``coverplan init``).
+    kind
+        ``residents``, ``facilities``, ``villages``, ``devices`` or ``leads``.
+    path
+        CSV (UTF-8/GBK/GB18030, detected), XLSX/XLS, or for villages and
+        facilities GeoJSON/GeoPackage/Shapefile.
+    crs
+        Coordinate system of lon/lat values and geometries: ``wgs84``, ``gcj02``
+        or ``bd09``; stored points are always WGS-84.
+    report
+        Where to write the problem report (``.csv`` or ``.xlsx``); by default a
+        CSV under ``report_dir`` when there are problems.
+    progress
+        Called as ``progress(done, total)`` while rows are written.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or lacks required columns (nothing stored).
+    """
+    if kind not in KINDS:
+        raise InputError(f"不支持的导入类型「{kind}」；可用：{'、'.join(KINDS)}")
+    config = config or get_config()
+    today = today or date.today()
+    path = Path(path)
+    started = datetime.now()
+    table: RawTable = read_table(path, score=partial(score_header, kind),
+                                 search_rows=config.import_.header_search_rows)  # fmt: skip
+    cmap = map_columns(kind, table.headers)
+    missing = cmap.missing(kind)
+    if missing:
+        names = "；".join(" 或 ".join(FIELDS[kind][f][0] for f in group) for group in missing)
+        raise InputError(f"缺少必需的列：{names}（列名对照见 README）", file=path.name,
+                         row=table.header_line or None)  # fmt: skip
+    ctx = _Context(store=store, config=config, kind=kind, crs=crs, cmap=cmap, file=path.name,
+                   today=today)  # fmt: skip
+    parse = _PARSERS[kind]
+    problems: list[Problem] = []
+    good: list[_Parsed] = []
+    first_line: dict[str, int] = {}
+    for row in table.rows:
+        try:
+            parsed = parse(ctx, row)
+        except _RowError as err:
+            problems.append(Problem(row.line, err.column, err.value, "rejected", err.reason))
+            continue
+        if parsed.key in first_line:
+            what = "身份证号" if kind in ("residents", "devices") else "编号/名称"
+            problems.append(Problem(row.line, None, None, "rejected",
+                                    f"与第 {first_line[parsed.key]} 行{what}重复，本行未导入"))  # fmt: skip
+            continue
+        first_line[parsed.key] = row.line
+        good.append(parsed)
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with store.write() as s:
+        resident_ids: dict[str, int] | None = None
+        if kind == "devices":
+            resident_ids = dict(s.execute(select(t.Resident.id_number, t.Resident.id)).tuples().all())
+            kept = []
+            for p in good:
+                if p.record["id_number"] in resident_ids:
+                    kept.append(p)
+                else:
+                    problems.append(Problem(p.line, cmap.fields.get("id_number"),
+                                            mask_id(p.record["id_number"]), "rejected",
+                                            "该身份证号不在残疾人名册中；请先导入名册"))  # fmt: skip
+            good = kept
+        existing = _existing(s, kind)
+        model = _TABLES[kind]
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        unchanged = 0
+        now = datetime.now()
+        batch = t.ImportBatch(kind=kind, file=path.name, sha256=digest, format=table.format,
+                              encoding=table.encoding, crs=ctx.crs, rows=0, stored=0, inserted=0,
+                              updated=0, unchanged=0, rejected=0, needs_review=0,
+                              started_at=started, finished_at=started)  # fmt: skip
+        s.add(batch)
+        s.flush()
+        for p in good:
+            rec = _prepare(kind, p, resident_ids)
+            h = _hash(rec)
+            old = existing.get(p.key)
+            if old is not None and old[1] == h:
+                unchanged += 1
+                continue
+            rec["content_hash"] = h
+            rec["batch_id"] = batch.id
+            if kind == "residents":
+                rec["updated_at"] = now
+            if old is None:
+                inserts.append(rec)
+            else:
+                rec[_PK.get(kind, "id")] = old[0]
+                updates.append(rec)
+        total = len(inserts) + len(updates)
+        done = 0
+        for chunk_start in range(0, len(inserts), _WRITE_CHUNK):
+            chunk = inserts[chunk_start : chunk_start + _WRITE_CHUNK]
+            s.execute(insert(model), chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        for chunk_start in range(0, len(updates), _WRITE_CHUNK):
+            chunk = updates[chunk_start : chunk_start + _WRITE_CHUNK]
+            s.execute(update(model), chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        reviews = [r for p in good for r in p.reviews]
+        problems.extend(reviews)
+        problems.sort(key=lambda p: (p.line, p.action))
+        rejected_lines = {p.line for p in problems if p.action == "rejected"}
+        review_lines = {p.line for p in good if p.reviews}
+        for prob in problems:
+            s.add(t.ImportProblem(batch_id=batch.id, line=prob.line, column=prob.column,
+                                  value=prob.value, action=prob.action, reason=prob.reason))  # fmt: skip
+        batch.rows = len(table.rows)
+        batch.stored = len(good)
+        batch.inserted = len(inserts)
+        batch.updated = len(updates)
+        batch.unchanged = unchanged
+        batch.rejected = len(rejected_lines)
+        batch.needs_review = len(review_lines)
+        batch.finished_at = datetime.now()
+        audit(s, action="import", entity=kind,
+              detail={"batch": batch.id, "file": path.name, "sha256": digest,
+                      "inserted": len(inserts), "updated": len(updates)})  # fmt: skip
+        batch_id = batch.id
+        counts = (batch.rows, batch.stored, batch.inserted, batch.updated, batch.unchanged,
+                  batch.rejected, batch.needs_review)  # fmt: skip
+
+    report_path: Path | None = None
+    if report is not None:
+        report_path = Path(report)
+    elif problems and report_dir is not None:
+        report_path = Path(report_dir) / f"{path.stem}_{kind}_问题清单.csv"
+    if report_path is not None:
+        write_report(problems, report_path, file=path.name)
+    rows, stored, inserted, updated, unchanged_n, rejected, review = counts
+    if stored + rejected != rows:  # an invariant, not a user error
+        raise AssertionError(f"import counts do not add up: {counts}")
+    return ImportResult(kind=kind, file=str(path), format=table.format, encoding=table.encoding,
+                        crs=ctx.crs, rows=rows, stored=stored, inserted=inserted, updated=updated,
+                        unchanged=unchanged_n, rejected=rejected, needs_review=review,
+                        report=report_path, batch_id=batch_id, problems=tuple(problems),
+                        ignored_columns=cmap.ignored)  # fmt: skip
+
+
+_REPORT_HEADER = ("文件", "行号", "列", "值", "处理", "原因")
+_ACTION_LABEL = {"rejected": "拒绝（未入库）", "review": "已入库，待核查"}
+
+
+def write_report(problems: Iterable[Problem], path: Path, *, file: str) -> Path:
+    """Write the problem rows as CSV (UTF-8 with BOM, opens in Excel) or XLSX."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [(file, p.line, p.column or "", p.value or "", _ACTION_LABEL[p.action], p.reason)
+            for p in problems]  # fmt: skip
+    if path.suffix.lower() == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.title = "问题清单"
+        ws.append(list(_REPORT_HEADER))
+        for r in rows:
+            ws.append(list(r))
+        for col, width in zip("ABCDEF", (24, 8, 16, 30, 16, 60), strict=True):
+            ws.column_dimensions[col].width = width
+        wb.save(path)
+    else:
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(_REPORT_HEADER)
+            w.writerows(rows)
+    return path

@@ -1,0 +1,203 @@
+"""Normalisation of register values as government exports write them.
+
+Each parser takes the raw cell text and returns the canonical value, ``None`` for
+a blank cell, or raises :class:`ValueError` whose message (Chinese) is the reason
+shown in the import report.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+from planner.settings import Config
+
+_SPACES = re.compile(r"\s+")
+_TRUE = {"是", "有", "y", "yes", "true", "1", "√", "✓", "☑", "已", "享受", "领取"}
+_FALSE = {"否", "无", "n", "no", "false", "0", "×", "✗", "未", "不享受", "未享受", "没有"}
+_GRADES = {
+    "一": 1, "二": 2, "三": 3, "四": 4, "壹": 1, "贰": 2, "叁": 3, "肆": 4,
+    "1": 1, "2": 2, "3": 3, "4": 4, "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4,
+    "I": 1, "II": 2, "III": 3, "IV": 4,
+}  # fmt: skip
+_GRADE_RE = re.compile(r"^(?:残疾)?(?:等级)?[:：]?(.+?)(?:级|等)?(?:残疾)?$")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
+_EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_SERIAL_RANGE = (1, 80_000)  # 1900-01-01 .. 2119
+_PHONE_JUNK = re.compile(r"[\s\-－—()（）+]")
+_MOBILE = re.compile(r"^(?:86)?(1[3-9]\d{9})$")
+_LANDLINE = re.compile(r"^(0\d{2,3})?(\d{7,8})$")
+_LOW_INCOME = {"低保": "dibao", "低保户": "dibao", "最低生活保障": "dibao",
+               "低边": "dibian", "低保边缘": "dibian", "低边户": "dibian", "低保边缘户": "dibian"}  # fmt: skip
+_NONE_WORDS = {"无", "否", "-", "—", "/", "非低保", "一般户", "正常"}
+_EMPLOYMENT = {"就业": "employed", "已就业": "employed", "工疗": "workshop",
+               "辅助性就业": "sheltered", "未就业": "none", "无业": "none", "失业": "none"}  # fmt: skip
+
+
+def text(value: object) -> str | None:
+    """NFKC-normalise, trim and collapse white space; ``None`` when blank."""
+    if value is None:
+        return None
+    s = unicodedata.normalize("NFKC", str(value))
+    s = _SPACES.sub(" ", s).strip()
+    return s or None
+
+
+def compact(value: object) -> str | None:
+    """Like :func:`text` but with all white space removed (codes, names)."""
+    s = text(value)
+    return s.replace(" ", "") if s else None
+
+
+def parse_bool(value: object) -> bool | None:
+    s = compact(value)
+    if s is None:
+        return None
+    key = s.lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(f"无法识别的是/否值「{s}」（应为 是 或 否）")
+
+
+def parse_grade(value: object) -> int:
+    s = compact(value)
+    if s is None:
+        raise ValueError("残疾等级为空")
+    m = _GRADE_RE.match(s)
+    core = m.group(1) if m else s
+    if core in _GRADES:
+        return _GRADES[core]
+    raise ValueError(f"无法识别的残疾等级「{s}」（应为 一级 至 四级）")
+
+
+def category_lookup(config: Config) -> dict[str, str]:
+    """Map of every accepted spelling of a category to its key."""
+    table: dict[str, str] = {}
+    for key, cat in config.categories.items():
+        for name in (key, cat.label, f"{cat.label}残疾", *cat.aliases):
+            table[unicodedata.normalize("NFKC", name).lower()] = key
+    return table
+
+
+def parse_category(value: object, *, lookup: dict[str, str]) -> str:
+    s = compact(value)
+    if s is None:
+        raise ValueError("残疾类别为空")
+    key = lookup.get(s.lower())
+    if key is None:
+        known = "、".join(sorted({k for k in lookup.values()}))
+        raise ValueError(f"无法识别的残疾类别「{s}」（可用：视力、听力、言语、肢体、智力、精神、多重；{known}）")
+    return key
+
+
+def facility_type_lookup(config: Config) -> dict[str, str]:
+    """Map of every accepted spelling of a facility type to its key."""
+    table: dict[str, str] = {}
+    for key, ft in config.facility_types.items():
+        for name in (key, ft.label, *ft.aliases):
+            table[unicodedata.normalize("NFKC", name).lower()] = key
+    return table
+
+
+def parse_facility_type(value: object, *, lookup: dict[str, str]) -> str:
+    s = compact(value)
+    if s is None:
+        raise ValueError("设施类型为空")
+    key = lookup.get(s.lower())
+    if key is None:
+        raise ValueError(f"无法识别的设施类型「{s}」；请在配置文件 [facility_types] 中登记它")
+    return key
+
+
+def parse_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    s = compact(value)
+    if s is None:
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(s, fmt).date()
+        except ValueError:
+            continue
+    if s.replace(".", "", 1).isdigit():
+        serial = float(s)
+        if _EXCEL_SERIAL_RANGE[0] <= serial <= _EXCEL_SERIAL_RANGE[1]:
+            return _EXCEL_EPOCH + timedelta(days=int(serial))
+    raise ValueError(f"无法识别的日期「{s}」（应为 YYYY-MM-DD）")
+
+
+def parse_phone(value: object) -> str | None:
+    s = text(value)
+    if s is None:
+        return None
+    digits = _PHONE_JUNK.sub("", s)
+    if digits.endswith(".0"):
+        digits = digits[:-2]
+    m = _MOBILE.match(digits)
+    if m:
+        return m.group(1)
+    if _LANDLINE.match(digits):
+        return digits
+    raise ValueError(f"电话号码「{s}」格式不对（手机 11 位，或座机号码）")
+
+
+def parse_float(value: object, *, what: str) -> float | None:
+    s = compact(value)
+    if s is None:
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        raise ValueError(f"{what}「{s}」不是数字") from None
+
+
+def parse_int(value: object, *, what: str, low: int = 0, high: int = 10**9) -> int | None:
+    f = parse_float(value, what=what)
+    if f is None:
+        return None
+    if not f.is_integer() or not low <= f <= high:
+        raise ValueError(f"{what}「{compact(value)}」应为 {low} 到 {high} 之间的整数")
+    return int(f)
+
+
+def parse_low_income(value: object) -> str | None:
+    s = compact(value)
+    if s is None or s in _NONE_WORDS:
+        return None
+    if s in _LOW_INCOME:
+        return _LOW_INCOME[s]
+    raise ValueError(f"无法识别的低保情况「{s}」（应为 低保、低边 或 空）")
+
+
+def parse_employment(value: object) -> str | None:
+    s = compact(value)
+    if s is None:
+        return None
+    if s in _EMPLOYMENT:
+        return _EMPLOYMENT[s]
+    raise ValueError(f"无法识别的就业情况「{s}」（应为 就业、工疗、辅助性就业 或 未就业）")
+
+
+def parse_sex(value: object) -> str | None:
+    s = compact(value)
+    if s is None:
+        return None
+    if s in {"男", "男性", "M", "m", "1"}:
+        return "男"
+    if s in {"女", "女性", "F", "f", "2"}:
+        return "女"
+    raise ValueError(f"无法识别的性别「{s}」")
+
+
+def split_aliases(value: object) -> list[str]:
+    """Split an alias cell on ; ， 、 , / into trimmed names."""
+    s = text(value)
+    if not s:
+        return []
+    return [p.strip() for p in re.split(r"[;；,，、/|]", s) if p.strip()]

@@ -1,0 +1,179 @@
+"""Settings (environment) and configuration (TOML), in one typed place.
+
+``Settings`` comes from the environment (prefix ``COVERPLAN_``); ``Config`` comes
+from the packaged ``data/config/default.toml`` overlaid with the user's TOML named
+by ``COVERPLAN_CONFIG``. Both are cached; tests call :func:`reset_settings`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from planner._errors import ConfigError
+
+Mode = Literal["drive", "walk", "wheelchair"]
+
+
+class Settings(BaseSettings):
+    """Process settings, read from ``COVERPLAN_*`` environment variables.
+
+    Attributes
+    ----------
+    data_dir
+        Directory for the default SQLite store and generated demo inputs.
+    db_url
+        SQLAlchemy URL of the store; defaults to ``sqlite:///<data_dir>/coverplan.db``.
+    out_dir
+        Directory for reports and other outputs.
+    config
+        Path of a user TOML overlaid on the packaged defaults.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="COVERPLAN_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    db_url: str | None = None
+    out_dir: Path = Path("out")
+    config: Path | None = None
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+
+    @property
+    def store_url(self) -> str:
+        """The store's SQLAlchemy URL (``db_url`` or the default SQLite file)."""
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.data_dir / 'coverplan.db').as_posix()}"
+
+
+class ImportConfig(BaseModel):
+    unresolved_village: Literal["review", "reject"] = "review"
+    header_search_rows: int = Field(default=15, ge=1, le=200)
+    household_point_max_km: float = Field(default=15.0, gt=0)
+
+
+class GeocodeConfig(BaseModel):
+    fuzzy_min_score: float = Field(default=80.0, ge=0, le=100)
+    fuzzy_margin: float = Field(default=8.0, ge=0, le=100)
+
+
+class PrivacyConfig(BaseModel):
+    id_keep_head: int = Field(default=6, ge=0, le=17)
+    id_keep_tail: int = Field(default=4, ge=0, le=17)
+    phone_keep_head: int = Field(default=3, ge=0, le=11)
+    phone_keep_tail: int = Field(default=4, ge=0, le=11)
+
+
+class CategoryConfig(BaseModel):
+    label: str
+    aliases: list[str] = []
+
+
+class Eligibility(BaseModel):
+    """Who a facility type serves. Empty lists mean "any"; ages in whole years."""
+
+    categories: list[str] = []
+    grades: list[int] = []
+    min_age: int | None = Field(default=None, ge=0)
+    max_age: int | None = Field(default=None, ge=0)
+    flags: list[str] = []
+
+    @field_validator("grades")
+    @classmethod
+    def _grades_in_range(cls, v: list[int]) -> list[int]:
+        if any(g not in (1, 2, 3, 4) for g in v):
+            raise ValueError("grades must be among 1, 2, 3, 4")
+        return v
+
+
+class FacilityTypeConfig(BaseModel):
+    label: str
+    aliases: list[str] = []
+    capacity_meaning: str = ""
+    threshold_min: float = Field(default=30.0, ge=0)
+    mode: Mode = "drive"
+    eligibility: Eligibility = Eligibility()
+
+
+class Config(BaseModel):
+    """The user-editable configuration (see ``data/config/default.toml``)."""
+
+    import_: ImportConfig = Field(default_factory=ImportConfig, alias="import")
+    geocode: GeocodeConfig = GeocodeConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+    categories: dict[str, CategoryConfig]
+    facility_types: dict[str, FacilityTypeConfig]
+
+    model_config = {"populate_by_name": True}
+
+    def category_label(self, key: str) -> str:
+        """Chinese label of a category key (the key itself when unknown)."""
+        cat = self.categories.get(key)
+        return cat.label if cat else key
+
+    def facility_label(self, key: str) -> str:
+        """Chinese label of a facility type key (the key itself when unknown)."""
+        ft = self.facility_types.get(key)
+        return ft.label if ft else key
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def default_config_text() -> str:
+    """The packaged default TOML, as text."""
+    return resources.files("data.config").joinpath("default.toml").read_text(encoding="utf-8")
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load the packaged defaults overlaid with the TOML at ``path``.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, not TOML, or has invalid values.
+    """
+    raw = tomllib.loads(default_config_text())
+    if path is not None:
+        try:
+            user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"配置文件 {path} 不存在；请检查 COVERPLAN_CONFIG。") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"配置文件 {path} 不是有效的 TOML：{exc}") from exc
+        raw = _deep_merge(raw, user)
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"配置文件 {path or 'default.toml'} 有误：{exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process settings (cached)."""
+    return Settings()
+
+
+@lru_cache(maxsize=1)
+def get_config() -> Config:
+    """The configuration named by the settings (cached)."""
+    return load_config(get_settings().config)
+
+
+def reset_settings() -> None:
+    """Forget cached settings and configuration (after changing the environment)."""
+    get_settings.cache_clear()
+    get_config.cache_clear()

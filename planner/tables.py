@@ -1,0 +1,226 @@
+"""Store schema: SQLAlchemy 2 ORM tables (the migrations in ``planner/migrations``
+create exactly these; a test compares them).
+
+Coordinates are WGS-84 lon/lat in degrees; polygons are GeoJSON text, so the same
+schema runs on SQLite and PostgreSQL without spatial extensions.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Key/value facts about the store (e.g. ``district_source`` = demo)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Town(Base):
+    __tablename__ = "towns"
+    code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Village(Base):
+    __tablename__ = "villages"
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    town_code: Mapped[str] = mapped_column(ForeignKey("towns.code"), index=True)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    polygon: Mapped[str | None] = mapped_column(Text)  # GeoJSON geometry, WGS-84
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class Resident(Base):
+    """A registered disabled person. Sensitive: ID, name, phone, category."""
+
+    __tablename__ = "residents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    sex: Mapped[str] = mapped_column(String(2))
+    birth_date: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(16), index=True)
+    grade: Mapped[int] = mapped_column(Integer)
+    village_code: Mapped[str | None] = mapped_column(ForeignKey("villages.code"), index=True)
+    town_code: Mapped[str | None] = mapped_column(ForeignKey("towns.code"), index=True)
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    lon: Mapped[float | None] = mapped_column(Float)  # household GPS, WGS-84
+    lat: Mapped[float | None] = mapped_column(Float)
+    geocode_method: Mapped[str | None] = mapped_column(String(16))
+    geocode_score: Mapped[float | None] = mapped_column(Float)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    living_subsidy: Mapped[bool | None] = mapped_column(Boolean)
+    care_subsidy: Mapped[bool | None] = mapped_column(Boolean)
+    low_income: Mapped[str | None] = mapped_column(String(8))  # dibao | dibian
+    lives_alone: Mapped[bool | None] = mapped_column(Boolean)
+    elderly_carer: Mapped[bool | None] = mapped_column(Boolean)
+    bedridden: Mapped[bool | None] = mapped_column(Boolean)
+    wheelchair: Mapped[bool | None] = mapped_column(Boolean)
+    supervised_medication: Mapped[bool | None] = mapped_column(Boolean)
+    stroke_aftercare: Mapped[bool | None] = mapped_column(Boolean)
+    employment: Mapped[str | None] = mapped_column(String(16))
+    retrofit_year: Mapped[int | None] = mapped_column(Integer)
+    reassessment_due: Mapped[date | None] = mapped_column(Date)
+    last_visit: Mapped[date | None] = mapped_column(Date)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Device(Base):
+    """An assistive device issued to a resident; due at issued_on + service_years."""
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("resident_id", "device_type", "issued_on"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    device_type: Mapped[str] = mapped_column(String(32))
+    issued_on: Mapped[date] = mapped_column(Date)
+    service_years: Mapped[float] = mapped_column(Float)
+    replaced_on: Mapped[date | None] = mapped_column(Date)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class Facility(Base):
+    __tablename__ = "facilities"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)  # 设施编号, or type:name
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    village_code: Mapped[str | None] = mapped_column(ForeignKey("villages.code"), index=True)
+    town_code: Mapped[str | None] = mapped_column(ForeignKey("towns.code"))
+    address: Mapped[str | None] = mapped_column(Text)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    placed: Mapped[int | None] = mapped_column(Integer)
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class Lead(Base):
+    """A suspected unregistered disabled person (疑似未持证线索)."""
+
+    __tablename__ = "leads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    sex: Mapped[str | None] = mapped_column(String(2))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    village_code: Mapped[str | None] = mapped_column(ForeignKey("villages.code"), index=True)
+    town_code: Mapped[str | None] = mapped_column(ForeignKey("towns.code"))
+    address: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    suspected_category: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(64))
+    reported_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    notes: Mapped[str | None] = mapped_column(Text)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class Visit(Base):
+    """A home visit or outreach contact (filled in by later issues)."""
+
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    village_code: Mapped[str | None] = mapped_column(ForeignKey("villages.code"))
+    visited_on: Mapped[date] = mapped_column(Date)
+    team: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    file: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(16))
+    encoding: Mapped[str | None] = mapped_column(String(16))
+    crs: Mapped[str] = mapped_column(String(8))
+    rows: Mapped[int] = mapped_column(Integer)
+    stored: Mapped[int] = mapped_column(Integer)
+    inserted: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    needs_review: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ImportProblem(Base):
+    """A rejected row, or a stored row flagged for review, of an import batch."""
+
+    __tablename__ = "import_problems"
+    __table_args__ = (Index("ix_import_problems_batch", "batch_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"))
+    line: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)  # ID and phone values masked
+    action: Mapped[str] = mapped_column(String(8))  # rejected | review
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class GeocodeCorrection(Base):
+    """A manual geocoding decision: normalised address text → village code."""
+
+    __tablename__ = "geocode_corrections"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    village_code: Mapped[str] = mapped_column(ForeignKey("villages.code"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
