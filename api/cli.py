@@ -46,8 +46,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(msg)
     else:
-        print(f"已初始化数据库 {store.url}：{gaz.district_name} {len(gaz.towns)} 个镇街，"
-              f"{len(gaz.villages)} 个村社")  # fmt: skip
+        print(
+            f"已初始化数据库 {store.url}：{gaz.district_name} {len(gaz.towns)} 个镇街，"
+            f"{len(gaz.villages)} 个村社"
+        )
     return 0
 
 
@@ -58,8 +60,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     out = Path(args.out) if args.out else settings.out_dir
     store = _store(args)
-    result = build_demo(store, config=_config(), data_dir=settings.data_dir, out_dir=out,
-                        seed=args.seed, force=args.force)  # fmt: skip
+    result = build_demo(
+        store,
+        config=_config(),
+        data_dir=settings.data_dir,
+        out_dir=out,
+        seed=args.seed,
+        force=args.force,
+    )
     if args.json:
         _print_json(result.to_json())
     else:
@@ -69,10 +77,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from geo.gazetteer import load_fenghua
     from planner.importer import import_file
     from planner.settings import get_settings
-
-    from geo.gazetteer import load_fenghua
 
     store = _store(args)
     if not store.has_gazetteer():
@@ -83,9 +90,15 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"写入 {done}/{total}", file=sys.stderr, flush=True)
 
     result = import_file(
-        store, args.kind, Path(args.file), crs=args.crs, report=args.report,
-        report_dir=get_settings().out_dir / "import_reports", config=_config(), progress=progress,
-    )  # fmt: skip
+        store,
+        args.kind,
+        Path(args.file),
+        crs=args.crs,
+        report=args.report,
+        report_dir=get_settings().out_dir / "import_reports",
+        config=_config(),
+        progress=progress,
+    )
     if args.json:
         _print_json(result.to_json())
     else:
@@ -97,15 +110,23 @@ def cmd_geocode(args: argparse.Namespace) -> int:
     from planner.geocoding import geocode_file
 
     store = _store(args)
-    res = geocode_file(store, Path(args.file), column=args.column, out=Path(args.out),
-                       config=_config(), town_column=args.town_column,
-                       village_column=args.village_column)  # fmt: skip
+    res = geocode_file(
+        store,
+        Path(args.file),
+        column=args.column,
+        out=Path(args.out),
+        config=_config(),
+        town_column=args.town_column,
+        village_column=args.village_column,
+    )
     if args.json:
         _print_json(res.to_json())
     else:
         s = res.by_status
-        print(f"地址 {res.rows} 条：匹配 {s['matched']}，有歧义 {s['ambiguous']}，"
-              f"未匹配 {s['unmatched']}；结果写入 {res.out}")  # fmt: skip
+        print(
+            f"地址 {res.rows} 条：匹配 {s['matched']}，有歧义 {s['ambiguous']}，"
+            f"未匹配 {s['unmatched']}；结果写入 {res.out}"
+        )
     return 0
 
 
@@ -114,8 +135,9 @@ def cmd_corrections(args: argparse.Namespace) -> int:
 
     store = _store(args)
     if args.action == "add":
-        key = add_correction(store, address=args.address, village_code=args.village_code,
-                             note=args.note)  # fmt: skip
+        key = add_correction(
+            store, address=args.address, village_code=args.village_code, note=args.note
+        )
         out: Any = {"key": key, "village_code": args.village_code}
         if not args.json:
             print(f"已保存：「{key}」→ {args.village_code}")
@@ -165,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("import", "导入名册或地理数据（CSV/XLSX/XLS/GeoJSON/GPKG/SHP）")
     p.add_argument("kind", choices=KINDS, help="数据类型")
     p.add_argument("file", help="文件路径")
-    p.add_argument("--crs", default="wgs84", help="坐标系：wgs84（默认）、gcj02（高德/腾讯）、bd09（百度）")
+    p.add_argument(
+        "--crs", default="wgs84", help="坐标系：wgs84（默认）、gcj02（高德/腾讯）、bd09（百度）"
+    )
     p.add_argument("--report", help="问题清单路径（.csv 或 .xlsx）")
     p.set_defaults(func=cmd_import)
 

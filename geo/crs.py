@@ -122,15 +122,29 @@ def parse_crs(name: str) -> CRSName:
     """
     key = name.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
     table: dict[str, CRSName] = {
-        "wgs84": "wgs84", "4326": "wgs84", "epsg4326": "wgs84", "gps": "wgs84",
-        "cgcs2000": "wgs84", "4490": "wgs84", "天地图": "wgs84",
-        "gcj02": "gcj02", "gcj": "gcj02", "amap": "gcj02", "高德": "gcj02",
-        "tencent": "gcj02", "腾讯": "gcj02", "火星": "gcj02",
-        "bd09": "bd09", "bd09ll": "bd09", "baidu": "bd09", "百度": "bd09",
-    }  # fmt: skip
+        "wgs84": "wgs84",
+        "4326": "wgs84",
+        "epsg4326": "wgs84",
+        "gps": "wgs84",
+        "cgcs2000": "wgs84",
+        "4490": "wgs84",
+        "天地图": "wgs84",
+        "gcj02": "gcj02",
+        "gcj": "gcj02",
+        "amap": "gcj02",
+        "高德": "gcj02",
+        "tencent": "gcj02",
+        "腾讯": "gcj02",
+        "火星": "gcj02",
+        "bd09": "bd09",
+        "bd09ll": "bd09",
+        "baidu": "bd09",
+        "百度": "bd09",
+    }
     if key not in table:
         raise CRSError(
-            f"不认识的坐标系「{name}」；可用 wgs84（GPS/天地图/OSM）、gcj02（高德/腾讯）、bd09（百度）。"
+            f"不认识的坐标系「{name}」；"
+            "可用 wgs84（GPS/天地图/OSM）、gcj02（高德/腾讯）、bd09（百度）。"
         )
     return table[key]
 

@@ -72,9 +72,17 @@ _MIN_STEM_LEN = 2
 
 _PACKAGE = "data.reference"
 _FENGHUA_FILE = "fenghua_admin_units.csv"
-_FENGHUA_PROVINCE = "浙江省"
-_FENGHUA_FORMER_CODES = ("330283",)  # 奉化市 before it became 奉化区 in 2016
-_FENGHUA_ALIASES = ("奉化市",)
+
+# What old registers of a known district still use: former district codes, former
+# names and the enclosing province and city. Gazetteers built with from_records
+# (e.g. read back from the store) get these unless told otherwise.
+_KNOWN_DISTRICTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "330213": {
+        "former_codes": ("330283",),  # 奉化市 before it became 奉化区 in 2016
+        "district_aliases": ("奉化市",),
+        "parents": ("浙江省", "宁波市"),
+    },
+}
 _LEVEL_COUNTY = "county"
 _LEVEL_TOWN = "town"
 _LEVEL_VILLAGE = "village"
@@ -265,6 +273,10 @@ def _split_aliases(value: Any) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
+def _given_or(values: Iterable[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return default if values is None else tuple(values)
+
+
 def _optional_float(value: Any, *, what: str) -> float | None:
     if value is None or value == "":
         return None
@@ -292,7 +304,9 @@ def _village_from(record: Village | Mapping[str, Any]) -> Village:
     try:
         code, name = str(record["code"]).strip(), str(record["name"]).strip()
     except KeyError as exc:
-        raise GazetteerError(f"村社记录缺少字段 {exc}；每条记录需要 code、name 与 town_code。") from exc
+        raise GazetteerError(
+            f"村社记录缺少字段 {exc}；每条记录需要 code、name 与 town_code。"
+        ) from exc
     if town_code is None:
         raise GazetteerError(f"村社「{name}」（{code}）缺少所属镇街代码 town_code。")
     return Village(
@@ -372,7 +386,8 @@ class Gazetteer:
         for village in self.villages:
             if len(village.code) != VILLAGE_CODE_LEN or not village.code.isdigit():
                 raise GazetteerError(
-                    f"村社「{village.name}」的代码「{village.code}」应为 12 位数字（统计用区划代码）。"
+                    f"村社「{village.name}」的代码「{village.code}」"
+                    "应为 12 位数字（统计用区划代码）。"
                 )
             if village.town_code not in towns:
                 raise GazetteerError(
@@ -405,29 +420,33 @@ class Gazetteer:
         district_name: str,
         towns: Iterable[Town | Mapping[str, Any]],
         villages: Iterable[Village | Mapping[str, Any]],
-        former_codes: Iterable[str] = (),
-        district_aliases: Iterable[str] = (),
-        parents: Iterable[str] = (),
+        former_codes: Iterable[str] | None = None,
+        district_aliases: Iterable[str] | None = None,
+        parents: Iterable[str] | None = None,
     ) -> Gazetteer:
         """Build a gazetteer from :class:`Town`/:class:`Village` objects or mappings.
 
         Mappings use the keys ``code``, ``name``, ``aliases`` (a sequence or a
         string separated by ``;``/``、``) and, for villages, ``town_code`` (or
-        ``parent_code``), ``lon``, ``lat``.
+        ``parent_code``), ``lon``, ``lat``. ``former_codes``, ``district_aliases``
+        and ``parents`` left as None take the known values of the district (for
+        330213: 330283, 奉化市, 浙江省/宁波市), else none.
 
         Raises
         ------
         GazetteerError
             When a record lacks a field or the list is inconsistent.
         """
+        code = str(district_code).strip()
+        known = _KNOWN_DISTRICTS.get(code, {})
         return cls(
-            district_code=str(district_code).strip(),
+            district_code=code,
             district_name=str(district_name).strip(),
             towns=tuple(_town_from(t) for t in towns),
             villages=tuple(_village_from(v) for v in villages),
-            former_codes=tuple(former_codes),
-            district_aliases=tuple(district_aliases),
-            parents=tuple(parents),
+            former_codes=_given_or(former_codes, known.get("former_codes", ())),
+            district_aliases=_given_or(district_aliases, known.get("district_aliases", ())),
+            parents=_given_or(parents, known.get("parents", ())),
         )
 
     def town(self, code: str) -> Town:
@@ -599,17 +618,12 @@ def _read_admin_units(text: str) -> Gazetteer:
     return Gazetteer.from_records(
         district_code=county["code"],
         district_name=county["name"],
-        towns=(
-            {"code": r["code"], "name": r["name"]} for r in rows if r["level"] == _LEVEL_TOWN
-        ),
+        towns=({"code": r["code"], "name": r["name"]} for r in rows if r["level"] == _LEVEL_TOWN),
         villages=(
             {"code": r["code"], "name": r["name"], "town_code": r["parent_code"]}
             for r in rows
             if r["level"] == _LEVEL_VILLAGE
         ),
-        former_codes=_FENGHUA_FORMER_CODES,
-        district_aliases=_FENGHUA_ALIASES,
-        parents=(_FENGHUA_PROVINCE, county["parent_name"]),
     )
 
 

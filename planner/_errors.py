@@ -5,9 +5,9 @@ from __future__ import annotations
 from geo._errors import CoverplanError, CRSError, GazetteerError, InputError
 
 __all__ = [
+    "CRSError",
     "ConfigError",
     "CoverplanError",
-    "CRSError",
     "GazetteerError",
     "InputError",
     "StoreError",

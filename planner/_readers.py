@@ -100,7 +100,8 @@ def _pick_header(
             best, best_score = i, sc
     if best < 0:
         raise InputError(
-            f"在前 {search_rows} 行中找不到表头（至少要有两个能识别的列名，如 姓名、公民身份号码）；"
+            f"在前 {search_rows} 行中找不到表头"
+            "（至少要有两个能识别的列名，如 姓名、公民身份号码）；"
             "列名对照见 README",
             file=file,
         )
@@ -124,8 +125,9 @@ def _rows_from_grid(
         if name in seen:
             headers[i] = f"{name}#{i + 1}"
         seen.setdefault(name, i)
-    table = RawTable(path=path, format=fmt, encoding=encoding, headers=headers,
-                     header_line=lines[h])  # fmt: skip
+    table = RawTable(
+        path=path, format=fmt, encoding=encoding, headers=headers, header_line=lines[h]
+    )
     for cells, line in zip(grid[h + 1 :], lines[h + 1 :], strict=True):
         vals = {headers[i]: _cell(c) for i, c in enumerate(cells[: len(headers)]) if headers[i]}
         if all(v is None for v in vals.values()):
@@ -158,8 +160,9 @@ def _read_csv(path: Path, *, score: HeaderScore, search_rows: int) -> RawTable:
     except csv.Error as exc:
         raise InputError(f"CSV 格式错误：{exc}", file=path.name, row=start) from exc
     name = {"utf-8-sig": "utf-8-sig", "utf-16": "utf-16"}.get(enc, enc)
-    return _rows_from_grid(grid, lines, path=path, fmt="csv", encoding=name, score=score,
-                           search_rows=search_rows)  # fmt: skip
+    return _rows_from_grid(
+        grid, lines, path=path, fmt="csv", encoding=name, score=score, search_rows=search_rows
+    )
 
 
 def _read_xlsx(path: Path, *, score: HeaderScore, search_rows: int) -> RawTable:
@@ -189,8 +192,15 @@ def _read_xlsx(path: Path, *, score: HeaderScore, search_rows: int) -> RawTable:
             best_score = sc
             lines = list(range(1, len(grid) + 1))
             try:
-                best = _rows_from_grid(grid, lines, path=path, fmt="xlsx", encoding=None,
-                                       score=score, search_rows=search_rows)  # fmt: skip
+                best = _rows_from_grid(
+                    grid,
+                    lines,
+                    path=path,
+                    fmt="xlsx",
+                    encoding=None,
+                    score=score,
+                    search_rows=search_rows,
+                )
             except InputError:
                 best = None
     wb.close()
@@ -225,8 +235,9 @@ def _read_xls(path: Path, *, score: HeaderScore, search_rows: int) -> RawTable:
             for c in range(c0, c1):
                 grid[r][c] = grid[r0][c0]
     lines = list(range(1, len(grid) + 1))
-    return _rows_from_grid(grid, lines, path=path, fmt="xls", encoding=None, score=score,
-                           search_rows=search_rows)  # fmt: skip
+    return _rows_from_grid(
+        grid, lines, path=path, fmt="xls", encoding=None, score=score, search_rows=search_rows
+    )
 
 
 def _read_geo(path: Path) -> RawTable:
@@ -242,8 +253,14 @@ def _read_geo(path: Path) -> RawTable:
         gdf = gdf.to_crs(4326)
     headers = [str(c) for c in gdf.columns if c != gdf.geometry.name]
     fmt = path.suffix.lower().lstrip(".")
-    table = RawTable(path=path, format="shp" if fmt == "zip" else fmt, encoding=None,
-                     headers=headers, header_line=0, crs=declared)  # fmt: skip
+    table = RawTable(
+        path=path,
+        format="shp" if fmt == "zip" else fmt,
+        encoding=None,
+        headers=headers,
+        header_line=0,
+        crs=declared,
+    )
     records = gdf.drop(columns=gdf.geometry.name).to_dict(orient="records")
     for i, (rec, geom) in enumerate(zip(records, gdf.geometry, strict=True), start=1):
         vals = {str(k): _cell(None if _isna(v) else v) for k, v in rec.items()}

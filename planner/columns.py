@@ -15,8 +15,28 @@ from typing import Literal
 Kind = Literal["residents", "facilities", "villages", "devices", "leads"]
 KINDS: tuple[Kind, ...] = ("residents", "facilities", "villages", "devices", "leads")
 
-_TOWN = ("镇街", "乡镇（街道）", "乡镇街道", "镇（街道）", "镇街道", "乡镇", "街道", "所属镇街", "所属乡镇")
-_VILLAGE = ("村社", "村（社区）", "社区（村）", "村社区", "村居", "村", "社区", "所属村社", "村委会")
+_TOWN = (
+    "镇街",
+    "乡镇（街道）",
+    "乡镇街道",
+    "镇（街道）",
+    "镇街道",
+    "乡镇",
+    "街道",
+    "所属镇街",
+    "所属乡镇",
+)
+_VILLAGE = (
+    "村社",
+    "村（社区）",
+    "社区（村）",
+    "村社区",
+    "村居",
+    "村",
+    "社区",
+    "所属村社",
+    "村委会",
+)
 _VILLAGE_CODE = ("村社代码", "村级代码", "区划代码", "统计用区划代码", "行政区划代码", "村社编码")
 _ADDRESS = ("现住址", "住址", "居住地址", "家庭住址", "户籍地址", "详细地址", "地址")
 _PHONE = ("联系电话", "电话", "手机", "手机号码", "手机号", "联系方式")
@@ -103,13 +123,18 @@ FIELDS: dict[Kind, dict[str, tuple[str, ...]]] = {
 
 REQUIRED: dict[Kind, tuple[tuple[str, ...], ...]] = {
     # each inner tuple: at least one of these fields must be a column
-    "residents": (("name",), ("id_number",), ("category",), ("grade",),
-                  ("village", "village_code", "address")),
+    "residents": (
+        ("name",),
+        ("id_number",),
+        ("category",),
+        ("grade",),
+        ("village", "village_code", "address"),
+    ),
     "facilities": (("name",), ("type",), ("village", "village_code", "address", "lon")),
     "villages": (("code", "name"),),
     "devices": (("id_number",), ("device_type",), ("issued_on",), ("service_years",)),
     "leads": (("name",), ("village", "village_code", "address")),
-}  # fmt: skip
+}
 
 
 def header_key(name: object) -> str:
@@ -160,11 +185,24 @@ def score_header(kind: Kind, cells: list[object]) -> int:
 
 
 _FIELD_LABELS = {
-    "name": "姓名/名称", "sex": "性别", "id_number": "身份证号", "birth_date": "出生日期",
-    "category": "残疾类别", "grade": "残疾等级", "town": "镇街", "village": "村社",
-    "village_code": "村社代码", "address": "地址", "phone": "电话", "lon": "经度", "lat": "纬度",
-    "code": "编号/代码", "type": "设施类型", "capacity": "容量", "placed": "在册人数",
-}  # fmt: skip
+    "name": "姓名/名称",
+    "sex": "性别",
+    "id_number": "身份证号",
+    "birth_date": "出生日期",
+    "category": "残疾类别",
+    "grade": "残疾等级",
+    "town": "镇街",
+    "village": "村社",
+    "village_code": "村社代码",
+    "address": "地址",
+    "phone": "电话",
+    "lon": "经度",
+    "lat": "纬度",
+    "code": "编号/代码",
+    "type": "设施类型",
+    "capacity": "容量",
+    "placed": "在册人数",
+}
 
 
 def markdown_table(kind: Kind) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from planner._errors import StoreError
 from planner.importer import ImportResult, import_file
 from planner.settings import Config
 from planner.store import Store
-from planner.summary import StoreSummary, summarize
+from planner.summary import StoreSummary, pad, summarize
 
 DEMO_SOURCE = "demo"
 
@@ -39,8 +40,10 @@ class DemoResult:
     def text(self) -> str:
         parts = [self.summary.text(), "", "导入情况："]
         for r in self.imports:
-            parts.append(f"  {Path(r.file).name:<24} 行 {r.rows:>6}  入库 {r.stored:>6}  "
-                         f"拒绝 {r.rejected:>3}  待核查 {r.needs_review:>3}")  # fmt: skip
+            parts.append(
+                f"  {pad(Path(r.file).name, 24)}行 {r.rows:>6}  入库 {r.stored:>6}  "
+                f"拒绝 {r.rejected:>3}  待核查 {r.needs_review:>3}"
+            )
         parts.append(f"共拒绝 {sum(r.rejected for r in self.imports)} 行（问题清单见 out/）")
         return "\n".join(parts)
 
@@ -52,9 +55,13 @@ def build_demo(
     data_dir: Path,
     out_dir: Path,
     seed: int = 2024,
+    today: date | None = None,
     force: bool = False,
 ) -> DemoResult:
     """Generate the demo inputs under ``data_dir/demo`` and import them into ``store``.
+
+    ``today`` (default: the real today) anchors the synthetic dates (ages, device
+    due dates, last visits), so the demo stays current whenever it is built.
 
     Raises
     ------
@@ -67,7 +74,8 @@ def build_demo(
             f"数据库 {store.url} 已有真实数据（来源：{source}），演示数据不能写入其中；"
             "请设置 COVERPLAN_DB_URL 指向另一个数据库，或加 --force。"
         )
-    files = generate_demo(data_dir / "demo", seed=seed)
+    today = today or date.today()
+    files = generate_demo(data_dir / "demo", seed=seed, today=today)
     store.load_gazetteer(load_fenghua(), source=DEMO_SOURCE)
     reports = out_dir / "demo" / "import_reports"
     plan: list[tuple[Any, Path, str]] = [
@@ -79,7 +87,7 @@ def build_demo(
         ("leads", files.leads, "wgs84"),
     ]
     results = tuple(
-        import_file(store, kind, path, crs=crs, report_dir=reports, config=config)
+        import_file(store, kind, path, crs=crs, report_dir=reports, config=config, today=today)
         for kind, path, crs in plan
     )
     summary = summarize(store, config=config)
@@ -87,7 +95,13 @@ def build_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / "demo_summary.json"
     text_path = out_dir / "demo_summary.txt"
-    json_path.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+    json_path.write_text(
+        json.dumps(result.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     text_path.write_text(result.text() + "\n", encoding="utf-8")
-    return DemoResult(inputs=files.directory, imports=results, summary=summary,
-                      summary_files=(json_path, text_path))  # fmt: skip
+    return DemoResult(
+        inputs=files.directory,
+        imports=results,
+        summary=summary,
+        summary_files=(json_path, text_path),
+    )

@@ -18,7 +18,15 @@ from planner.columns import header_key
 from planner.settings import Config
 from planner.store import Store, audit
 
-OUTPUT_COLUMNS = ["address", "village_code", "village_name", "town_name", "method", "score", "status"]
+OUTPUT_COLUMNS = [
+    "address",
+    "village_code",
+    "village_name",
+    "town_name",
+    "method",
+    "score",
+    "status",
+]
 
 
 @dataclass(frozen=True)
@@ -70,8 +78,10 @@ def geocode_file(
     cols = {c: by_key.get(header_key(c)) for c in wanted}
     absent = [c for c, h in cols.items() if h is None]
     if absent:
-        raise InputError(f"找不到列「{'、'.join(absent)}」；文件的列有：{'、'.join(table.headers)}",
-                         file=path.name)  # fmt: skip
+        raise InputError(
+            f"找不到列「{'、'.join(absent)}」；文件的列有：{'、'.join(table.headers)}",
+            file=path.name,
+        )
     geocoder = make_geocoder(store, config=config)
     records = []
     for row in table.rows:
@@ -84,12 +94,20 @@ def geocode_file(
             )
         else:
             res = geocoder.geocode(address or "")
-        records.append({
-            "address": address or "", "village_code": res.village_code,
-            "village_name": res.village_name, "town_name": res.town_name, "method": res.method,
-            "score": round(float(res.score), 1), "status": res.status, "line": row.line,
-            "town_code": res.town_code, "candidates": ";".join(res.candidates),
-        })  # fmt: skip
+        records.append(
+            {
+                "address": address or "",
+                "village_code": res.village_code,
+                "village_name": res.village_name,
+                "town_name": res.town_name,
+                "method": res.method,
+                "score": round(float(res.score), 1),
+                "status": res.status,
+                "line": row.line,
+                "town_code": res.town_code,
+                "candidates": ";".join(res.candidates),
+            }
+        )
     frame = pd.DataFrame.from_records(
         records, columns=[*OUTPUT_COLUMNS, "line", "town_code", "candidates"]
     )
@@ -100,12 +118,16 @@ def geocode_file(
         frame.to_csv(out, index=False, encoding="utf-8-sig")
     counts = Counter(frame["status"])
     return GeocodeFileResult(
-        file=str(path), out=out, rows=len(frame),
+        file=str(path),
+        out=out,
+        rows=len(frame),
         by_status={s: int(counts.get(s, 0)) for s in ("matched", "ambiguous", "unmatched")},
-    )  # fmt: skip
+    )
 
 
-def add_correction(store: Store, *, address: str, village_code: str, note: str | None = None) -> str:
+def add_correction(
+    store: Store, *, address: str, village_code: str, note: str | None = None
+) -> str:
     """Save a manual decision: this address text means this village (used first)."""
     gaz = store.gazetteer()
     gaz.village(village_code)  # raises GazetteerError with a clear message
@@ -113,7 +135,10 @@ def add_correction(store: Store, *, address: str, village_code: str, note: str |
     if not key:
         raise InputError("地址为空，无法保存更正")
     with store.write() as s:
-        s.merge(t.GeocodeCorrection(key=key, village_code=village_code, created_at=datetime.now(),
-                                    note=note))  # fmt: skip
+        s.merge(
+            t.GeocodeCorrection(
+                key=key, village_code=village_code, created_at=datetime.now(), note=note
+            )
+        )
         audit(s, action="correct", entity="geocode", detail={"key": key, "village": village_code})
     return key

@@ -75,7 +75,9 @@ def parse_id_number(text: object, *, today: date | None = None) -> IdNumber:
     if not s:
         raise InvalidIdNumber("身份证号为空")
     if "E+" in s:
-        raise InvalidIdNumber("身份证号被 Excel 存成了科学计数法，末位已丢失；请把该列设为文本后重新导出")
+        raise InvalidIdNumber(
+            "身份证号被 Excel 存成了科学计数法，末位已丢失；请把该列设为文本后重新导出"
+        )
     converted = False
     if _RE15.match(s):
         first17 = s[:6] + "19" + s[6:15]

@@ -29,7 +29,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from geo import crs as geocrs
-from geo.geocode import GeocodeResult, Geocoder
+from geo.geocode import Geocoder, GeocodeResult
 from planner import normalize as nz
 from planner import tables as t
 from planner._errors import InputError
@@ -45,8 +45,13 @@ _CHINA_LON = (73.0, 136.0)
 _CHINA_LAT = (3.0, 54.0)
 _EARTH_RADIUS_KM = 6371.0088
 _WRITE_CHUNK = 2000
-_KIND_LABELS = {"residents": "残疾人名册", "facilities": "设施", "villages": "村社",
-                "devices": "辅具", "leads": "疑似未持证线索"}  # fmt: skip
+_KIND_LABELS = {
+    "residents": "残疾人名册",
+    "facilities": "设施",
+    "villages": "村社",
+    "devices": "辅具",
+    "leads": "疑似未持证线索",
+}
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,17 @@ class _Parsed:
 class _Context:
     """Per-import state: configuration, geocoder, caches, point lookups."""
 
-    def __init__(self, *, store: Store, config: Config, kind: Kind, crs: str,
-                 cmap: ColumnMap, file: str, today: date) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        store: Store,
+        config: Config,
+        kind: Kind,
+        crs: str,
+        cmap: ColumnMap,
+        file: str,
+        today: date,
+    ) -> None:
         self.store = store
         self.config = config
         self.kind = kind
@@ -155,8 +169,10 @@ class _Context:
         self.facility_types = nz.facility_type_lookup(config)
         self._geocode_cache: dict[tuple[str | None, ...], GeocodeResult] = {}
         self.town_codes = {tw.code for tw in self.gazetteer.towns}
-        self.village_points = {
-            v.code: (v.lon, v.lat) for v in self.gazetteer.villages if v.lon is not None
+        self.village_points: dict[str, tuple[float, float]] = {
+            v.code: (v.lon, v.lat)
+            for v in self.gazetteer.villages
+            if v.lon is not None and v.lat is not None
         }
         self._polygons: Any = None
 
@@ -168,7 +184,9 @@ class _Context:
         return row.values.get(col) if col else None
 
     def geocode(self, row: RawRow) -> GeocodeResult:
-        parts = tuple(nz.text(self.raw(row, f)) for f in ("town", "village", "address", "village_code"))
+        parts = tuple(
+            nz.text(self.raw(row, f)) for f in ("town", "village", "address", "village_code")
+        )
         hit = self._geocode_cache.get(parts)
         if hit is None:
             hit = self.geocoder.geocode_parts(
@@ -211,15 +229,17 @@ def _field(ctx: _Context, row: RawRow, fld: str, parser: Callable[[Any], Any]) -
         raise _RowError(ctx.col(fld), value, str(exc)) from None
 
 
-def _soft(ctx: _Context, row: RawRow, fld: str, parser: Callable[[Any], Any],
-          reviews: list[Problem]) -> Any:  # fmt: skip
+def _soft(
+    ctx: _Context, row: RawRow, fld: str, parser: Callable[[Any], Any], reviews: list[Problem]
+) -> Any:
     """Parse a non-essential field; a bad value is dropped and flagged for review."""
     value = ctx.raw(row, fld)
     try:
         return parser(value)
     except ValueError as exc:
-        reviews.append(Problem(row.line, ctx.col(fld), _show(fld, value), "review",
-                               f"{exc}；该项未导入"))  # fmt: skip
+        reviews.append(
+            Problem(row.line, ctx.col(fld), _show(fld, value), "review", f"{exc}；该项未导入")
+        )
         return None
 
 
@@ -233,7 +253,10 @@ def _show(fld: str, value: object) -> str | None:
 
 def _distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lon1, lat1, lon2, lat2 = map(np.radians, (a[0], a[1], b[0], b[1]))
-    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return float(2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(h)))
 
 
@@ -245,32 +268,52 @@ def _point(ctx: _Context, row: RawRow, reviews: list[Problem]) -> tuple[float, f
     if lon is None or lat is None:
         return None
     if not (_CHINA_LON[0] <= lon <= _CHINA_LON[1] and _CHINA_LAT[0] <= lat <= _CHINA_LAT[1]):
-        reviews.append(Problem(row.line, ctx.col("lon"), f"{lon},{lat}", "review",
-                               "坐标不在中国境内（经纬度是否写反？）；该坐标未导入"))  # fmt: skip
+        reviews.append(
+            Problem(
+                row.line,
+                ctx.col("lon"),
+                f"{lon},{lat}",
+                "review",
+                "坐标不在中国境内（经纬度是否写反？）；该坐标未导入",
+            )
+        )
         return None
     x, y = geocrs.to_wgs84(lon, lat, crs=ctx.crs)
     return round(float(x), 7), round(float(y), 7)
 
 
-def _check_near_village(ctx: _Context, row: RawRow, point: tuple[float, float] | None,
-                        village_code: str | None, reviews: list[Problem]) -> tuple[float, float] | None:  # fmt: skip
+def _check_near_village(
+    ctx: _Context,
+    row: RawRow,
+    point: tuple[float, float] | None,
+    village_code: str | None,
+    reviews: list[Problem],
+) -> tuple[float, float] | None:
     if point is None or village_code is None:
         return point
     ref = ctx.village_points.get(village_code)
-    if ref is None or ref[0] is None or ref[1] is None:
+    if ref is None:
         return point
     limit = ctx.config.import_.household_point_max_km
-    dist = _distance_km(point, (float(ref[0]), float(ref[1])))
+    dist = _distance_km(point, ref)
     if dist > limit:
-        reviews.append(Problem(
-            row.line, ctx.col("lon"), f"{point[0]},{point[1]}", "review",
-            f"坐标距所属村社 {dist:.1f} 公里，超过 {limit:g} 公里（坐标系是否选对？）；该坐标未导入",
-        ))  # fmt: skip
+        reviews.append(
+            Problem(
+                row.line,
+                ctx.col("lon"),
+                f"{point[0]},{point[1]}",
+                "review",
+                f"坐标距所属村社 {dist:.1f} 公里，超过 {limit:g} 公里"
+                "（坐标系是否选对？）；该坐标未导入",
+            )
+        )
         return None
     return point
 
 
-def _resolve_village(ctx: _Context, row: RawRow, reviews: list[Problem]) -> tuple[str | None, str | None, GeocodeResult]:  # fmt: skip
+def _resolve_village(
+    ctx: _Context, row: RawRow, reviews: list[Problem]
+) -> tuple[str | None, str | None, GeocodeResult]:
     """Village and town code of a row, or a review/reject per configuration."""
     res = ctx.geocode(row)
     if res.status == "matched" and res.village_code:
@@ -286,8 +329,7 @@ def _resolve_village(ctx: _Context, row: RawRow, reviews: list[Problem]) -> tupl
         reason = "找不到对应的村社"
     if ctx.config.import_.unresolved_village == "reject":
         raise _RowError(column, shown, f"{reason}；请填写正确的镇街和村社")
-    reviews.append(Problem(row.line, column, shown, "review",
-                           f"{reason}；已入库，待人工指定村社"))  # fmt: skip
+    reviews.append(Problem(row.line, column, shown, "review", f"{reason}；已入库，待人工指定村社"))
     return None, res.town_code, res
 
 
@@ -295,7 +337,7 @@ def _village_label(ctx: _Context, code: str) -> str:
     try:
         v = ctx.gazetteer.village(code)
         return f"{ctx.gazetteer.town(v.town_code).name}{v.name}"
-    except Exception:  # noqa: BLE001 - a label only
+    except Exception:
         return code
 
 
@@ -316,12 +358,26 @@ def _parse_resident(ctx: _Context, row: RawRow) -> _Parsed:
     grade = _field(ctx, row, "grade", nz.parse_grade)
     sex = _soft(ctx, row, "sex", nz.parse_sex, reviews)
     if sex is not None and sex != ident.sex:
-        reviews.append(Problem(row.line, ctx.col("sex"), sex, "review",
-                               f"性别与身份证号不符，按身份证号记为{ident.sex}"))  # fmt: skip
+        reviews.append(
+            Problem(
+                row.line,
+                ctx.col("sex"),
+                sex,
+                "review",
+                f"性别与身份证号不符，按身份证号记为{ident.sex}",
+            )
+        )
     birth = _soft(ctx, row, "birth_date", nz.parse_date, reviews)
     if birth is not None and birth != ident.birth_date:
-        reviews.append(Problem(row.line, ctx.col("birth_date"), birth.isoformat(), "review",
-                               f"出生日期与身份证号不符，按身份证号记为 {ident.birth_date}"))  # fmt: skip
+        reviews.append(
+            Problem(
+                row.line,
+                ctx.col("birth_date"),
+                birth.isoformat(),
+                "review",
+                f"出生日期与身份证号不符，按身份证号记为 {ident.birth_date}",
+            )
+        )
     village_code, town_code, geo = _resolve_village(ctx, row, reviews)
     point = _check_near_village(ctx, row, _point(ctx, row, reviews), village_code, reviews)
     b = partial(_soft, ctx, row, parser=nz.parse_bool, reviews=reviews)
@@ -350,9 +406,13 @@ def _parse_resident(ctx: _Context, row: RawRow) -> _Parsed:
         "supervised_medication": b(fld="supervised_medication"),
         "stroke_aftercare": b(fld="stroke_aftercare"),
         "employment": _soft(ctx, row, "employment", nz.parse_employment, reviews),
-        "retrofit_year": _soft(ctx, row, "retrofit_year",
-                               partial(nz.parse_int, what="改造年份", low=1949, high=ctx.today.year),
-                               reviews),  # fmt: skip
+        "retrofit_year": _soft(
+            ctx,
+            row,
+            "retrofit_year",
+            partial(nz.parse_int, what="改造年份", low=1949, high=ctx.today.year),
+            reviews,
+        ),
         "reassessment_due": _soft(ctx, row, "reassessment_due", nz.parse_date, reviews),
         "last_visit": _soft(ctx, row, "last_visit", nz.parse_date, reviews),
     }
@@ -383,16 +443,26 @@ def _parse_facility(ctx: _Context, row: RawRow) -> _Parsed:
     elif point is not None:
         village_code = ctx.village_at(*point)
         if village_code is None:
-            reviews.append(Problem(row.line, ctx.col("lon"), f"{point[0]},{point[1]}", "review",
-                                   "坐标不在任何村社范围内；已入库，待人工指定村社"))  # fmt: skip
+            reviews.append(
+                Problem(
+                    row.line,
+                    ctx.col("lon"),
+                    f"{point[0]},{point[1]}",
+                    "review",
+                    "坐标不在任何村社范围内；已入库，待人工指定村社",
+                )
+            )
     if village_code is not None:
         town_code = ctx.gazetteer.village(village_code).town_code
         point = _check_near_village(ctx, row, point, village_code, reviews)
         if point is None:
             point = ctx.village_points.get(village_code)
     if point is None and village_code is None:
-        raise _RowError(ctx.col("village") or ctx.col("lon"), name,
-                        "没有坐标，也无法确定所在村社；请补充经纬度或村社")  # fmt: skip
+        raise _RowError(
+            ctx.col("village") or ctx.col("lon"),
+            name,
+            "没有坐标，也无法确定所在村社；请补充经纬度或村社",
+        )
     code = nz.compact(ctx.raw(row, "code"))
     key = code or f"{ftype}:{name}"
     used = set(ctx.cmap.fields.values())
@@ -427,27 +497,40 @@ def _parse_village(ctx: _Context, row: RawRow) -> _Parsed:
         if not (code.isdigit() and len(code) == 12):
             raise _RowError(ctx.col("code"), code, "村社代码应为 12 位数字（统计用区划代码）")
         if code[:9] not in ctx.town_codes:
-            raise _RowError(ctx.col("code"), code,
-                            f"村社代码 {code} 的镇街 {code[:9]} 不在本区区划库中；请检查代码或先更新区划库")  # fmt: skip
+            raise _RowError(
+                ctx.col("code"),
+                code,
+                f"村社代码 {code} 的镇街 {code[:9]} 不在本区区划库中；请检查代码或先更新区划库",
+            )
     else:
         res = ctx.geocode(row) if name else None
         if res is None or res.status != "matched" or res.village_code is None:
-            raise _RowError(ctx.col("name"), name, "没有村社代码，且名称无法唯一对应到区划库中的村社")
+            raise _RowError(
+                ctx.col("name"), name, "没有村社代码，且名称无法唯一对应到区划库中的村社"
+            )
         code = res.village_code
     known = {v.code: v for v in ctx.gazetteer.villages}
     existing = known.get(code)
     if existing is None and not name:
         raise _RowError(ctx.col("name"), None, f"新村社 {code} 缺少名称")
     if existing is not None and name and name != existing.name:
-        reviews.append(Problem(row.line, ctx.col("name"), name, "review",
-                               f"名称与区划库「{existing.name}」不同，保留区划库名称"))  # fmt: skip
+        reviews.append(
+            Problem(
+                row.line,
+                ctx.col("name"),
+                name,
+                "review",
+                f"名称与区划库「{existing.name}」不同，保留区划库名称",
+            )
+        )
     geom = row.geometry
     polygon = None
     point = _point(ctx, row, reviews)
     if geom is not None and geom.geom_type in ("Polygon", "MultiPolygon"):
         if ctx.crs != "wgs84":
-            geom = shapely.transform(geom, lambda xy: np.column_stack(
-                geocrs.to_wgs84(xy[:, 0], xy[:, 1], crs=ctx.crs)))  # fmt: skip
+            geom = shapely.transform(
+                geom, lambda xy: np.column_stack(geocrs.to_wgs84(xy[:, 0], xy[:, 1], crs=ctx.crs))
+            )
         if not geom.is_valid:
             geom = shapely.make_valid(geom)
             reviews.append(Problem(row.line, None, None, "review", "边界自相交，已自动修复"))
@@ -455,7 +538,9 @@ def _parse_village(ctx: _Context, row: RawRow) -> _Parsed:
         if point is None:
             rp = geom.representative_point()
             point = (round(rp.x, 7), round(rp.y, 7))
-    aliases = sorted(set(nz.split_aliases(ctx.raw(row, "aliases"))) | set(existing.aliases if existing else ()))
+    aliases = sorted(
+        set(nz.split_aliases(ctx.raw(row, "aliases"))) | set(existing.aliases if existing else ())
+    )
     notes = nz.text(ctx.raw(row, "notes")) or ""
     record = {
         "code": code,
@@ -486,11 +571,18 @@ def _parse_device(ctx: _Context, row: RawRow) -> _Parsed:
         raise _RowError(ctx.col("issued_on"), issued.isoformat(), "发放日期晚于今天")
     years = _field(ctx, row, "service_years", partial(nz.parse_float, what="使用年限"))
     if years is None or years <= 0:
-        raise _RowError(ctx.col("service_years"), ctx.raw(row, "service_years"), "使用年限应为正数（年）")
+        raise _RowError(
+            ctx.col("service_years"), ctx.raw(row, "service_years"), "使用年限应为正数（年）"
+        )
     reviews: list[Problem] = []
     replaced = _soft(ctx, row, "replaced_on", nz.parse_date, reviews)
-    record = {"id_number": ident.number, "device_type": device, "issued_on": issued,
-              "service_years": float(years), "replaced_on": replaced}  # fmt: skip
+    record = {
+        "id_number": ident.number,
+        "device_type": device,
+        "issued_on": issued,
+        "service_years": float(years),
+        "replaced_on": replaced,
+    }
     return _Parsed(row.line, f"{ident.number}|{device}|{issued.isoformat()}", record, reviews)
 
 
@@ -506,27 +598,47 @@ def _parse_lead(ctx: _Context, row: RawRow) -> _Parsed:
             ident = parse_id_number(raw_id, today=ctx.today)
             id_number, sex = ident.number, ident.sex
         except InvalidIdNumber as exc:
-            reviews.append(Problem(row.line, ctx.col("id_number"), _show("id_number", raw_id),
-                                   "review", f"{exc}；身份证号未导入"))  # fmt: skip
+            reviews.append(
+                Problem(
+                    row.line,
+                    ctx.col("id_number"),
+                    _show("id_number", raw_id),
+                    "review",
+                    f"{exc}；身份证号未导入",
+                )
+            )
     sex = sex or _soft(ctx, row, "sex", nz.parse_sex, reviews)
     village_code, town_code, _ = _resolve_village(ctx, row, reviews)
     category_raw = nz.compact(ctx.raw(row, "suspected_category"))
     category = None
     if category_raw and category_raw not in {"待定", "不详", "未知"}:
-        category = _soft(ctx, row, "suspected_category",
-                         partial(nz.parse_category, lookup=ctx.categories), reviews)  # fmt: skip
+        category = _soft(
+            ctx,
+            row,
+            "suspected_category",
+            partial(nz.parse_category, lookup=ctx.categories),
+            reviews,
+        )
     address = nz.text(ctx.raw(row, "address"))
-    key = id_number or "h:" + hashlib.sha256(
-        f"{name}|{village_code or town_code}|{address}".encode()
-    ).hexdigest()[:24]
+    key = (
+        id_number
+        or "h:"
+        + hashlib.sha256(f"{name}|{village_code or town_code}|{address}".encode()).hexdigest()[:24]
+    )
     record = {
-        "key": key, "name": name, "sex": sex, "id_number": id_number,
-        "village_code": village_code, "town_code": town_code, "address": address,
+        "key": key,
+        "name": name,
+        "sex": sex,
+        "id_number": id_number,
+        "village_code": village_code,
+        "town_code": town_code,
+        "address": address,
         "phone": _soft(ctx, row, "phone", nz.parse_phone, reviews),
-        "suspected_category": category, "source": nz.text(ctx.raw(row, "source")),
+        "suspected_category": category,
+        "source": nz.text(ctx.raw(row, "source")),
         "reported_on": _soft(ctx, row, "reported_on", nz.parse_date, reviews),
         "notes": nz.text(ctx.raw(row, "notes")),
-    }  # fmt: skip
+    }
     return _Parsed(row.line, key, record, reviews)
 
 
@@ -543,25 +655,34 @@ _PARSERS: dict[str, Callable[[_Context, RawRow], _Parsed]] = {
 
 def _existing(session: Session, kind: str) -> dict[str, tuple[int | str, str | None]]:
     """Natural key → (primary key, content hash) of what the store already holds."""
+    if kind == "devices":
+        q_dev = select(
+            t.Resident.id_number,
+            t.Device.device_type,
+            t.Device.issued_on,
+            t.Device.id,
+            t.Device.content_hash,
+        ).join(t.Resident, t.Resident.id == t.Device.resident_id)
+        return {f"{a}|{b}|{c.isoformat()}": (d, e) for a, b, c, d, e in session.execute(q_dev)}
+    q: Any
     if kind == "residents":
         q = select(t.Resident.id_number, t.Resident.id, t.Resident.content_hash)
     elif kind == "facilities":
         q = select(t.Facility.key, t.Facility.id, t.Facility.content_hash)
     elif kind == "villages":
         q = select(t.Village.code, t.Village.code, t.Village.content_hash)
-    elif kind == "leads":
-        q = select(t.Lead.key, t.Lead.id, t.Lead.content_hash)
     else:
-        rid = t.Resident.id_number
-        q = select(t.Resident.id_number, t.Device.device_type, t.Device.issued_on, t.Device.id,
-                   t.Device.content_hash).join(t.Resident, t.Resident.id == t.Device.resident_id)  # fmt: skip
-        del rid
-        return {f"{a}|{b}|{c.isoformat()}": (d, e) for a, b, c, d, e in session.execute(q)}
+        q = select(t.Lead.key, t.Lead.id, t.Lead.content_hash)
     return {k: (pk, h) for k, pk, h in session.execute(q)}
 
 
-_TABLES: dict[str, Any] = {"residents": t.Resident, "facilities": t.Facility,
-                           "villages": t.Village, "leads": t.Lead, "devices": t.Device}  # fmt: skip
+_TABLES: dict[str, Any] = {
+    "residents": t.Resident,
+    "facilities": t.Facility,
+    "villages": t.Village,
+    "leads": t.Lead,
+    "devices": t.Device,
+}
 _PK = {"villages": "code"}
 
 
@@ -623,16 +744,21 @@ def import_file(
     today = today or date.today()
     path = Path(path)
     started = datetime.now()
-    table: RawTable = read_table(path, score=partial(score_header, kind),
-                                 search_rows=config.import_.header_search_rows)  # fmt: skip
+    table: RawTable = read_table(
+        path, score=partial(score_header, kind), search_rows=config.import_.header_search_rows
+    )
     cmap = map_columns(kind, table.headers)
     missing = cmap.missing(kind)
     if missing:
         names = "；".join(" 或 ".join(FIELDS[kind][f][0] for f in group) for group in missing)
-        raise InputError(f"缺少必需的列：{names}（列名对照见 README）", file=path.name,
-                         row=table.header_line or None)  # fmt: skip
-    ctx = _Context(store=store, config=config, kind=kind, crs=crs, cmap=cmap, file=path.name,
-                   today=today)  # fmt: skip
+        raise InputError(
+            f"缺少必需的列：{names}（列名对照见 README）",
+            file=path.name,
+            row=table.header_line or None,
+        )
+    ctx = _Context(
+        store=store, config=config, kind=kind, crs=crs, cmap=cmap, file=path.name, today=today
+    )
     parse = _PARSERS[kind]
     problems: list[Problem] = []
     good: list[_Parsed] = []
@@ -645,8 +771,15 @@ def import_file(
             continue
         if parsed.key in first_line:
             what = "身份证号" if kind in ("residents", "devices") else "编号/名称"
-            problems.append(Problem(row.line, None, None, "rejected",
-                                    f"与第 {first_line[parsed.key]} 行{what}重复，本行未导入"))  # fmt: skip
+            problems.append(
+                Problem(
+                    row.line,
+                    None,
+                    None,
+                    "rejected",
+                    f"与第 {first_line[parsed.key]} 行{what}重复，本行未导入",
+                )
+            )
             continue
         first_line[parsed.key] = row.line
         good.append(parsed)
@@ -655,15 +788,21 @@ def import_file(
     with store.write() as s:
         resident_ids: dict[str, int] | None = None
         if kind == "devices":
-            resident_ids = dict(s.execute(select(t.Resident.id_number, t.Resident.id)).tuples().all())
+            resident_ids = dict(s.execute(select(t.Resident.id_number, t.Resident.id)).all())
             kept = []
             for p in good:
                 if p.record["id_number"] in resident_ids:
                     kept.append(p)
                 else:
-                    problems.append(Problem(p.line, cmap.fields.get("id_number"),
-                                            mask_id(p.record["id_number"]), "rejected",
-                                            "该身份证号不在残疾人名册中；请先导入名册"))  # fmt: skip
+                    problems.append(
+                        Problem(
+                            p.line,
+                            cmap.fields.get("id_number"),
+                            mask_id(p.record["id_number"]),
+                            "rejected",
+                            "该身份证号不在残疾人名册中；请先导入名册",
+                        )
+                    )
             good = kept
         existing = _existing(s, kind)
         model = _TABLES[kind]
@@ -671,10 +810,23 @@ def import_file(
         updates: list[dict[str, Any]] = []
         unchanged = 0
         now = datetime.now()
-        batch = t.ImportBatch(kind=kind, file=path.name, sha256=digest, format=table.format,
-                              encoding=table.encoding, crs=ctx.crs, rows=0, stored=0, inserted=0,
-                              updated=0, unchanged=0, rejected=0, needs_review=0,
-                              started_at=started, finished_at=started)  # fmt: skip
+        batch = t.ImportBatch(
+            kind=kind,
+            file=path.name,
+            sha256=digest,
+            format=table.format,
+            encoding=table.encoding,
+            crs=ctx.crs,
+            rows=0,
+            stored=0,
+            inserted=0,
+            updated=0,
+            unchanged=0,
+            rejected=0,
+            needs_review=0,
+            started_at=started,
+            finished_at=started,
+        )
         s.add(batch)
         s.flush()
         for p in good:
@@ -713,8 +865,16 @@ def import_file(
         rejected_lines = {p.line for p in problems if p.action == "rejected"}
         review_lines = {p.line for p in good if p.reviews}
         for prob in problems:
-            s.add(t.ImportProblem(batch_id=batch.id, line=prob.line, column=prob.column,
-                                  value=prob.value, action=prob.action, reason=prob.reason))  # fmt: skip
+            s.add(
+                t.ImportProblem(
+                    batch_id=batch.id,
+                    line=prob.line,
+                    column=prob.column,
+                    value=prob.value,
+                    action=prob.action,
+                    reason=prob.reason,
+                )
+            )
         batch.rows = len(table.rows)
         batch.stored = len(good)
         batch.inserted = len(inserts)
@@ -723,28 +883,57 @@ def import_file(
         batch.rejected = len(rejected_lines)
         batch.needs_review = len(review_lines)
         batch.finished_at = datetime.now()
-        audit(s, action="import", entity=kind,
-              detail={"batch": batch.id, "file": path.name, "sha256": digest,
-                      "inserted": len(inserts), "updated": len(updates)})  # fmt: skip
+        audit(
+            s,
+            action="import",
+            entity=kind,
+            detail={
+                "batch": batch.id,
+                "file": path.name,
+                "sha256": digest,
+                "inserted": len(inserts),
+                "updated": len(updates),
+            },
+        )
         batch_id = batch.id
-        counts = (batch.rows, batch.stored, batch.inserted, batch.updated, batch.unchanged,
-                  batch.rejected, batch.needs_review)  # fmt: skip
+        counts = (
+            batch.rows,
+            batch.stored,
+            batch.inserted,
+            batch.updated,
+            batch.unchanged,
+            batch.rejected,
+            batch.needs_review,
+        )
 
     report_path: Path | None = None
     if report is not None:
         report_path = Path(report)
     elif problems and report_dir is not None:
-        report_path = Path(report_dir) / f"{path.stem}_{kind}_问题清单.csv"
+        report_path = Path(report_dir) / f"{path.stem}_问题清单.csv"
     if report_path is not None:
         write_report(problems, report_path, file=path.name)
     rows, stored, inserted, updated, unchanged_n, rejected, review = counts
     if stored + rejected != rows:  # an invariant, not a user error
         raise AssertionError(f"import counts do not add up: {counts}")
-    return ImportResult(kind=kind, file=str(path), format=table.format, encoding=table.encoding,
-                        crs=ctx.crs, rows=rows, stored=stored, inserted=inserted, updated=updated,
-                        unchanged=unchanged_n, rejected=rejected, needs_review=review,
-                        report=report_path, batch_id=batch_id, problems=tuple(problems),
-                        ignored_columns=cmap.ignored)  # fmt: skip
+    return ImportResult(
+        kind=kind,
+        file=str(path),
+        format=table.format,
+        encoding=table.encoding,
+        crs=ctx.crs,
+        rows=rows,
+        stored=stored,
+        inserted=inserted,
+        updated=updated,
+        unchanged=unchanged_n,
+        rejected=rejected,
+        needs_review=review,
+        report=report_path,
+        batch_id=batch_id,
+        problems=tuple(problems),
+        ignored_columns=cmap.ignored,
+    )
 
 
 _REPORT_HEADER = ("文件", "行号", "列", "值", "处理", "原因")
@@ -754,8 +943,10 @@ _ACTION_LABEL = {"rejected": "拒绝（未入库）", "review": "已入库，待
 def write_report(problems: Iterable[Problem], path: Path, *, file: str) -> Path:
     """Write the problem rows as CSV (UTF-8 with BOM, opens in Excel) or XLSX."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [(file, p.line, p.column or "", p.value or "", _ACTION_LABEL[p.action], p.reason)
-            for p in problems]  # fmt: skip
+    rows = [
+        (file, p.line, p.column or "", p.value or "", _ACTION_LABEL[p.action], p.reason)
+        for p in problems
+    ]
     if path.suffix.lower() == ".xlsx":
         import openpyxl
 

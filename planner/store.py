@@ -199,10 +199,13 @@ def audit(session: Session, *, action: str, entity: str, detail: dict[str, Any])
         actor = "unknown"
     session.add(
         t.AuditLog(
-            at=datetime.now(), actor=actor, action=action, entity=entity,
+            at=datetime.now(),
+            actor=actor,
+            action=action,
+            entity=entity,
             detail=json.loads(json.dumps(detail, default=str)),
         )
-    )  # fmt: skip
+    )
 
 
 def open_store(url: str | None = None, *, migrate: bool = True) -> Store:

@@ -25,6 +25,7 @@ from typing import Literal
 
 import numpy as np
 import shapely
+import shapely.ops
 from numpy.typing import NDArray
 from shapely.geometry import Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
@@ -57,7 +58,7 @@ class TownLayout:
 # Approximate real town seats and areas (km², rounded public figures); the
 # partition only needs plausible relative positions and sizes.
 TOWN_LAYOUT: dict[str, TownLayout] = {
-    "锦屏街道": TownLayout(121.402, 29.652, 42.0, "urban"),
+    "锦屏街道": TownLayout(121.400, 29.652, 42.0, "urban"),
     "岳林街道": TownLayout(121.442, 29.662, 66.0, "urban"),
     "江口街道": TownLayout(121.415, 29.715, 71.0, "plain"),
     "西坞街道": TownLayout(121.505, 29.700, 90.0, "plain"),
@@ -70,6 +71,9 @@ TOWN_LAYOUT: dict[str, TownLayout] = {
     "大堰镇": TownLayout(121.235, 29.475, 147.0, "hill"),
     "松岙镇": TownLayout(121.700, 29.590, 38.0, "plain"),
 }
+
+# The urban centre straddles 锦屏 and 岳林: both towns' communities cluster around it.
+URBAN_CENTRE = (121.424, 29.657)  # degrees
 
 # Hill country: all of 大堰, 溪口 west of this longitude, 尚田 south of this latitude.
 XIKOU_HILLS_WEST_OF = 121.225  # degrees
@@ -212,7 +216,9 @@ def _polygons(geom: BaseGeometry) -> list[Polygon]:
     return [g for g in shapely.get_parts(geom) if isinstance(g, Polygon) and not g.is_empty]
 
 
-def _clip_halfplane(poly: NDArray[np.float64], a: NDArray[np.float64], b: float) -> NDArray[np.float64]:
+def _clip_halfplane(
+    poly: NDArray[np.float64], a: NDArray[np.float64], b: float
+) -> NDArray[np.float64]:
     """Clip a convex ring (k, 2) to the half-plane ``a·x <= b`` (Sutherland–Hodgman)."""
     if len(poly) == 0:
         return poly
@@ -308,9 +314,7 @@ def _town_polygons(outline: Polygon, names: list[str]) -> list[Polygon]:
     return _single_parts(clipped_ll, anchors)
 
 
-def _sample_in(
-    region: BaseGeometry, count: int, rng: np.random.Generator
-) -> NDArray[np.float64]:
+def _sample_in(region: BaseGeometry, count: int, rng: np.random.Generator) -> NDArray[np.float64]:
     """``count`` uniform random points (metres) inside a metric ``region``."""
     x0, y0, x1, y1 = region.bounds
     found: list[NDArray[np.float64]] = []
@@ -367,9 +371,7 @@ def _is_hilly(town: str, kind: Kind, lon: float, lat: float) -> bool:
     return False
 
 
-def _voronoi_cells(
-    seeds_m: NDArray[np.float64], town_ll: Polygon
-) -> list[BaseGeometry]:
+def _voronoi_cells(seeds_m: NDArray[np.float64], town_ll: Polygon) -> list[BaseGeometry]:
     """Voronoi cells of metric seeds, clipped to the town (lon/lat, on the grid)."""
     town_m = geom_to_metric(town_ll)
     x0, y0, x1, y1 = town_m.bounds
@@ -390,15 +392,19 @@ def _village_seeds(
     """Seeds (metres) of the villages of one town, in the order of ``kinds``."""
     layout = TOWN_LAYOUT[town]
     town_m = geom_to_metric(town_ll)
-    seat = Point(to_metric(np.array([[layout.lon, layout.lat]]))[0])
-    if not town_m.contains(seat):
-        seat = town_m.point_on_surface()
-    centre = np.array([seat.x, seat.y])
+    urban = layout.terrain == "urban"
+    hub = URBAN_CENTRE if urban else (layout.lon, layout.lat)
+    seat = Point(to_metric(np.array([hub]))[0])
     is_comm = np.array([k == "community" for k in kinds])
     n_comm = int(is_comm.sum())
     n_rest = len(kinds) - n_comm
-    area = COMMUNITY_AREA_URBAN_KM2 if layout.terrain == "urban" else COMMUNITY_AREA_TOWN_KM2
-    radius = math.sqrt(max(n_comm, 1) * area * 1e6 / math.pi) * 1.1
+    area = COMMUNITY_AREA_URBAN_KM2 if urban else COMMUNITY_AREA_TOWN_KM2
+    # The urban centre lies on the town border, so only about half its disc is in the town.
+    share = 2.0 if urban else 1.0
+    radius = math.sqrt(share * max(n_comm, 1) * area * 1e6 / math.pi) * 1.1
+    inner = town_m.buffer(-150.0)
+    first = shapely.ops.nearest_points(inner, seat)[0] if not inner.contains(seat) else seat
+    centre = np.array([first.x, first.y])
     disc = shapely.intersection(seat.buffer(radius, quad_segs=16), town_m)
     comm = np.zeros((0, 2))
     if n_comm:
@@ -464,7 +470,8 @@ def _aliases(villages: list[Village], rng: np.random.Generator) -> dict[str, str
     picks = sorted(rng.choice(len(candidates), size=ALIAS_COUNT, replace=False).tolist())
     order = rng.permutation(len(stems))[:ALIAS_COUNT]
     return {
-        villages[candidates[p]].code: stems[int(s)] + "村" for p, s in zip(picks, order, strict=True)
+        villages[candidates[p]].code: stems[int(s)] + "村"
+        for p, s in zip(picks, order, strict=True)
     }
 
 
@@ -514,9 +521,7 @@ def build_district(rng: np.random.Generator) -> District:
                 )
             )
     aliases = _aliases(villages, rng)
-    villages = [
-        v if v.code not in aliases else replace(v, alias=aliases[v.code]) for v in villages
-    ]
+    villages = [v if v.code not in aliases else replace(v, alias=aliases[v.code]) for v in villages]
     return District(outline=outline, towns=towns, villages=villages)
 
 

@@ -16,8 +16,17 @@ from tests.factories import make_id
 from tests.planner import registers as reg
 
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
-IMPORT_KEYS = {"file", "encoding", "rows", "stored", "updated", "unchanged", "rejected",
-               "needs_review", "report"}  # fmt: skip
+IMPORT_KEYS = {
+    "file",
+    "encoding",
+    "rows",
+    "stored",
+    "updated",
+    "unchanged",
+    "rejected",
+    "needs_review",
+    "report",
+}
 
 
 def run(*args: str, db: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -25,6 +34,7 @@ def run(*args: str, db: str, check: bool = True) -> subprocess.CompletedProcess[
     proc = subprocess.run([COVERPLAN, *args], capture_output=True, text=True, env=env, timeout=300)
     if check:
         assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr, proc.stderr
     return proc
 
 
@@ -32,14 +42,18 @@ def test_import_json_contract_and_idempotence(tmp_path: Path, db_url: str) -> No
     run("init", db=db_url)
     path = reg.write_gbk_csv(tmp_path / "名册.csv")
     report = tmp_path / "问题.xlsx"
-    out = json.loads(run("import", "residents", str(path), "--json", "--report", str(report),
-                         db=db_url).stdout)  # fmt: skip
-    assert IMPORT_KEYS <= set(out)
+    out = json.loads(
+        run("import", "residents", str(path), "--json", "--report", str(report), db=db_url).stdout
+    )
+    assert set(out) >= IMPORT_KEYS
     assert out["encoding"] == "gbk"
     assert (out["rows"], out["stored"], out["rejected"], out["needs_review"]) == (15, 9, 6, 1)
     assert out["report"] == str(report) and report.exists()
-    again = json.loads(run("import", "residents", str(reg.write_xlsx(tmp_path / "b.xlsx")),
-                           "--json", db=db_url).stdout)  # fmt: skip
+    again = json.loads(
+        run(
+            "import", "residents", str(reg.write_xlsx(tmp_path / "b.xlsx")), "--json", db=db_url
+        ).stdout
+    )
     assert (again["unchanged"], again["updated"], again["stored"]) == (9, 0, 9)
 
 
@@ -62,8 +76,16 @@ def _big_register(path: Path, n: int) -> None:
         w.writerow(["姓名", "公民身份号码", "残疾类别", "残疾等级", "乡镇（街道）", "村（社区）"])
         start = date(1930, 1, 1)
         for i in range(n):
-            w.writerow([f"测试{i}", make_id(start + timedelta(days=i // 900), i % 900 + 1),
-                        "肢体残疾", "二级", "溪口镇", "武岭社区"])  # fmt: skip
+            w.writerow(
+                [
+                    f"测试{i}",
+                    make_id(start + timedelta(days=i // 900), i % 900 + 1),
+                    "肢体残疾",
+                    "二级",
+                    "溪口镇",
+                    "武岭社区",
+                ]
+            )
 
 
 def test_import_killed_midway_leaves_store_unchanged(tmp_path: Path, db_url: str) -> None:
@@ -78,16 +100,24 @@ def test_import_killed_midway_leaves_store_unchanged(tmp_path: Path, db_url: str
     big = tmp_path / "big.csv"
     _big_register(big, 30_000)
     env = {**os.environ, "COVERPLAN_DB_URL": db_url}
-    proc = subprocess.Popen([COVERPLAN, "import", "residents", str(big)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    assert proc.stderr is not None
-    line = proc.stderr.readline()  # the first "写入 2000/30000": rows are being written
-    assert line.startswith("写入"), line
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    with subprocess.Popen(
+        [COVERPLAN, "import", "residents", str(big)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # the first "写入 2000/30000": rows are being written
+        assert line.startswith("写入"), line
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
 
     con = sqlite3.connect(db_file)
     assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
-    assert con.execute("select count(*), group_concat(id_number) from residents").fetchone() == before
+    assert (
+        con.execute("select count(*), group_concat(id_number) from residents").fetchone() == before
+    )
     assert con.execute("select count(*) from import_batches").fetchone()[0] == batches
     con.close()

@@ -54,7 +54,9 @@ def test_vectorised() -> None:
     assert lon.shape == (2,) and lat.shape == (2,)
 
 
-@pytest.mark.parametrize(("name", "key"), [("WGS-84", "wgs84"), ("高德", "gcj02"), ("BD09", "bd09")])
+@pytest.mark.parametrize(
+    ("name", "key"), [("WGS-84", "wgs84"), ("高德", "gcj02"), ("BD09", "bd09")]
+)
 def test_parse_crs(name: str, key: str) -> None:
     assert parse_crs(name) == key
 

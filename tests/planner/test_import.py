@@ -26,16 +26,20 @@ def snapshot(store: Store) -> list[tuple[Any, ...]]:
     with store.read() as s:
         rows = s.execute(select(t.Resident).order_by(t.Resident.id_number)).scalars().all()
         return [
-            tuple(getattr(r, c.name) for c in t.Resident.__table__.columns
-                  if c.name not in ("batch_id", "updated_at"))
+            tuple(
+                getattr(r, c.name)
+                for c in t.Resident.__table__.columns
+                if c.name not in ("batch_id", "updated_at")
+            )
             for r in rows
-        ]  # fmt: skip
+        ]
 
 
 def test_messy_gbk_register(store: Store, config: Config, tmp_path: Path) -> None:
     path = reg.write_gbk_csv(tmp_path / "名册.csv")
-    res = import_file(store, "residents", path, config=config, today=TODAY,
-                      report=tmp_path / "report.csv")  # fmt: skip
+    res = import_file(
+        store, "residents", path, config=config, today=TODAY, report=tmp_path / "report.csv"
+    )
     assert res.encoding == "gbk"
     assert (res.rows, res.stored, res.rejected) == (15, 9, 6)
     assert res.stored + res.rejected == res.rows
@@ -69,34 +73,44 @@ def test_messy_gbk_register(store: Store, config: Config, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("writer", [reg.write_xlsx, reg.write_utf8_bom_csv])
-def test_reimport_in_another_format_changes_nothing(store: Store, config: Config, tmp_path: Path,
-                                                     writer: Any) -> None:  # fmt: skip
-    import_file(store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=config,
-                today=TODAY)  # fmt: skip
+def test_reimport_in_another_format_changes_nothing(
+    store: Store, config: Config, tmp_path: Path, writer: Any
+) -> None:
+    import_file(
+        store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=config, today=TODAY
+    )
     before = snapshot(store)
     suffix = ".xlsx" if writer is reg.write_xlsx else ".csv"
-    res = import_file(store, "residents", writer(tmp_path / f"b{suffix}"), config=config,
-                      today=TODAY)  # fmt: skip
+    res = import_file(
+        store, "residents", writer(tmp_path / f"b{suffix}"), config=config, today=TODAY
+    )
     assert (res.rows, res.stored, res.rejected) == (15, 9, 6)
     assert res.unchanged == 9 and res.inserted == 0 and res.updated == 0
     assert snapshot(store) == before
 
 
 def test_xlsx_lines_are_excel_rows(store: Store, config: Config, tmp_path: Path) -> None:
-    res = import_file(store, "residents", reg.write_xlsx(tmp_path / "m.xlsx"), config=config,
-                      today=TODAY)  # fmt: skip
+    res = import_file(
+        store, "residents", reg.write_xlsx(tmp_path / "m.xlsx"), config=config, today=TODAY
+    )
     assert res.format == "xlsx" and res.encoding is None
     rejected_lines = sorted({p.line for p in res.problems if p.action == "rejected"})
     assert rejected_lines == [reg.xlsx_line(i) for i in reg.EXPECTED.rejected_ids_lines]
 
 
 def test_changed_row_is_updated(store: Store, config: Config, tmp_path: Path) -> None:
-    import_file(store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=config,
-                today=TODAY)  # fmt: skip
+    import_file(
+        store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=config, today=TODAY
+    )
     rows = [list(r) for r in reg.DATA]
     rows[0][6] = "二级"
-    res = import_file(store, "residents", reg.write_gbk_csv(tmp_path / "b.csv", rows=rows),
-                      config=config, today=TODAY)  # fmt: skip
+    res = import_file(
+        store,
+        "residents",
+        reg.write_gbk_csv(tmp_path / "b.csv", rows=rows),
+        config=config,
+        today=TODAY,
+    )
     assert (res.updated, res.unchanged, res.inserted) == (1, 8, 0)
     with store.read() as s:
         assert s.scalar(select(t.Resident.grade).where(t.Resident.id_number == reg.ID_A)) == 2
@@ -108,60 +122,86 @@ def test_unresolved_village_can_be_rejected(store: Store, tmp_path: Path) -> Non
     cfg_file = tmp_path / "c.toml"
     cfg_file.write_text('[import]\nunresolved_village = "reject"\n', encoding="utf-8")
     cfg = load_config(cfg_file)
-    res = import_file(store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=cfg,
-                      today=TODAY)  # fmt: skip
+    res = import_file(
+        store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=cfg, today=TODAY
+    )
     assert (res.stored, res.rejected, res.needs_review) == (8, 7, 0)
 
 
-def test_missing_required_column_is_a_file_error(store: Store, config: Config, tmp_path: Path) -> None:
+def test_missing_required_column_is_a_file_error(
+    store: Store, config: Config, tmp_path: Path
+) -> None:
     path = tmp_path / "x.csv"
     path.write_text("姓名,残疾类别,残疾等级,村社\n张三,肢体,一级,武岭社区\n", encoding="utf-8")
-    with pytest.raises(InputError, match="x.csv.*缺少必需的列：公民身份号码"):
+    with pytest.raises(InputError, match=r"x\.csv.*缺少必需的列：公民身份号码"):
         import_file(store, "residents", path, config=config)
 
 
 def test_undecodable_file_is_refused(store: Store, config: Config, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_bytes("姓名,公民身份号码\n".encode("utf-8") + b"\xff\xfe\xfa\n")
+    path.write_bytes("姓名,公民身份号码\n".encode() + b"\xff\xfe\xfa\n")
     with pytest.raises(InputError, match="编码"):
         import_file(store, "residents", path, config=config)
 
 
-def test_failure_mid_write_leaves_store_unchanged(store: Store, config: Config, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_failure_mid_write_leaves_store_unchanged(
+    store: Store, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import planner.importer as imp
 
-    import_file(store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=config,
-                today=TODAY)  # fmt: skip
+    import_file(
+        store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=config, today=TODAY
+    )
     before = snapshot(store)
     with store.read() as s:
         batches = len(s.scalars(select(t.ImportBatch)).all())
     rows = [list(r) for r in reg.DATA]
     rows[1][6] = "三级"
-    rows.append(["16", "新人", "男", make_id(date(1970, 1, 1), 1), "", "肢体", "一级", "溪口镇",
-                 "武岭社区", "", ""])  # fmt: skip
+    rows.append(
+        [
+            "16",
+            "新人",
+            "男",
+            make_id(date(1970, 1, 1), 1),
+            "",
+            "肢体",
+            "一级",
+            "溪口镇",
+            "武岭社区",
+            "",
+            "",
+        ]
+    )
 
     def boom(*_a: Any, **_k: Any) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(imp, "audit", boom)
     with pytest.raises(RuntimeError):
-        import_file(store, "residents", reg.write_gbk_csv(tmp_path / "b.csv", rows=rows),
-                    config=config, today=TODAY)  # fmt: skip
+        import_file(
+            store,
+            "residents",
+            reg.write_gbk_csv(tmp_path / "b.csv", rows=rows),
+            config=config,
+            today=TODAY,
+        )
     assert snapshot(store) == before
     with store.read() as s:
         assert len(s.scalars(select(t.ImportBatch)).all()) == batches
 
 
 def test_batch_and_problems_are_stored(store: Store, config: Config, tmp_path: Path) -> None:
-    res = import_file(store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=config,
-                      today=TODAY)  # fmt: skip
+    res = import_file(
+        store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=config, today=TODAY
+    )
     con = sqlite3.connect(str(store.engine.url.database))
     kind, rows, rejected = con.execute(
         "select kind, rows, rejected from import_batches where id = ?", (res.batch_id,)
     ).fetchone()
     assert (kind, rows, rejected) == ("residents", 15, 6)
-    n = con.execute("select count(*) from import_problems where batch_id = ? and action = 'rejected'",
-                    (res.batch_id,)).fetchone()[0]  # fmt: skip
+    n = con.execute(
+        "select count(*) from import_problems where batch_id = ? and action = 'rejected'",
+        (res.batch_id,),
+    ).fetchone()[0]
     assert n == 6
     con.close()

@@ -17,9 +17,17 @@ def test_bad_grades(text: str) -> None:
         nz.parse_grade(text)
 
 
-@pytest.mark.parametrize(("text", "key"), [("肢体残疾", "physical"), ("肢体", "physical"),
-                                           ("精神残疾", "psychiatric"), ("多重", "multiple"),
-                                           ("听力", "hearing"), ("言语残疾", "speech")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("肢体残疾", "physical"),
+        ("肢体", "physical"),
+        ("精神残疾", "psychiatric"),
+        ("多重", "multiple"),
+        ("听力", "hearing"),
+        ("言语残疾", "speech"),
+    ],
+)
 def test_categories(config: Config, text: str, key: str) -> None:
     assert nz.parse_category(text, lookup=nz.category_lookup(config)) == key
 
@@ -29,8 +37,9 @@ def test_unknown_category(config: Config) -> None:
         nz.parse_category("其他", lookup=nz.category_lookup(config))
 
 
-@pytest.mark.parametrize("text", ["2024-03-05", "2024/3/5", "2024.03.05", "20240305",
-                                  "2024年3月5日", "45356"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text", ["2024-03-05", "2024/3/5", "2024.03.05", "20240305", "2024年3月5日", "45356"]
+)
 def test_dates(text: str) -> None:
     assert nz.parse_date(text) == date(2024, 3, 5)
 

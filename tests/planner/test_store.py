@@ -85,7 +85,9 @@ def test_default_url_lives_in_the_data_dir(tmp_path: Path) -> None:
 
 
 @pytest.mark.pg
-@pytest.mark.skipif(not os.environ.get("COVERPLAN_TEST_PG_URL"), reason="COVERPLAN_TEST_PG_URL not set")
+@pytest.mark.skipif(
+    not os.environ.get("COVERPLAN_TEST_PG_URL"), reason="COVERPLAN_TEST_PG_URL not set"
+)
 def test_postgresql_runs_the_same_code(tmp_path: Path) -> None:
     from datetime import date
 
@@ -94,10 +96,11 @@ def test_postgresql_runs_the_same_code(tmp_path: Path) -> None:
     from tests.planner import registers as reg
 
     url = os.environ["COVERPLAN_TEST_PG_URL"]
-    store = Store(url)
-    t.Base.metadata.drop_all(store.engine)
-    with store.engine.begin() as conn:
+    fresh = Store(url)
+    t.Base.metadata.drop_all(fresh.engine)
+    with fresh.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    fresh.dispose()
     store = init_store(url)
     cfg = load_config()
     path = reg.write_gbk_csv(tmp_path / "a.csv")

@@ -1,0 +1,156 @@
+"""The demo district as `make demo` builds it: through the CLI and the importers."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from data.demo.generate import BAD_ROWS, REJECTED_ROWS, VALID_PERSONS
+from planner import tables as t
+from planner.devices import due_devices
+from planner.store import Store
+
+COVERPLAN = str(Path(sys.executable).parent / "coverplan")
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [COVERPLAN, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dict[str, Any], Store, Path, dict[str, str]]]:
+    root = tmp_path_factory.mktemp("demo")
+    env = {
+        **os.environ,
+        "COVERPLAN_DATA_DIR": str(root / "var"),
+        "COVERPLAN_OUT_DIR": str(root / "out"),
+    }
+    env.pop("COVERPLAN_DB_URL", None)
+    proc = _run(["demo", "--json"], env, root)
+    assert proc.returncode == 0, proc.stderr
+    store = Store(f"sqlite:///{root / 'var' / 'coverplan.db'}")
+    yield json.loads(proc.stdout), store, root, env
+    store.dispose()
+
+
+def test_every_bad_row_is_reported(demo: Any) -> None:
+    out, *_ = demo
+    residents = next(i for i in out["imports"] if i["file"].endswith("residents.csv"))
+    assert residents["rejected"] == sum(REJECTED_ROWS.values()) - BAD_ROWS["unknown_village"]
+    assert residents["needs_review"] == BAD_ROWS["unknown_village"]
+    assert residents["stored"] + residents["rejected"] == residents["rows"]
+    assert residents["encoding"] == "gbk"
+    assert out["rejected_rows"] == residents["rejected"]
+    assert Path(residents["report"]).exists()
+    for other in out["imports"]:
+        if other is not residents:
+            assert other["rejected"] == 0 and other["stored"] == other["rows"], other
+
+
+def test_store_is_calibrated_to_the_domain_figures(demo: Any) -> None:
+    _, store, *_ = demo
+    today = date.today()
+    with store.read() as s:
+        placed = (
+            select(func.count()).select_from(t.Resident).where(t.Resident.village_code.is_not(None))
+        )
+        n = s.scalar(placed) or 0
+        assert n == VALID_PERSONS
+        assert abs(n - 14_600) / 14_600 < 0.01
+        care = s.scalar(
+            select(func.count()).select_from(t.Resident).where(t.Resident.care_subsidy.is_(True))
+        )
+        living = s.scalar(
+            select(func.count()).select_from(t.Resident).where(t.Resident.living_subsidy.is_(True))
+        )
+        assert care is not None and abs(care - 6_950) / 6_950 < 0.03
+        assert living is not None and abs(living - 3_500) / 3_500 < 0.05
+        phys = s.scalar(
+            select(func.count()).select_from(t.Resident).where(t.Resident.category == "physical")
+        )
+        assert phys is not None and abs(phys / n - 0.506) < 0.01
+        due = due_devices(s, today=today, within_days=365)
+        assert abs(len(due) - 1_000) / 1_000 < 0.10
+        homes = s.execute(
+            select(func.count(), func.sum(t.Facility.capacity), func.sum(t.Facility.placed)).where(
+                t.Facility.type == "home"
+            )
+        ).one()
+        assert homes[0] == 13 and abs(homes[1] - 500) <= 50 and abs(homes[2] - 420) <= 20
+        stations = (
+            s.execute(select(t.Facility.town_code).where(t.Facility.type == "psych_station"))
+            .scalars()
+            .all()
+        )
+        assert len(stations) == 11 and len(set(stations)) == 8
+        windows = s.scalar(
+            select(func.count()).select_from(t.Facility).where(t.Facility.type == "service_window")
+        )
+        assert windows == 6
+        # every stored point lies in the district's box, converted from GCJ-02 where needed
+        lons = s.execute(select(t.Facility.lon)).scalars().all()
+        assert all(121.0 < x < 122.0 for x in lons)
+
+
+def test_facility_points_from_amap_are_converted(demo: Any) -> None:
+    _, store, *_ = demo
+    from shapely.geometry import Point, shape
+
+    with store.read() as s:
+        rows = s.execute(
+            select(t.Facility.lon, t.Facility.lat, t.Village.polygon)
+            .join(t.Village, t.Village.code == t.Facility.village_code)
+            .where(t.Facility.type.in_(["device_point", "service_window"]))
+        ).all()
+    assert len(rows) == 9
+    inside = sum(shape(json.loads(poly)).contains(Point(lon, lat)) for lon, lat, poly in rows)
+    assert inside == 9  # unconverted GCJ-02 points would sit ~500 m off
+
+
+def test_outputs_hold_aggregates_only(demo: Any) -> None:
+    _, _, root, _ = demo
+    text = (root / "out" / "demo_summary.json").read_text(encoding="utf-8")
+    text += (root / "out" / "demo_summary.txt").read_text(encoding="utf-8")
+    assert "合成" in text
+    assert not re.search(r"\d{17}[\dX]", text)
+
+
+def test_rebuilding_the_demo_changes_nothing(demo: Any) -> None:
+    _, _, root, env = demo
+    proc = _run(["demo", "--json"], env, root)
+    assert proc.returncode == 0, proc.stderr
+    for imp in json.loads(proc.stdout)["imports"]:
+        assert imp["inserted"] == 0 and imp["updated"] == 0, imp
+
+
+def test_demo_refuses_a_store_with_real_data(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "COVERPLAN_DB_URL": f"sqlite:///{tmp_path / 'real.db'}",
+        "COVERPLAN_DATA_DIR": str(tmp_path / "var"),
+        "COVERPLAN_OUT_DIR": str(tmp_path / "out"),
+    }
+    assert _run(["init"], env, tmp_path).returncode == 0
+    reg = tmp_path / "r.csv"
+    reg.write_text(
+        "姓名,公民身份号码,残疾类别,残疾等级,乡镇（街道）,村（社区）\n"
+        "甲,11010519491231002X,肢体,一级,溪口镇,武岭社区\n",
+        encoding="utf-8",
+    )
+    assert _run(["import", "residents", str(reg)], env, tmp_path).returncode == 0
+    proc = _run(["demo"], env, tmp_path)
+    assert proc.returncode == 2 and "真实数据" in proc.stderr and "Traceback" not in proc.stderr
