@@ -38,11 +38,21 @@ def _config() -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from planner.demo import load_demo_geometry
+    from planner.settings import get_settings
     from planner.store import init_store
 
     store = init_store(args.db)
+    geometry = None
+    if not args.no_geometry:
+        geometry = load_demo_geometry(store, config=_config(), data_dir=get_settings().data_dir)
     gaz = store.gazetteer()
-    msg = {"db": store.url, "towns": len(gaz.towns), "villages": len(gaz.villages)}
+    msg = {
+        "db": store.url,
+        "towns": len(gaz.towns),
+        "villages": len(gaz.villages),
+        "synthetic_geometry": geometry.stored if geometry else 0,
+    }
     if args.json:
         _print_json(msg)
     else:
@@ -50,6 +60,11 @@ def cmd_init(args: argparse.Namespace) -> int:
             f"已初始化数据库 {store.url}：{gaz.district_name} {len(gaz.towns)} 个镇街，"
             f"{len(gaz.villages)} 个村社"
         )
+        if geometry:
+            print(
+                f"村社位置与边界暂用合成演示数据（{geometry.stored} 个）；"
+                "请用 coverplan import villages 导入真实的村社点位或边界。"
+            )
     return 0
 
 
@@ -176,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("init", "创建数据库并载入奉化区行政区划（12 个镇街、337 个村社）")
+    p.add_argument(
+        "--no-geometry", action="store_true", help="不载入合成的村社位置与边界（只有代码与名称）"
+    )
     p.set_defaults(func=cmd_init)
 
     p = add("demo", "生成合成演示区并经导入流程载入数据库，输出汇总")

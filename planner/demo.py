@@ -48,6 +48,19 @@ class DemoResult:
         return "\n".join(parts)
 
 
+def load_demo_geometry(
+    store: Store, *, config: Config, data_dir: Path, seed: int = 2024
+) -> ImportResult:
+    """Give the store's villages the demo's synthetic points and polygons.
+
+    Used by ``coverplan init``: real village geometry is not available offline, so
+    a new store starts with the demo's (flagged ``synthetic``); importing a real
+    villages file later replaces it.
+    """
+    files = generate_demo(data_dir / "demo", seed=seed)
+    return import_file(store, "villages", files.villages, config=config)
+
+
 def build_demo(
     store: Store,
     *,

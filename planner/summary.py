@@ -33,6 +33,7 @@ class StoreSummary:
     towns: int
     villages: int
     villages_with_polygon: int
+    villages_synthetic: int
     residents: int
     residents_needing_review: int
     residents_by_category: dict[str, int]
@@ -53,6 +54,10 @@ class StoreSummary:
         if self.synthetic:
             lines.append(
                 "注意：演示数据（村社位置、边界、道路、人员、设施）均为合成数据，非真实信息。"
+            )
+        elif self.villages_synthetic:
+            lines.append(
+                f"注意：{self.villages_synthetic} 个村社的位置与边界为合成演示数据，非真实。"
             )
         lines.append(f"持证残疾人 {self.residents} 人（待核查 {self.residents_needing_review} 人）")
         lines.append(
@@ -98,6 +103,9 @@ def summarize(store: Store, *, config: Config) -> StoreSummary:
             villages=count(select(func.count()).select_from(t.Village)),
             villages_with_polygon=count(
                 select(func.count()).select_from(t.Village).where(t.Village.polygon.is_not(None))
+            ),
+            villages_synthetic=count(
+                select(func.count()).select_from(t.Village).where(t.Village.synthetic.is_(True))
             ),
             residents=count(select(func.count()).select_from(t.Resident)),
             residents_needing_review=review,

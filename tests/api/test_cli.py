@@ -121,3 +121,17 @@ def test_import_killed_midway_leaves_store_unchanged(tmp_path: Path, db_url: str
     )
     assert con.execute("select count(*) from import_batches").fetchone()[0] == batches
     con.close()
+
+
+def test_init_gives_the_gazetteer_with_synthetic_geometry(tmp_path: Path, db_url: str) -> None:
+    out = json.loads(run("init", "--json", db=db_url).stdout)
+    assert (out["towns"], out["villages"], out["synthetic_geometry"]) == (12, 337, 337)
+    con = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+    n, poly, synth = con.execute(
+        "select count(*), count(polygon), sum(synthetic) from villages"
+    ).fetchone()
+    assert (n, poly, synth) == (337, 337, 337)
+    assert con.execute("select count(*) from residents").fetchone()[0] == 0
+    con.close()
+    status = run("status", db=db_url).stdout
+    assert "合成" in status
