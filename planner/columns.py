@@ -74,9 +74,9 @@ FIELDS: dict[Kind, dict[str, tuple[str, ...]]] = {
         "lat": _LAT,
     },
     "facilities": {
-        "code": ("设施编号", "编号", "机构编号"),
-        "name": ("设施名称", "名称", "机构名称"),
-        "type": ("设施类型", "类型", "机构类型"),
+        "code": ("设施编号", "编号", "机构编号", "code"),
+        "name": ("设施名称", "名称", "机构名称", "name"),
+        "type": ("设施类型", "类型", "机构类型", "type"),
         "town": _TOWN,
         "village": _VILLAGE,
         "village_code": _VILLAGE_CODE,
@@ -152,8 +152,10 @@ class ColumnMap:
     fields: dict[str, str]  # field -> header as written in the file
     ignored: tuple[str, ...]
 
-    def missing(self, kind: Kind) -> list[tuple[str, ...]]:
-        return [group for group in REQUIRED[kind] if not any(f in self.fields for f in group)]
+    def missing(self, kind: Kind, *, also: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
+        """Required field groups with no column (``also``: fields given otherwise)."""
+        have = set(self.fields) | also
+        return [group for group in REQUIRED[kind] if not any(f in have for f in group)]
 
 
 def _lookup(kind: Kind) -> dict[str, str]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.geocode import Geocoder, normalize_address
+from geo.geocode import RESULT_COLUMNS, Geocoder, normalize_address
 from planner import tables as t
 from planner._errors import InputError
 from planner._readers import read_table
@@ -18,15 +18,7 @@ from planner.columns import header_key
 from planner.settings import Config
 from planner.store import Store, audit
 
-OUTPUT_COLUMNS = [
-    "address",
-    "village_code",
-    "village_name",
-    "town_name",
-    "method",
-    "score",
-    "status",
-]
+OUTPUT_COLUMNS = [*RESULT_COLUMNS, "line"]
 
 
 @dataclass(frozen=True)
@@ -63,8 +55,8 @@ def geocode_file(
     """Resolve every row's address (or town + village columns) to a village code.
 
     Writes ``out`` (CSV, UTF-8 with BOM, or XLSX) with the columns ``address,
-    village_code, village_name, town_name, method, score, status`` followed by
-    ``line, town_code, candidates``.
+    village_code, village_name, town_name, method, score, status``, then
+    ``town_code, candidates`` and ``line`` (the row's line in the input file).
     """
     wanted = [c for c in (column, town_column, village_column) if c]
     keys = {header_key(c) for c in wanted}
@@ -108,9 +100,7 @@ def geocode_file(
                 "candidates": ";".join(res.candidates),
             }
         )
-    frame = pd.DataFrame.from_records(
-        records, columns=[*OUTPUT_COLUMNS, "line", "town_code", "candidates"]
-    )
+    frame = pd.DataFrame.from_records(records, columns=OUTPUT_COLUMNS)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".xlsx":
         frame.to_excel(out, index=False)

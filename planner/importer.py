@@ -35,7 +35,7 @@ from planner import tables as t
 from planner._errors import InputError
 from planner._readers import RawRow, RawTable, read_table
 from planner.columns import FIELDS, KINDS, ColumnMap, Kind, map_columns, score_header
-from planner.idnumber import InvalidIdNumber, mask_id, mask_phone, parse_id_number
+from planner.idnumber import IdNumber, InvalidIdNumber, mask_id, mask_phone, parse_id_number
 from planner.settings import Config, get_config
 from planner.store import Store, audit
 
@@ -344,13 +344,18 @@ def _village_label(ctx: _Context, code: str) -> str:
 # --- per-kind row parsers -------------------------------------------------------------
 
 
-def _parse_resident(ctx: _Context, row: RawRow) -> _Parsed:
-    reviews: list[Problem] = []
+def _required_id(ctx: _Context, row: RawRow) -> IdNumber:
+    """The row's ID number, or a rejection saying why it is invalid."""
     raw_id = ctx.raw(row, "id_number")
     try:
-        ident = parse_id_number(raw_id, today=ctx.today)
+        return parse_id_number(raw_id, today=ctx.today)
     except InvalidIdNumber as exc:
         raise _RowError(ctx.col("id_number"), _show("id_number", raw_id), str(exc)) from None
+
+
+def _parse_resident(ctx: _Context, row: RawRow) -> _Parsed:
+    reviews: list[Problem] = []
+    ident = _required_id(ctx, row)
     name = nz.compact(ctx.raw(row, "name"))
     if not name:
         raise _RowError(ctx.col("name"), None, "姓名为空")
@@ -556,11 +561,7 @@ def _parse_village(ctx: _Context, row: RawRow) -> _Parsed:
 
 
 def _parse_device(ctx: _Context, row: RawRow) -> _Parsed:
-    raw_id = ctx.raw(row, "id_number")
-    try:
-        ident = parse_id_number(raw_id, today=ctx.today)
-    except InvalidIdNumber as exc:
-        raise _RowError(ctx.col("id_number"), _show("id_number", raw_id), str(exc)) from None
+    ident = _required_id(ctx, row)
     device = nz.compact(ctx.raw(row, "device_type"))
     if not device:
         raise _RowError(ctx.col("device_type"), None, "辅具名称为空")
@@ -748,7 +749,8 @@ def import_file(
         path, score=partial(score_header, kind), search_rows=config.import_.header_search_rows
     )
     cmap = map_columns(kind, table.headers)
-    missing = cmap.missing(kind)
+    has_points = any(r.geometry is not None for r in table.rows)
+    missing = cmap.missing(kind, also=frozenset({"lon", "lat"}) if has_points else frozenset())
     if missing:
         names = "；".join(" 或 ".join(FIELDS[kind][f][0] for f in group) for group in missing)
         raise InputError(

@@ -3,8 +3,8 @@
 Every person is made up: names are drawn from common surname and given-name
 characters, ID numbers are generated to be valid under GB 11643 but belong to
 nobody on purpose, and addresses and phones are random. The aggregate figures
-are calibrated to the published 奉化 figures in ``/work/shared/DOMAIN.md`` (see
-the constants below).
+are calibrated to the published 奉化 figures in the project's domain brief
+(``shared/DOMAIN.md``; see the constants below).
 """
 
 from __future__ import annotations

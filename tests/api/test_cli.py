@@ -135,3 +135,41 @@ def test_init_gives_the_gazetteer_with_synthetic_geometry(tmp_path: Path, db_url
     con.close()
     status = run("status", db=db_url).stdout
     assert "合成" in status
+
+
+def test_geocode_file_and_saved_corrections(tmp_path: Path, db_url: str) -> None:
+    run("init", "--no-geometry", db=db_url)
+    src = tmp_path / "addresses.csv"
+    src.write_text(
+        "编号,地址\n1,浙江省宁波市奉化市尚田镇冷西村12号\n2,锦屏街道长岭\n3,溪口镇中兴路12号\n"
+        "4,奉化区西坞街道河头村5组\n",
+        encoding="gbk",
+    )
+    out = tmp_path / "result.csv"
+    summary = json.loads(
+        run("geocode", str(src), "--column", "地址", "--out", str(out), "--json", db=db_url).stdout
+    )
+    assert (summary["matched"], summary["ambiguous"], summary["unmatched"]) == (2, 1, 1)
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:7] == [
+        "address",
+        "village_code",
+        "village_name",
+        "town_name",
+        "method",
+        "score",
+        "status",
+    ]
+    assert rows[0]["village_code"] == "330213007201" and rows[0]["town_name"] == "尚田街道"
+    assert rows[1]["status"] == "ambiguous" and rows[1]["village_code"] == ""
+    assert rows[2]["status"] == "unmatched" and rows[2]["town_name"] == "溪口镇"
+
+    run("corrections", "add", "锦屏街道长岭", "330213001010", db=db_url)
+    run("geocode", str(src), "--column", "地址", "--out", str(out), db=db_url)
+    with out.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows[1]["status"] == "matched" and rows[1]["method"] == "correction"
+    assert rows[1]["village_name"] == "长岭社区"
+    bad = run("corrections", "add", "某地", "330213999999", db=db_url, check=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -205,3 +205,52 @@ def test_batch_and_problems_are_stored(store: Store, config: Config, tmp_path: P
     ).fetchone()[0]
     assert n == 6
     con.close()
+
+
+def test_merged_cells_in_data_rows_are_filled(store: Store, config: Config, tmp_path: Path) -> None:
+    """Government sheets merge the town and village cells of consecutive persons."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["奉化区残疾人名册"])
+    ws.merge_cells("A1:F1")
+    ws.append(["姓名", "公民身份号码", "残疾类别", "残疾等级", "乡镇（街道）", "村（社区）"])
+    ids = [make_id(date(1950 + i, 1, 1), 2 * i + 1) for i in range(3)]
+    for i, n in enumerate(ids):
+        ws.append(
+            [
+                f"人{i}",
+                n,
+                "肢体",
+                "一级",
+                "溪口镇" if i == 0 else None,
+                "武岭社区" if i == 0 else None,
+            ]
+        )
+    ws.merge_cells("E3:E5")
+    ws.merge_cells("F3:F5")
+    path = tmp_path / "merged.xlsx"
+    wb.save(path)
+    res = import_file(store, "residents", path, config=config, today=TODAY)
+    assert (res.rows, res.stored, res.needs_review) == (3, 3, 0)
+    with store.read() as s:
+        codes = s.scalars(select(t.Resident.village_code)).all()
+    assert codes == ["330213100001"] * 3
+
+
+def test_id_stored_by_excel_as_a_number_is_rejected_with_the_fix(
+    store: Store, config: Config, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["姓名", "公民身份号码", "残疾类别", "残疾等级", "乡镇（街道）", "村（社区）"])
+    ws.append(["甲", 330213195001010018, "肢体", "一级", "溪口镇", "武岭社区"])
+    path = tmp_path / "n.xlsx"
+    wb.save(path)
+    res = import_file(store, "residents", path, config=config, today=TODAY)
+    assert res.rejected == 1 and "文本" in res.problems[0].reason

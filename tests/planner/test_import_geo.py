@@ -141,3 +141,21 @@ def test_facility_village_from_its_point(store: Store, config: Config, tmp_path:
         by_name = {f.name: f for f in s.scalars(select(t.Facility))}
     assert by_name["畸山助残窗口"].village_code == JISHAN
     assert by_name["海上站"].village_code is None and by_name["海上站"].needs_review
+
+
+def test_facility_points_from_geojson_in_gcj02(
+    store: Store, config: Config, tmp_path: Path
+) -> None:
+    from shapely.geometry import Point
+
+    glon, glat = (float(c) for c in from_wgs84(121.26, 29.67, crs="gcj02"))
+    frame = gpd.GeoDataFrame(
+        {"name": ["畸山辅具服务点"], "type": ["辅具服务点"]}, geometry=[Point(glon, glat)], crs=4326
+    )
+    path = tmp_path / "f.geojson"
+    frame.to_file(path)
+    res = import_file(store, "facilities", path, config=config, crs="gcj02")
+    assert (res.stored, res.rejected) == (1, 0)
+    with store.read() as s:
+        f = s.scalars(select(t.Facility)).one()
+    assert f.lon == pytest.approx(121.26, abs=1e-6) and f.lat == pytest.approx(29.67, abs=1e-6)
