@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVE ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format typecheck clean venv
+.PHONY: demo test lint format typecheck clean venv bench-coverage
 
 venv: $(STAMP)
 
@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/coverplan demo
+	$(BIN)/coverplan network build
+	$(BIN)/coverplan coverage --out out/coverage
+	$(BIN)/coverplan gaps --out out/coverage
 ifeq ($(SERVE),1)
 	@echo "网页界面将在后续版本提供（SERVE=1）；当前演示数据已写入数据库和 out/。"
 endif
@@ -36,6 +39,9 @@ format: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+bench-coverage: $(STAMP)
+	$(BIN)/python -m bench.coverage
 
 clean:
 	rm -rf var out .pytest_cache .mypy_cache .ruff_cache

@@ -178,6 +178,180 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lonlat(text: str) -> tuple[float, float]:
+    try:
+        lon, lat = (float(x) for x in text.replace("，", ",").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"「{text}」应为 经度,纬度，如 121.40,29.66") from None
+    return lon, lat
+
+
+def cmd_network(args: argparse.Namespace) -> int:
+    from geo.network import snap_points
+    from planner.frames import facilities_frame, villages_frame
+    from planner.roads import load_network, record_network_file
+
+    store = _store(args)
+    config = _config()
+    if args.file:
+        record_network_file(store, Path(args.file))
+    modes = ["drive", "walk", "wheelchair"] if args.mode == "all" else [args.mode]
+    out: dict[str, Any] = {}
+    villages = villages_frame(store)
+    villages = villages[villages["lon"].notna()]
+    facilities = facilities_frame(store)
+    facilities = facilities[facilities["lon"].notna()]
+    for mode in modes:
+        build = load_network(store, config=config, mode=mode, progress=not args.json)
+        net = build.network
+        snaps = {
+            "villages": snap_points(
+                net, villages["lon"], villages["lat"], max_m=config.network.snap_max_m
+            ),
+            "facilities": snap_points(
+                net, facilities["lon"], facilities["lat"], max_m=config.network.snap_max_m
+            ),
+        }
+        out[mode] = {
+            "nodes": build.nodes,
+            "edges": build.edges,
+            "dropped_nodes": build.dropped_nodes,
+            "dropped_components": build.dropped_components,
+            "seconds": round(build.seconds, 3),
+            "from_cache": build.from_cache,
+            "source_sha256": build.source_sha256,
+            "snap": {
+                k: {
+                    "points": int(v.node.size),
+                    "flagged": int(v.flagged.sum()),
+                    "max_m": round(float(v.distance_m.max()), 1) if v.node.size else None,
+                }
+                for k, v in snaps.items()
+            },
+        }
+        if not args.json:
+            print(build.summary())
+            for k, v in snaps.items():
+                print(f"  {'村社' if k == 'villages' else '设施'}：{v.summary()}")
+    if args.json:
+        _print_json(out)
+    return 0
+
+
+def cmd_travel_time(args: argparse.Namespace) -> int:
+    from geo.crs import to_wgs84
+    from geo.traveltime import point_to_point
+    from planner.roads import load_network
+
+    store = _store(args)
+    build = load_network(store, config=_config(), mode=args.mode, path=args.network)
+    (flon, flat), (tlon, tlat) = args.from_, args.to
+    fx, fy = to_wgs84(flon, flat, crs=args.crs)
+    tx, ty = to_wgs84(tlon, tlat, crs=args.crs)
+    res = point_to_point(build.network, (float(fx), float(fy)), (float(tx), float(ty)))
+    out = {
+        "mode": args.mode,
+        "minutes": round(res.route.seconds / 60.0, 2),
+        "metres": round(res.route.metres, 1),
+        "seconds": round(res.route.seconds, 1),
+        "from_snap_m": round(res.from_snap_m, 1),
+        "to_snap_m": round(res.to_snap_m, 1),
+    }
+    if args.json:
+        _print_json(out)
+    else:
+        label = {"drive": "驾车", "walk": "步行", "wheelchair": "轮椅"}[args.mode]
+        print(
+            f"{label} {out['minutes']:.1f} 分钟，{out['metres']:.0f} 米"
+            f"（起点距路网 {out['from_snap_m']:.0f} 米，终点距路网 {out['to_snap_m']:.0f} 米）"
+        )
+    return 0
+
+
+def _coverage(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from planner.coverage import compute_coverage
+    from planner.roads import load_networks, modes_for
+
+    store = _store(args)
+    config = _config()
+    types = args.type or None
+    builds = load_networks(
+        store,
+        config=config,
+        modes=modes_for(config, types),
+        path=args.network,
+        progress=not args.json,
+    )
+    result = compute_coverage(
+        store,
+        config=config,
+        networks={m: b.network for m, b in builds.items()},
+        types=types,
+        isochrones=bool(getattr(args, "out", None)),
+    )
+    return store, config, result
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from planner.frames import villages_frame
+    from planner.reports import write_coverage
+
+    store, _, result = _coverage(args)
+    files = None
+    if args.out:
+        files = write_coverage(result, villages=villages_frame(store), out_dir=Path(args.out))
+    if args.json:
+        out = result.to_json()
+        if files:
+            out["files"] = [str(files.geopackage), *map(str, files.tables)]
+        _print_json(out)
+    else:
+        print("设施类型覆盖（人数；覆盖率 = 可达 / 能出行的符合条件者）：")
+        for t in result.types:
+            pct = "—" if t.coverage_pct is None else f"{t.coverage_pct:.1f}%"
+            print(
+                f"  {t.label}：符合条件 {t.eligible}，需上门 {t.home_service}，可达 {t.covered}，"
+                f"容量内 {t.covered_within_capacity}，覆盖率 {pct}"
+                f"（{t.threshold_min:g} 分钟，{t.mode}）"
+            )
+        print("十四五指标：")
+        for i in result.indicators:
+            value = "无数据" if i.value_pct is None else f"{i.value_pct:.1f}%"
+            met = {True: "达标", False: "未达标", None: "—"}[i.met]
+            print(f"  {i.name}：{value}（目标 {i.target_pct:g}%）{met}")
+        if result.awaiting_review:
+            print(f"另有 {result.awaiting_review} 人待核查村社，未计入。")
+        if files:
+            print(f"结果已写入 {files.geopackage.parent}")
+    return 0
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from planner.frames import villages_frame
+    from planner.gaps import PART_LABELS, POLICY_PARTS, find_gaps
+    from planner.reports import write_coverage
+
+    store, config, result = _coverage(args)
+    gaps = find_gaps(store, config=config, result=result, types=args.type or None)
+    if args.out:
+        write_coverage(result, villages=villages_frame(store), out_dir=Path(args.out), gaps=gaps)
+    if args.json:
+        _print_json(gaps.to_json(top=args.top))
+        return 0
+    for key, rows in gaps.coverage.groupby("type", sort=False):
+        print(f"{config.facility_label(str(key))}：未满足需求最多的村社")
+        for r in rows.head(args.top).itertuples():
+            print(
+                f"  {r.rank:>2}. {r.town_name}{r.village_name}  未满足 {r.unmet} 人"
+                f"（符合条件 {r.eligible}，容量内 {r.covered_within_capacity}）"
+            )
+    print("政策落实缺口（加权人数）：")
+    for r in gaps.policy.head(args.top).itertuples():
+        parts = "，".join(f"{PART_LABELS[p]} {getattr(r, p)}" for p in POLICY_PARTS)
+        print(f"  {r.rank:>2}. {r.town_name}{r.village_name}  {r.score:g} 分（{parts}）")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coverplan", description="残疾人服务覆盖规划（coverplan）"
@@ -229,6 +403,34 @@ def build_parser() -> argparse.ArgumentParser:
     pl = csub.add_parser("list", help="列出已保存的更正")
     pl.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_corrections)
+
+    p = add("network", "道路网络：构建并缓存（drive 驾车 / walk 步行 / wheelchair 轮椅）")
+    nsub = p.add_subparsers(dest="action", required=True)
+    nb = nsub.add_parser("build", help="构建道路网络并登记到数据库")
+    nb.add_argument("file", nargs="?", help="OSM 文件（.osm 或 .osm.pbf）；省略则用已登记的")
+    nb.add_argument("--mode", default="all", choices=["drive", "walk", "wheelchair", "all"])
+    nb.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_network)
+
+    p = add("travel-time", "两点之间的通行时间和距离")
+    p.add_argument("--from", dest="from_", type=_lonlat, required=True, help="起点 经度,纬度")
+    p.add_argument("--to", type=_lonlat, required=True, help="终点 经度,纬度")
+    p.add_argument("--mode", default="drive", choices=["drive", "walk", "wheelchair"])
+    p.add_argument("--crs", default="wgs84", help="坐标系：wgs84（默认）、gcj02、bd09")
+    p.add_argument("--network", help="OSM 文件（默认用已登记的）")
+    p.set_defaults(func=cmd_travel_time)
+
+    for name, helptext, func in (
+        ("coverage", "服务覆盖：各类设施的可达与容量覆盖、十四五指标", cmd_coverage),
+        ("gaps", "缺口：未满足需求的村社排名与政策落实缺口", cmd_gaps),
+    ):
+        p = add(name, helptext)
+        p.add_argument("--type", action="append", help="设施类型代码（可重复；默认全部）")
+        p.add_argument("--out", help="输出目录（GeoPackage 与 CSV）")
+        p.add_argument("--network", help="OSM 文件（默认用已登记的）")
+        if name == "gaps":
+            p.add_argument("--top", type=int, default=10, help="每类显示前 N 个村社（默认 10）")
+        p.set_defaults(func=func)
 
     p = add("status", "数据库汇总（按镇街、类别、设施类型计数）")
     p.set_defaults(func=cmd_status)

@@ -13,6 +13,7 @@ from data.demo.generate import generate_demo
 from geo.gazetteer import load_fenghua
 from planner._errors import StoreError
 from planner.importer import ImportResult, import_file
+from planner.roads import record_network_file
 from planner.settings import Config
 from planner.store import Store
 from planner.summary import StoreSummary, pad, summarize
@@ -103,6 +104,7 @@ def build_demo(
         import_file(store, kind, path, crs=crs, report_dir=reports, config=config, today=today)
         for kind, path, crs in plan
     )
+    record_network_file(store, files.roads)
     summary = summarize(store, config=config)
     result = DemoResult(inputs=files.directory, imports=results, summary=summary, summary_files=())
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from geo.graph import ModeProfile
 from planner._errors import ConfigError
 
 Mode = Literal["drive", "walk", "wheelchair"]
@@ -93,12 +94,76 @@ class Eligibility(BaseModel):
 
 
 class FacilityTypeConfig(BaseModel):
+    """A facility type. ``catchment``: ``travel`` (within ``threshold_min`` by
+    ``mode``) or ``village`` (serves the residents of its own village, e.g. an
+    accessible community)."""
+
     label: str
     aliases: list[str] = []
     capacity_meaning: str = ""
     threshold_min: float = Field(default=30.0, ge=0)
     mode: Mode = "drive"
+    catchment: Literal["travel", "village"] = "travel"
     eligibility: Eligibility = Eligibility()
+
+
+class GapsConfig(BaseModel):
+    visit_overdue_days: int = Field(default=365, gt=0)
+    weights: dict[str, float] = {
+        "severe_without_care": 1.0,
+        "poor_without_living": 1.0,
+        "devices_overdue": 0.5,
+        "visits_overdue": 0.2,
+    }
+
+
+class IndicatorConfig(BaseModel):
+    home_reach_pct: float = 90.0
+    home_town_pct: float = 100.0
+    rehab_reach_pct: float = 99.0
+    device_current_pct: float = 99.0
+    retrofit_pct: float = 95.0
+    family_doctor_pct: float = 80.0
+    rehab_types: list[str] = ["psych_station", "child_rehab", "device_point", "rehab_hospital"]
+
+
+class NetworkModeConfig(BaseModel):
+    """One travel mode's use of OSM ways (see :class:`geo.graph.ModeProfile`)."""
+
+    respect_oneway: bool = True
+    respect_maxspeed: bool = True
+    maxspeed_factor: float = Field(default=1.0, gt=0, le=1)
+    exclude: dict[str, list[str]] = {}
+    speeds_kmh: dict[str, float]
+
+    @field_validator("speeds_kmh")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v or any(s <= 0 for s in v.values()):
+            raise ValueError("speeds must be positive km/h")
+        return v
+
+
+class NetworkConfig(BaseModel):
+    snap_max_m: float = Field(default=500.0, gt=0)
+    access_speed_kmh: float = Field(default=4.0, gt=0)
+    drive: NetworkModeConfig
+    walk: NetworkModeConfig
+    wheelchair: NetworkModeConfig
+
+    def profile(self, mode: str) -> ModeProfile:
+        """The :class:`geo.graph.ModeProfile` of ``mode``."""
+        if mode not in ("drive", "walk", "wheelchair"):
+            raise ConfigError(f"不认识的出行方式「{mode}」；可用：drive、walk、wheelchair")
+        cfg: NetworkModeConfig = getattr(self, mode)
+        return ModeProfile(
+            mode=mode,
+            speeds_kmh=dict(cfg.speeds_kmh),
+            respect_oneway=cfg.respect_oneway,
+            respect_maxspeed=cfg.respect_maxspeed,
+            maxspeed_factor=cfg.maxspeed_factor,
+            exclude={k: tuple(v) for k, v in cfg.exclude.items()},
+        )
 
 
 class Config(BaseModel):
@@ -109,6 +174,9 @@ class Config(BaseModel):
     privacy: PrivacyConfig = PrivacyConfig()
     categories: dict[str, CategoryConfig]
     facility_types: dict[str, FacilityTypeConfig]
+    network: NetworkConfig
+    gaps: GapsConfig = GapsConfig()
+    indicators: IndicatorConfig = IndicatorConfig()
 
     model_config = {"populate_by_name": True}
 
