@@ -188,7 +188,7 @@ def _lonlat(text: str) -> tuple[float, float]:
 
 def cmd_network(args: argparse.Namespace) -> int:
     from geo.network import snap_points
-    from planner.frames import facilities_frame, villages_frame
+    from planner.frames import facilities_frame, residents_frame, villages_frame
     from planner.roads import load_network, record_network_file
 
     store = _store(args)
@@ -201,6 +201,9 @@ def cmd_network(args: argparse.Namespace) -> int:
     villages = villages[villages["lon"].notna()]
     facilities = facilities_frame(store)
     facilities = facilities[facilities["lon"].notna()]
+    households = residents_frame(store)
+    households = households[households["lon"].notna() & households["lat"].notna()]
+    labels = {"villages": "村社", "facilities": "设施", "households": "自有坐标的住户"}
     for mode in modes:
         build = load_network(store, config=config, mode=mode, progress=not args.json)
         net = build.network
@@ -210,6 +213,9 @@ def cmd_network(args: argparse.Namespace) -> int:
             ),
             "facilities": snap_points(
                 net, facilities["lon"], facilities["lat"], max_m=config.network.snap_max_m
+            ),
+            "households": snap_points(
+                net, households["lon"], households["lat"], max_m=config.network.snap_max_m
             ),
         }
         out[mode] = {
@@ -232,7 +238,7 @@ def cmd_network(args: argparse.Namespace) -> int:
         if not args.json:
             print(build.summary())
             for k, v in snaps.items():
-                print(f"  {'村社' if k == 'villages' else '设施'}：{v.summary()}")
+                print(f"  {labels[k]}：{v.summary()}")
     if args.json:
         _print_json(out)
     return 0
@@ -309,10 +315,13 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         print("设施类型覆盖（人数；覆盖率 = 可达 / 能出行的符合条件者）：")
         for t in result.types:
             pct = "—" if t.coverage_pct is None else f"{t.coverage_pct:.1f}%"
+            reach = (
+                "本村社范围" if t.catchment == "village" else f"{t.threshold_min:g} 分钟，{t.mode}"
+            )
             print(
                 f"  {t.label}：符合条件 {t.eligible}，需上门 {t.home_service}，可达 {t.covered}，"
                 f"容量内 {t.covered_within_capacity}，覆盖率 {pct}"
-                f"（{t.threshold_min:g} 分钟，{t.mode}）"
+                f"（{reach}）"
             )
         print("十四五指标：")
         for i in result.indicators:

@@ -118,7 +118,7 @@ class Indicator:
 
     @property
     def met(self) -> bool | None:
-        return None if self.value_pct is None else self.value_pct >= self.target_pct
+        return None if self.value_pct is None else bool(self.value_pct >= self.target_pct)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -348,8 +348,8 @@ def _type_residents(
         }
     )
     facs = facilities[(facilities["type"] == key) & facilities["lon"].notna()]
-    load = pd.Series(0, index=facs["id"].to_numpy(), dtype=np.int64)
-    access = pd.Series(0.0, index=villages["code"].to_numpy())
+    load: pd.Series = pd.Series(0, index=facs["id"].to_numpy(), dtype=np.int64)
+    access: pd.Series = pd.Series(0.0, index=villages["code"].to_numpy())
     if facs.empty or people.empty:
         return out, load, access
     if ft.catchment == "village":
@@ -390,6 +390,8 @@ def _type_residents(
         pair_group = in_group[od.rows]
         keep = pair_group >= 0
         capacity = facs["capacity"].astype(float).fillna(np.inf).to_numpy()
+        if not ft.capacity_binding:
+            capacity = np.full(capacity.shape, np.inf)
         result = assign(
             demand,
             capacity,
@@ -472,7 +474,7 @@ def _indicators(
                 "home_town",
                 "镇街残疾人之家设置率",
                 ind.home_town_pct,
-                round(PERCENT * has.mean(), 2) if len(has) else None,
+                float(round(PERCENT * has.mean(), 2)) if len(has) else None,
                 "设有残疾人之家的镇街比例（浙江：每个镇街至少一家）",
             )
         )
@@ -484,7 +486,7 @@ def _indicators(
                 "rehab_reach",
                 "基本康复服务覆盖率（代理）",
                 ind.rehab_reach_pct,
-                round(PERCENT * anyc.mean(), 2),
+                float(round(PERCENT * anyc.mean(), 2)),
                 "至少一类适用康复设施可达的比例（无康复服务记录，以可达代替）",
             )
         )
@@ -509,7 +511,7 @@ def _indicators(
                 "retrofit",
                 "困难重度残疾人家庭无障碍改造率",
                 ind.retrofit_pct,
-                round(PERCENT * needy["retrofit_year"].notna().mean(), 2),
+                float(round(PERCENT * needy["retrofit_year"].notna().mean(), 2)),
                 "低保/低边、一二级肢体/视力/多重残疾人中已改造的比例",
             )
         )

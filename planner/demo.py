@@ -9,13 +9,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import delete
+
 from data.demo.generate import generate_demo
 from geo.gazetteer import load_fenghua
+from planner import tables as t
 from planner._errors import StoreError
 from planner.importer import ImportResult, import_file
 from planner.roads import record_network_file
 from planner.settings import Config
-from planner.store import Store
+from planner.store import Store, audit
 from planner.summary import StoreSummary, pad, summarize
 
 DEMO_SOURCE = "demo"
@@ -62,6 +65,14 @@ def load_demo_geometry(
     return import_file(store, "villages", files.villages, config=config)
 
 
+def _clear_demo_data(store: Store) -> None:
+    """Remove the demo's people and facilities (never called on a non-demo store)."""
+    with store.write() as s:
+        for table in (t.Visit, t.Device, t.Lead, t.Resident, t.Facility):
+            s.execute(delete(table))
+        audit(s, action="reset", entity="demo", detail={"reason": "demo rebuilt"})
+
+
 def build_demo(
     store: Store,
     *,
@@ -90,6 +101,10 @@ def build_demo(
         )
     today = today or date.today()
     files = generate_demo(data_dir / "demo", seed=seed, today=today)
+    # The synthetic people are anchored to `today`: a rebuild replaces them rather
+    # than adding a second population (only ever in a store marked as the demo).
+    if source == DEMO_SOURCE:
+        _clear_demo_data(store)
     store.load_gazetteer(load_fenghua(), source=DEMO_SOURCE)
     reports = out_dir / "demo" / "import_reports"
     plan: list[tuple[Any, Path, str]] = [

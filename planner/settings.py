@@ -96,7 +96,9 @@ class Eligibility(BaseModel):
 class FacilityTypeConfig(BaseModel):
     """A facility type. ``catchment``: ``travel`` (within ``threshold_min`` by
     ``mode``) or ``village`` (serves the residents of its own village, e.g. an
-    accessible community)."""
+    accessible community). ``capacity_binding``: capacity is a number of places
+    that limits who can be served (homes, stations, care beds); false when it is
+    a throughput (visitors a day, fittings a month) that does not."""
 
     label: str
     aliases: list[str] = []
@@ -104,6 +106,7 @@ class FacilityTypeConfig(BaseModel):
     threshold_min: float = Field(default=30.0, ge=0)
     mode: Mode = "drive"
     catchment: Literal["travel", "village"] = "travel"
+    capacity_binding: bool = True
     eligibility: Eligibility = Eligibility()
 
 

@@ -66,7 +66,8 @@ def district(store: Store, config: Config, tmp_path: Path) -> Store:
     assert (res.stored, res.rejected, res.needs_review) == (8, 0, 0)
     ffile = tmp_path / "f.csv"
     ffile.write_text(
-        f"设施名称,设施类型,容量,经度,纬度\n溪口残疾人之家,残疾人之家,4,{POINTS[A][0]},{POINTS[A][1]}\n",
+        "设施名称,设施类型,镇街,村社,容量,经度,纬度\n"
+        f"溪口残疾人之家,残疾人之家,溪口镇,武岭社区,4,{POINTS[A][0]},{POINTS[A][1]}\n",
         encoding="utf-8",
     )
     assert import_file(store, "facilities", ffile, config=config).stored == 1

@@ -129,12 +129,13 @@ def test_outputs_hold_aggregates_only(demo: Any) -> None:
     assert not re.search(r"\d{17}[\dX]", text)
 
 
-def test_rebuilding_the_demo_changes_nothing(demo: Any) -> None:
-    _, _, root, env = demo
+def test_rebuilding_the_demo_gives_the_same_district(demo: Any) -> None:
+    first, _, root, env = demo
     proc = _run(["demo", "--json"], env, root)
     assert proc.returncode == 0, proc.stderr
-    for imp in json.loads(proc.stdout)["imports"]:
-        assert imp["inserted"] == 0 and imp["updated"] == 0, imp
+    again = json.loads(proc.stdout)
+    assert again["summary"] == first["summary"]  # replaced, not added to
+    assert [i["rejected"] for i in again["imports"]] == [i["rejected"] for i in first["imports"]]
 
 
 def test_demo_refuses_a_store_with_real_data(tmp_path: Path) -> None:
@@ -154,3 +155,68 @@ def test_demo_refuses_a_store_with_real_data(tmp_path: Path) -> None:
     assert _run(["import", "residents", str(reg)], env, tmp_path).returncode == 0
     proc = _run(["demo"], env, tmp_path)
     assert proc.returncode == 2 and "真实数据" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_coverage_and_gaps_on_the_demo(demo: Any) -> None:
+    """The issue's check: covered ≤ eligible, within capacity ≤ covered, sums agree."""
+    _, _, root, env = demo
+    out_dir = root / "out" / "coverage"
+    proc = _run(["coverage", "--json", "--out", str(out_dir)], env, root)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert {"facility_types", "towns", "indicators"} <= set(out)
+    by_type = {ft["type"]: t for ft in out["facility_types"]}
+    assert set(by_type) == {
+        "home",
+        "psych_station",
+        "child_rehab",
+        "device_point",
+        "service_window",
+        "rehab_hospital",
+        "care_center",
+        "accessible_community",
+    }
+    for ft in out["facility_types"]:
+        assert {
+            "type",
+            "eligible",
+            "covered",
+            "covered_within_capacity",
+            "coverage_pct",
+            "threshold_min",
+            "mode",
+        } <= set(t)
+        assert 0 <= ft["covered_within_capacity"] <= ft["covered"] <= ft["eligible"]
+    assert by_type["home"]["eligible"] > 0 and by_type["home"]["covered"] > 0
+    # capacity binds somewhere: 13 homes with ~500 places
+    assert by_type["home"]["covered_within_capacity"] <= 520
+    for ft in out["facility_types"]:
+        sums = {k: 0 for k in ("eligible", "covered", "covered_within_capacity")}
+        for town in out["towns"]:
+            row = next(r for r in town["facility_types"] if r["type"] == ft["type"])
+            for k in sums:
+                sums[k] += row[k]
+        assert sums == {k: ft[k] for k in sums}, ft["type"]
+    import pandas as pd
+    import pyogrio
+
+    villages = pd.read_csv(out_dir / "coverage_villages.csv", encoding="utf-8-sig")
+    for ft in out["facility_types"]:
+        rows = villages[villages["设施类型代码"] == ft["type"]]
+        assert len(rows) == 337
+        assert rows["符合条件人数"].sum() == ft["eligible"]
+        assert rows["可达人数"].sum() == ft["covered"]
+        assert rows["容量内可服务人数"].sum() == ft["covered_within_capacity"]
+    layers = {name for name, _ in pyogrio.list_layers(out_dir / "coverage.gpkg")}
+    assert {"villages", "facilities"} <= layers
+    gpkg = pyogrio.read_dataframe(out_dir / "coverage.gpkg", layer="villages")
+    assert len(gpkg) == 337 and gpkg["home_covered"].sum() == by_type["home"]["covered"]
+    keys = {i["key"] for i in out["indicators"]}
+    assert {"home_reach", "home_town", "device_current", "family_doctor"} <= keys
+
+    gaps = _run(["gaps", "--json", "--top", "5"], env, root)
+    assert gaps.returncode == 0, gaps.stderr
+    g = json.loads(gaps.stdout)
+    assert len(g["policy_gaps"]) == 5
+    scores = [r["score"] for r in g["policy_gaps"]]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0
