@@ -95,7 +95,7 @@ def make_province(
     node = rng.choice(net.n_nodes, size=villages, replace=False)
     r, c = np.divmod(node, side)
     town = (r // TOWN_BLOCK) * 1_000 + (c // TOWN_BLOCK)
-    codes = np.array([f"33{t:07d}{i % 1000:03d}" for i, t in enumerate(town)])
+    codes = np.array([f"{330_000_000_000 + i}" for i in range(villages)])
     town_codes = np.array([f"33{t:07d}" for t in town])
     vil = gpd.GeoDataFrame(
         {

@@ -53,7 +53,12 @@ def residents_frame(store: Store, *, personal: bool = False) -> pd.DataFrame:
     cols = [*RESIDENT_COLUMNS, *(PERSONAL_COLUMNS if personal else ())]
     with store.read() as s:
         rows = s.execute(select(*(getattr(t.Resident, c) for c in cols))).all()
-    frame = pd.DataFrame(rows, columns=cols)
+    # column-wise construction: several times faster than row records
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(cols)
+    frame = pd.DataFrame(
+        {c: pd.Series(v, dtype=object) for c, v in zip(cols, columns, strict=True)}
+    )
+    frame = frame.infer_objects()
     frame["birth_date"] = pd.to_datetime(frame["birth_date"])
     return frame.set_index("id", drop=False)
 

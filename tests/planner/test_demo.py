@@ -185,7 +185,7 @@ def test_coverage_and_gaps_on_the_demo(demo: Any) -> None:
             "coverage_pct",
             "threshold_min",
             "mode",
-        } <= set(t)
+        } <= set(ft)
         assert 0 <= ft["covered_within_capacity"] <= ft["covered"] <= ft["eligible"]
     assert by_type["home"]["eligible"] > 0 and by_type["home"]["covered"] > 0
     # capacity binds somewhere: 13 homes with ~500 places
@@ -220,3 +220,14 @@ def test_coverage_and_gaps_on_the_demo(demo: Any) -> None:
     assert len(g["policy_gaps"]) == 5
     scores = [r["score"] for r in g["policy_gaps"]]
     assert scores == sorted(scores, reverse=True) and scores[0] > 0
+
+
+def test_network_build_reports_snapping(demo: Any) -> None:
+    _, _, root, env = demo
+    proc = _run(["network", "build", "--mode", "drive", "--json"], env, root)
+    assert proc.returncode == 0, proc.stderr
+    drive = json.loads(proc.stdout)["drive"]
+    assert drive["nodes"] > 10_000 and drive["dropped_nodes"] >= 0
+    assert drive["snap"]["villages"]["points"] == 337 and drive["snap"]["villages"]["flagged"] == 0
+    assert drive["snap"]["households"]["points"] > 1_000
+    assert drive["snap"]["facilities"]["max_m"] < 500
