@@ -165,7 +165,7 @@ def test_coverage_and_gaps_on_the_demo(demo: Any) -> None:
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert {"facility_types", "towns", "indicators"} <= set(out)
-    by_type = {ft["type"]: t for ft in out["facility_types"]}
+    by_type = {ft["type"]: ft for ft in out["facility_types"]}
     assert set(by_type) == {
         "home",
         "psych_station",
