@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from planner._errors import InputError
+from planner._pairs import pairs, vector
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -150,7 +151,16 @@ def e2sfca(
     """
     pop = _nonnegative("population", population)
     sup = _nonnegative("supply", supply)
-    d, f, m = _pairs(demand, facility, minutes, pop.shape[0], sup.shape[0])
+    d, f, m = pairs(
+        demand,
+        facility,
+        minutes,
+        n_rows=pop.shape[0],
+        n_f=sup.shape[0],
+        row_name="demand",
+        row_label="需求点",
+        pair_label="配对",
+    )
     if isinstance(bands, GaussianDecay):
         w = gaussian_weights(m, bands.catchment_min)
     else:
@@ -179,45 +189,10 @@ def _checked_bands(
     return uppers, weights
 
 
-def _vector(name: str, values: ArrayLike) -> NDArray[np.float64]:
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} 必须是数值数组") from exc
-    if arr.ndim != 1:
-        raise InputError(f"{name} 必须是一维数组，实际维数 {arr.ndim}")
-    return arr
-
-
 def _nonnegative(name: str, values: ArrayLike) -> NDArray[np.float64]:
-    arr = _vector(name, values)
+    arr = vector(name, values)
     if not np.isfinite(arr).all():
         raise InputError(f"{name} 必须是有限数，不能有缺失值")
     if (arr < 0).any():
         raise InputError(f"{name} 不能为负数")
     return arr
-
-
-def _pairs(
-    demand: ArrayLike, facility: ArrayLike, minutes: ArrayLike, n_d: int, n_f: int
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    d = _vector("demand", demand)
-    f = _vector("facility", facility)
-    m = _vector("minutes", minutes)
-    if not (d.shape == f.shape == m.shape):
-        raise InputError(
-            f"配对的 demand、facility、minutes 长度必须一致（实际 {d.size}、{f.size}、{m.size}）"
-        )
-    for name, what, arr, n in (("demand", "需求点", d, n_d), ("facility", "设施", f, n_f)):
-        if not np.isfinite(arr).all() or (arr != np.floor(arr)).any():
-            raise InputError(f"{name} 必须是整数下标")
-        if arr.size and (arr.min() < 0 or arr.max() >= n):
-            raise InputError(f"配对引用了不存在的{what}（{name} 下标须在 [0, {n}) 内）")
-    if not np.isfinite(m).all() or (m < 0).any():
-        raise InputError("minutes（通行时间）必须是非负有限数（分钟）")
-    di, fi = d.astype(np.int64), f.astype(np.int64)
-    if di.size:
-        key = np.sort(di * max(n_f, 1) + fi)
-        if (key[1:] == key[:-1]).any():
-            raise InputError("同一 (demand, facility) 配对出现了多次")
-    return di, fi, m

@@ -77,6 +77,7 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from planner._errors import InputError
+from planner._pairs import pairs, vector
 
 __all__ = ["Assignment", "assign"]
 
@@ -189,7 +190,16 @@ def assign(
     d = _persons("demand", demand)
     cap_in = _capacity(capacity)
     n_g, n_f = d.shape[0], cap_in.shape[0]
-    g, f, m = _pairs(group, facility, minutes, n_g, n_f)
+    g, f, m = pairs(
+        group,
+        facility,
+        minutes,
+        n_rows=n_g,
+        n_f=n_f,
+        row_name="group",
+        row_label="需求组",
+        pair_label="候选配对",
+    )
     level = _levels(priority, n_g)
     if int(d.sum()) >= _INT32_MAX - 1:
         raise InputError("demand 总人数过大（须小于 2^31 - 1）")
@@ -244,19 +254,9 @@ def assign(
 # ---- validation ---------------------------------------------------------------
 
 
-def _vector(name: str, values: ArrayLike) -> NDArray[np.float64]:
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} 必须是数值数组") from exc
-    if arr.ndim != 1:
-        raise InputError(f"{name} 必须是一维数组，实际维数 {arr.ndim}")
-    return arr
-
-
 def _persons(name: str, values: ArrayLike) -> NDArray[np.int64]:
     """Non-negative whole numbers of persons."""
-    arr = _vector(name, values)
+    arr = vector(name, values)
     if not np.isfinite(arr).all():
         raise InputError(f"{name} 必须是有限数（人），不能有缺失值")
     if (arr < 0).any():
@@ -268,7 +268,7 @@ def _persons(name: str, values: ArrayLike) -> NDArray[np.int64]:
 
 def _capacity(values: ArrayLike) -> NDArray[np.float64]:
     """Non-negative whole numbers of places, ``inf`` for unlimited."""
-    arr = _vector("capacity", values)
+    arr = vector("capacity", values)
     if np.isnan(arr).any():
         raise InputError("capacity 不能有缺失值；不限容量请用 inf")
     if (arr < 0).any():
@@ -279,36 +279,11 @@ def _capacity(values: ArrayLike) -> NDArray[np.float64]:
     return arr
 
 
-def _pairs(
-    group: ArrayLike, facility: ArrayLike, minutes: ArrayLike, n_g: int, n_f: int
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    g = _vector("group", group)
-    f = _vector("facility", facility)
-    m = _vector("minutes", minutes)
-    if not (g.shape == f.shape == m.shape):
-        raise InputError(
-            f"候选配对的 group、facility、minutes 长度必须一致（实际 {g.size}、{f.size}、{m.size}）"
-        )
-    for name, what, arr, n in (("group", "需求组", g, n_g), ("facility", "设施", f, n_f)):
-        if not np.isfinite(arr).all() or (arr != np.floor(arr)).any():
-            raise InputError(f"{name} 必须是整数下标")
-        if arr.size and (arr.min() < 0 or arr.max() >= n):
-            raise InputError(f"候选配对引用了不存在的{what}（{name} 下标须在 [0, {n}) 内）")
-    if not np.isfinite(m).all() or (m < 0).any():
-        raise InputError("minutes（通行时间）必须是非负有限数（分钟）")
-    gi, fi = g.astype(np.int64), f.astype(np.int64)
-    if gi.size:
-        key = np.sort(gi * max(n_f, 1) + fi)
-        if (key[1:] == key[:-1]).any():
-            raise InputError("同一 (group, facility) 候选配对出现了多次")
-    return gi, fi, m
-
-
 def _levels(priority: ArrayLike | None, n_g: int) -> NDArray[np.int64]:
     """Priority level per group: 0 = lowest, dense ranks of the distinct values."""
     if priority is None:
         return np.zeros(n_g, dtype=np.int64)
-    p = _vector("priority", priority)
+    p = vector("priority", priority)
     if p.shape != (n_g,):
         raise InputError(f"priority 长度必须等于 demand 长度（{p.size} ≠ {n_g}）")
     if not np.isfinite(p).all() or (p < 1).any():
