@@ -46,6 +46,17 @@ SECONDS_PER_MINUTE = 60.0
 PERCENT = 100.0
 ISOCHRONE_BUFFER_M = 150.0
 HOME_TYPE = "home"
+# per (village, type) figures, in the order of CoverageResult.villages
+VILLAGE_FIELDS = (
+    "eligible",
+    "home_service",
+    "covered",
+    "covered_within_capacity",
+    "uncovered",
+    "over_capacity",
+    "coverage_pct",
+    "accessibility",
+)
 
 
 @dataclass(frozen=True)
@@ -700,14 +711,7 @@ def coverage_from_frames(
                 "town_code",
                 "town_name",
                 "type",
-                "eligible",
-                "home_service",
-                "covered",
-                "covered_within_capacity",
-                "uncovered",
-                "over_capacity",
-                "coverage_pct",
-                "accessibility",
+                *VILLAGE_FIELDS,
             ]
         ],
         towns=ttab,

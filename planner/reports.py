@@ -12,19 +12,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from planner.coverage import CoverageResult
+from planner.coverage import VILLAGE_FIELDS, CoverageResult
 from planner.gaps import PART_LABELS, POLICY_PARTS, Gaps
 
-VILLAGE_FIELDS = (
-    "eligible",
-    "home_service",
-    "covered",
-    "covered_within_capacity",
-    "uncovered",
-    "over_capacity",
-    "coverage_pct",
-    "accessibility",
-)
 _ZH = {
     "type": "设施类型代码",
     "label": "设施类型",
