@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from geo import crs as geocrs
 from geo.geocode import Geocoder, GeocodeResult
+from geo.graph import haversine_m
 from planner import normalize as nz
 from planner import tables as t
 from planner._errors import InputError
@@ -43,7 +44,7 @@ Action = Literal["rejected", "review"]
 _SENSITIVE_FIELDS = {"id_number": mask_id, "phone": mask_phone}
 _CHINA_LON = (73.0, 136.0)
 _CHINA_LAT = (3.0, 54.0)
-_EARTH_RADIUS_KM = 6371.0088
+_METRES_PER_KM = 1000.0
 _WRITE_CHUNK = 2000
 _KIND_LABELS = {
     "residents": "残疾人名册",
@@ -251,15 +252,6 @@ def _show(fld: str, value: object) -> str | None:
     return masker(nz.compact(text) or text) if masker else text
 
 
-def _distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lon1, lat1, lon2, lat2 = map(np.radians, (a[0], a[1], b[0], b[1]))
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return float(2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(h)))
-
-
 def _point(ctx: _Context, row: RawRow, reviews: list[Problem]) -> tuple[float, float] | None:
     lon = _soft(ctx, row, "lon", partial(nz.parse_float, what="经度"), reviews)
     lat = _soft(ctx, row, "lat", partial(nz.parse_float, what="纬度"), reviews)
@@ -295,7 +287,7 @@ def _check_near_village(
     if ref is None:
         return point
     limit = ctx.config.import_.household_point_max_km
-    dist = _distance_km(point, ref)
+    dist = float(haversine_m(point[0], point[1], ref[0], ref[1])) / _METRES_PER_KM
     if dist > limit:
         reviews.append(
             Problem(
