@@ -130,6 +130,81 @@ class IndicatorConfig(BaseModel):
     rehab_types: list[str] = ["psych_station", "child_rehab", "device_point", "rehab_hospital"]
 
 
+class AgeBand(BaseModel):
+    """Points for residents aged ``min_age`` years or more (the highest band reached counts)."""
+
+    min_age: int = Field(ge=0)
+    points: float = Field(ge=0)
+
+
+class RetrofitWeights(BaseModel):
+    """Points per part of the household retrofit priority score (all ≥ 0).
+
+    ``grade``: points per disability grade (1–4; a grade not listed scores 0).
+    ``category``: points per category key; other categories get ``category_default``.
+    ``low_income``: points for ``dibao`` (低保) and ``dibian`` (低边) households.
+    ``age``: bands in years, ascending ``min_age``. Flags score when true.
+    """
+
+    grade: dict[int, float] = {1: 3.0, 2: 2.0, 3: 1.0, 4: 0.5}
+    category: dict[str, float] = {"physical": 2.0, "vision": 2.0, "multiple": 1.5}
+    category_default: float = Field(default=0.5, ge=0)
+    wheelchair: float = Field(default=2.0, ge=0)
+    low_income: dict[str, float] = {"dibao": 2.0, "dibian": 1.0}
+    age: list[AgeBand] = [AgeBand(min_age=60, points=1.0), AgeBand(min_age=80, points=1.5)]
+    lives_alone: float = Field(default=1.5, ge=0)
+    elderly_carer: float = Field(default=1.0, ge=0)
+
+    @field_validator("grade")
+    @classmethod
+    def _grade_keys(cls, v: dict[int, float]) -> dict[int, float]:
+        if any(g not in (1, 2, 3, 4) for g in v):
+            raise ValueError("retrofit grade points: grades must be among 1, 2, 3, 4")
+        if any(p < 0 for p in v.values()):
+            raise ValueError("retrofit grade points must be ≥ 0")
+        return v
+
+    @field_validator("category")
+    @classmethod
+    def _category_points(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(p < 0 for p in v.values()):
+            raise ValueError("retrofit category points must be ≥ 0")
+        return v
+
+    @field_validator("low_income")
+    @classmethod
+    def _low_income_keys(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(k not in ("dibao", "dibian") for k in v):
+            raise ValueError("retrofit low_income points: keys must be dibao, dibian")
+        if any(p < 0 for p in v.values()):
+            raise ValueError("retrofit low_income points must be ≥ 0")
+        return v
+
+    @field_validator("age")
+    @classmethod
+    def _age_ascending(cls, v: list[AgeBand]) -> list[AgeBand]:
+        ages = [b.min_age for b in v]
+        if ages != sorted(set(ages)):
+            raise ValueError("retrofit age bands: min_age must be strictly ascending")
+        return v
+
+
+class RetrofitConfig(BaseModel):
+    """Household accessibility retrofits (无障碍改造进家庭) and accessible communities.
+
+    ``quota``: households a year; ``cost_per_household`` in yuan;
+    ``repeat_after_years``: a household retrofitted at least this many years
+    before the plan year may be retrofitted again; ``communities_top``: villages
+    listed as accessible-community candidates.
+    """
+
+    quota: int = Field(default=122, ge=0)
+    cost_per_household: float = Field(default=8000.0, ge=0.01)  # at least one fen
+    repeat_after_years: int = Field(default=10, ge=1)
+    communities_top: int = Field(default=10, ge=1)
+    weights: RetrofitWeights = RetrofitWeights()
+
+
 class NetworkModeConfig(BaseModel):
     """One travel mode's use of OSM ways (see :class:`geo.graph.ModeProfile`)."""
 
@@ -180,6 +255,7 @@ class Config(BaseModel):
     network: NetworkConfig
     gaps: GapsConfig = GapsConfig()
     indicators: IndicatorConfig = IndicatorConfig()
+    retrofit: RetrofitConfig = RetrofitConfig()
 
     model_config = {"populate_by_name": True}
 
