@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import time
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -27,7 +27,6 @@ from geo.geocode import (
 CASES = Path(__file__).resolve().parents[1] / "data" / "geocode_cases.csv"
 MIN_CASES = 350
 MIN_ACCURACY = 0.97
-MAX_SECONDS_15K = 6.0
 STATUSES = {MATCHED, AMBIGUOUS, UNMATCHED}
 
 # Pre-merger names (村规模调整) used by some rows of geocode_cases.csv. They are
@@ -427,7 +426,11 @@ def test_results_are_frozen(coder: Geocoder) -> None:
         res.status = AMBIGUOUS  # type: ignore[misc]
 
 
-def test_fifteen_thousand_rows_are_fast(gaz: Gazetteer) -> None:
+def test_fifteen_thousand_rows_in_one_call(gaz: Gazetteer) -> None:
+    """A register-sized batch in one call: every row gets its village.
+
+    Speed is measured by ``make bench-coverage``, not here (no timed unit tests).
+    """
     styles = (
         "浙江省宁波市奉化区{town}{name}{n}号",
         "奉化市{stem}镇{core}村{g}组{n}号",
@@ -446,12 +449,13 @@ def test_fifteen_thousand_rows_are_fast(gaz: Gazetteer) -> None:
             )
         )
     coder = Geocoder(gaz)
-    start = time.perf_counter()
     frame = coder.geocode_many(addresses)
-    elapsed = time.perf_counter() - start
-    print(f"\n15,000 rows in {elapsed:.2f} s")
     assert len(frame) == 15_000
-    assert elapsed < MAX_SECONDS_15K
+    expected = [villages[(i * 7919) % len(villages)].code for i in range(15_000)]
+    matched = frame["status"] == "matched"
+    full_address = pd.Series([i % len(styles) in (0, 1) for i in range(15_000)])
+    assert matched[full_address].all()  # town + village styles always resolve
+    assert (frame.loc[matched, "village_code"] == pd.Series(expected)[matched]).all()
 
 
 # --------------------------------------------------------------------- properties
