@@ -454,8 +454,9 @@ def test_fifteen_thousand_rows_in_one_call(gaz: Gazetteer) -> None:
     expected = [villages[(i * 7919) % len(villages)].code for i in range(15_000)]
     matched = frame["status"] == "matched"
     full_address = pd.Series([i % len(styles) == 0 for i in range(15_000)])
-    assert matched[full_address].all()  # the full official address always resolves
-    assert (frame.loc[matched, "village_code"] == pd.Series(expected)[matched]).all()
+    # the full official address always resolves, to the right village
+    assert matched[full_address].all()
+    assert (frame.loc[full_address, "village_code"] == pd.Series(expected)[full_address]).all()
 
 
 # --------------------------------------------------------------------- properties
