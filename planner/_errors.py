@@ -10,6 +10,7 @@ __all__ = [
     "CoverplanError",
     "GazetteerError",
     "InputError",
+    "ScenarioError",
     "StoreError",
 ]
 
@@ -20,3 +21,7 @@ class ConfigError(CoverplanError):
 
 class StoreError(CoverplanError):
     """The store cannot be opened, migrated or written."""
+
+
+class ScenarioError(CoverplanError):
+    """A planning scenario cannot be saved, found or compared (bad name, unknown name)."""

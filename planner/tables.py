@@ -224,3 +224,24 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(32))
     entity: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class Scenario(Base):
+    """A named planning scenario (siting, retrofit, …): its inputs and results.
+
+    ``metrics`` is flat (metric key → number or text); ``by_town`` maps a town
+    name to its metrics (metric key → number). ``result`` is the full JSON form
+    of the planner's result.
+    """
+
+    __tablename__ = "scenarios"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # site | retrofit | …
+    facility_type: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    inputs: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    by_town: Mapped[dict[str, dict[str, object]]] = mapped_column(JSON, default=dict)
