@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from api import cli_retrofit, cli_scenarios, cli_site
 from geo._errors import CoverplanError
 from planner.columns import KINDS
 
@@ -440,6 +441,17 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "gaps":
             p.add_argument("--top", type=int, default=10, help="每类显示前 N 个村社（默认 10）")
         p.set_defaults(func=func)
+
+    p = add("site", "选址：新建与升级方案（最大覆盖、最小出行时间、最少新建）及前后对比")
+    cli_site.add_arguments(p)
+    p.set_defaults(func=cli_site.cmd_site)
+
+    p = add("scenarios", "方案：列出、查看、对比、删除已保存的方案")
+    cli_scenarios.add_arguments(p)
+
+    p = add("retrofit", "家庭无障碍改造优先排序与无障碍社区候选")
+    cli_retrofit.add_arguments(p)
+    p.set_defaults(func=cli_retrofit.cmd_retrofit)
 
     p = add("status", "数据库汇总（按镇街、类别、设施类型计数）")
     p.set_defaults(func=cmd_status)

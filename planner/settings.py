@@ -93,6 +93,33 @@ class Eligibility(BaseModel):
         return v
 
 
+class SiteCosts(BaseModel):
+    """Costs and places of a new site and of upgrading an existing one (yuan,
+    places). ``capacity``: places of a new site (``None``: no limit)."""
+
+    build_cost: float = Field(default=500_000.0, ge=0)
+    capacity: int | None = Field(default=None, ge=0)
+    upgrade_cost: float | None = Field(default=None, ge=0)
+    upgrade_capacity: int = Field(default=0, ge=0)
+
+
+class SitingConfig(BaseModel):
+    """Siting defaults (``[siting]``): solver per objective as measured by
+    ``make bench-siting``, limits, and the must-have rule per town."""
+
+    time_limit_s: float = Field(default=60.0, gt=0)
+    mip_gap: float = Field(default=1e-4, ge=0, lt=1)
+    threads: int = Field(default=1, ge=1)
+    pmedian_cutoff_factor: float = Field(default=2.0, ge=1)
+    unserved_minutes: float = Field(default=120.0, gt=0)
+    one_per_town: list[str] = ["home"]
+    solver: dict[str, Literal["highs", "cbc"]] = {
+        "mclp": "highs",
+        "pmedian": "cbc",
+        "lscp": "cbc",
+    }
+
+
 class FacilityTypeConfig(BaseModel):
     """A facility type. ``catchment``: ``travel`` (within ``threshold_min`` by
     ``mode``) or ``village`` (serves the residents of its own village, e.g. an
@@ -108,6 +135,7 @@ class FacilityTypeConfig(BaseModel):
     catchment: Literal["travel", "village"] = "travel"
     capacity_binding: bool = True
     eligibility: Eligibility = Eligibility()
+    siting: SiteCosts = Field(default_factory=lambda: SiteCosts())
 
 
 class GapsConfig(BaseModel):
@@ -256,6 +284,7 @@ class Config(BaseModel):
     gaps: GapsConfig = GapsConfig()
     indicators: IndicatorConfig = IndicatorConfig()
     retrofit: RetrofitConfig = RetrofitConfig()
+    siting: SitingConfig = SitingConfig()
 
     model_config = {"populate_by_name": True}
 
