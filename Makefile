@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVE ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format typecheck clean venv bench-coverage
+.PHONY: demo test lint format typecheck clean venv bench-coverage bench-siting
 
 venv: $(STAMP)
 
@@ -22,6 +22,10 @@ demo: $(STAMP)
 	$(BIN)/coverplan network build
 	$(BIN)/coverplan coverage --out out/coverage
 	$(BIN)/coverplan gaps --out out/coverage
+	$(BIN)/coverplan site --type home --new 2 --budget 2300000 --upgrade --scenario 两新三升 --out out/siting
+	$(BIN)/coverplan site --type home --new 3 --scenario 新建三处 --out out/siting/alternative
+	$(BIN)/coverplan scenarios compare 两新三升 新建三处 --out out/siting/compare.xlsx
+	$(BIN)/coverplan retrofit --out out/retrofit
 ifeq ($(SERVE),1)
 	@echo "网页界面将在后续版本提供（SERVE=1）；当前演示数据已写入数据库和 out/。"
 endif
@@ -42,6 +46,9 @@ typecheck: $(STAMP)
 
 bench-coverage: $(STAMP)
 	$(BIN)/python -m bench.coverage
+
+bench-siting: $(STAMP)
+	$(BIN)/python -m bench.siting
 
 clean:
 	rm -rf var out .pytest_cache .mypy_cache .ruff_cache
