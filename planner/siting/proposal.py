@@ -123,7 +123,7 @@ class Proposal:
         cols = ["eligible", "covered", "covered_within_capacity", "coverage_pct"]
         b = self.before.towns.set_index("town_name")[cols]
         a = self.after.towns.set_index("town_name")[cols]
-        out = b.join(a, lsuffix="_before", rsuffix="_after", how="outer").fillna(0)
+        out = b.add_suffix("_before").join(a.add_suffix("_after"), how="outer").fillna(0)
         out = out.reset_index()
         out["gain"] = out["covered_within_capacity_after"] - out["covered_within_capacity_before"]
         return out
@@ -445,7 +445,8 @@ def build_problem(
     sf = sites.frame
     factor = config.siting.pmedian_cutoff_factor if objective == "pmedian" else 1.0
     limit_s = ft.threshold_min * factor * SECONDS_PER_MINUTE
-    od = od_matrix(network, sf["node"].to_numpy(), demand["node"].to_numpy(), limit_s=limit_s)
+    # residents travel to the site, as in the coverage engine
+    od = od_matrix(network, demand["node"].to_numpy(), sf["node"].to_numpy(), limit_s=limit_s)
     existing = (sf["kind"] == "existing").to_numpy()
     groups: list[SiteGroup] = []
     if town_rule is None:
@@ -469,8 +470,8 @@ def build_problem(
     problem = SitingProblem(
         objective=objective,
         demand=demand["persons"].to_numpy(float),
-        pair_demand=od.cols,
-        pair_site=od.rows,
+        pair_demand=od.rows,
+        pair_site=od.cols,
         pair_minutes=od.seconds / SECONDS_PER_MINUTE,
         existing=existing,
         site_cost=np.where(existing, 0.0, sf["build_cost"].to_numpy(float)),

@@ -231,3 +231,40 @@ def test_network_build_reports_snapping(demo: Any) -> None:
     assert drive["snap"]["villages"]["points"] == 337 and drive["snap"]["villages"]["flagged"] == 0
     assert drive["snap"]["households"]["points"] > 1_000
     assert drive["snap"]["facilities"]["max_m"] < 500
+
+
+def test_siting_proposal_and_scenarios_on_the_demo(demo: Any) -> None:
+    """Two new homes + upgrades within a budget: contract keys, rules, before/after."""
+    _, _, root, env = demo
+    args = ["site", "--type", "home", "--new", "2", "--budget", "2300000", "--upgrade"]
+    proc = _run([*args, "--scenario", "甲", "--json"], env, root)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert {"selected", "objective", "bound", "gap", "seconds", "before", "after"} <= set(out)
+    new = [s for s in out["selected"] if s["action"] == "new"]
+    assert len(new) <= 2 and sum(s["cost"] for s in out["selected"]) <= 2_300_000
+    assert out["gap"] <= 1e-4 and out["objective"] <= out["bound"] + 1e-6
+    # the must-have rule: every town has a home afterwards (two towns lack one)
+    town_ind = next(i for i in out["indicators"] if i["key"] == "home_town")
+    assert town_ind["before_pct"] < 100 and town_ind["after_pct"] == 100
+    # the objective is the coverage engine's own count after the proposal
+    assert out["after"]["within_capacity"] == out["objective"]
+    assert out["after"]["within_capacity"] > out["before"]["within_capacity"]
+    alt = _run(["site", "--type", "home", "--new", "3", "--scenario", "乙", "--json"], env, root)
+    assert alt.returncode == 0, alt.stderr
+    cmp = _run(["scenarios", "compare", "甲", "乙", "--json"], env, root)
+    assert cmp.returncode == 0, cmp.stderr
+    rows = {m["key"]: m for m in json.loads(cmp.stdout)["metrics"]}
+    assert rows["new_sites"]["乙"] == 3 and rows["upgrades"]["乙"] == 0
+    bad = _run(["site", "--type", "home", "--new", "1"], env, root)
+    assert bad.returncode == 2 and "--new" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_retrofit_list_on_the_demo(demo: Any) -> None:
+    _, _, root, env = demo
+    proc = _run(["retrofit", "--quota", "122", "--json"], env, root)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert len(out["selected"]) == 122
+    assert out["after"]["retrofitted"] >= out["before"]["retrofitted"]
+    assert "name" not in out["selected"][0]
