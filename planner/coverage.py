@@ -37,7 +37,7 @@ from planner._errors import ConfigError
 from planner.accessibility import e2sfca
 from planner.allocation import assign
 from planner.devices import due_devices
-from planner.eligibility import eligibility_table
+from planner.eligibility import eligibility_table, retrofit_needy
 from planner.frames import facilities_frame, residents_frame, villages_frame
 from planner.settings import Config
 from planner.store import Store
@@ -511,11 +511,7 @@ def _indicators(
                 "在用辅具未超过使用年限的比例（无适配需求记录，以在用辅具代替）",
             )
         )
-    needy = residents[
-        (residents["grade"] <= 2)
-        & residents["category"].isin(["physical", "vision", "multiple"])
-        & residents["low_income"].notna()
-    ]
+    needy = residents[retrofit_needy(residents, config)]
     if len(needy):
         out.append(
             Indicator(
@@ -523,7 +519,7 @@ def _indicators(
                 "困难重度残疾人家庭无障碍改造率",
                 ind.retrofit_pct,
                 float(round(PERCENT * needy["retrofit_year"].notna().mean(), 2)),
-                "低保/低边、一二级肢体/视力/多重残疾人中已改造的比例",
+                "低保/低边、一二级残疾人（[indicators] retrofit_categories）中已改造的比例",
             )
         )
     out.append(

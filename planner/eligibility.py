@@ -71,6 +71,21 @@ def eligible_mask(residents: pd.DataFrame, rule: Eligibility, *, today: date) ->
     return ok
 
 
+SEVERE_GRADES = (1, 2)
+POOR = ("dibao", "dibian")
+
+
+def retrofit_needy(residents: pd.DataFrame, config: Config) -> NDArray[np.bool_]:
+    """困难重度 households of the retrofit indicator: 低保/低边 and grade 1–2,
+    of the categories in ``[indicators] retrofit_categories`` (empty: all)."""
+    poor = residents["low_income"].isin(POOR).to_numpy()
+    grade = pd.to_numeric(residents["grade"], errors="coerce")
+    severe = grade.isin(SEVERE_GRADES).to_numpy()
+    cats = config.indicators.retrofit_categories
+    in_cats = residents["category"].isin(cats).to_numpy() if cats else np.ones(len(poor), bool)
+    return poor & severe & in_cats
+
+
 def eligibility_table(residents: pd.DataFrame, config: Config, *, today: date) -> pd.DataFrame:
     """One boolean column per facility type (same index as ``residents``)."""
     return pd.DataFrame(

@@ -19,6 +19,7 @@ import pandas as pd
 
 from planner.coverage import CoverageResult
 from planner.devices import due_devices
+from planner.eligibility import POOR, SEVERE_GRADES
 from planner.frames import residents_frame, villages_frame
 from planner.settings import Config
 from planner.store import Store
@@ -30,8 +31,6 @@ PART_LABELS = {
     "devices_overdue": "辅具超期未更换",
     "visits_overdue": "入户走访超期",
 }
-SEVERE_GRADES = (1, 2)
-POOR = ("dibao", "dibian")
 
 
 @dataclass(frozen=True)

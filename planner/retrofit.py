@@ -40,9 +40,8 @@ from sqlalchemy import select
 
 from planner import tables as t
 from planner._errors import ConfigError, InputError
-from planner.eligibility import age_years, eligible_mask
+from planner.eligibility import SEVERE_GRADES, age_years, eligible_mask, retrofit_needy
 from planner.frames import facilities_frame, residents_frame, villages_frame
-from planner.gaps import POOR, SEVERE_GRADES
 from planner.idnumber import mask_id
 from planner.settings import Config
 from planner.store import Store
@@ -363,11 +362,9 @@ def _done(residents: pd.DataFrame, *, year: int, repeat_after_years: int) -> NDA
     return (ry.notna() & (year - ry < repeat_after_years)).to_numpy()
 
 
-def _indicator(residents: pd.DataFrame) -> NDArray[np.bool_]:
-    """困难重度 households: 低保/低边 and grade 1–2."""
-    poor = residents["low_income"].isin(POOR).to_numpy()
-    severe = _numbers(residents["grade"]).isin(SEVERE_GRADES).to_numpy()
-    return poor & severe
+def _indicator(residents: pd.DataFrame, config: Config) -> NDArray[np.bool_]:
+    """困难重度 households, as the coverage indicator counts them."""
+    return retrofit_needy(residents, config)
 
 
 def _check_categories(config: Config) -> None:
@@ -632,7 +629,7 @@ def plan_from_frames(
             "category_label": [config.category_label(str(c)) for c in cand["category"]],
             "grade": grade,
             "retrofit_year": _on_record(cand, year=year),
-            "indicator": _indicator(cand),
+            "indicator": _indicator(cand, config),
             "score": scores["score"].round(_SCORE_DECIMALS),
             **{f"{p}_pts": scores[f"{p}_pts"] for p in PARTS},
             "cost": rc.cost_per_household,
@@ -644,7 +641,7 @@ def plan_from_frames(
         households["grade"] = households["grade"].astype(int)
 
     counted = residents[~_awaiting_review(residents)]
-    needy = _indicator(counted)
+    needy = _indicator(counted, config)
     had = _on_record(counted, year=year).notna().to_numpy()
     target = config.indicators.retrofit_pct
     before = RetrofitRate(int(needy.sum()), int((needy & had).sum()), target)

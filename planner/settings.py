@@ -156,6 +156,7 @@ class IndicatorConfig(BaseModel):
     retrofit_pct: float = 95.0
     family_doctor_pct: float = 80.0
     rehab_types: list[str] = ["psych_station", "child_rehab", "device_point", "rehab_hospital"]
+    retrofit_categories: list[str] = []
 
 
 class AgeBand(BaseModel):
