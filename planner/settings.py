@@ -115,8 +115,11 @@ class SitingConfig(BaseModel):
     one_per_town: list[str] = ["home"]
     solver: dict[str, Literal["highs", "cbc"]] = {
         "mclp": "highs",
-        "pmedian": "cbc",
+        "mclp_capacitated": "cbc",
+        "pmedian": "highs",
+        "pmedian_capacitated": "cbc",
         "lscp": "cbc",
+        "lscp_capacitated": "cbc",
     }
 
 

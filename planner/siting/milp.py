@@ -302,7 +302,11 @@ def build_model(
             load = np.ones(n_pairs)
             link_val = w
         is_new = y_col[gp_s] >= 0
-        if strong or not p.capacitated:
+        if p.capacitated and not strong:
+            # the capacity row ties x to y; a new site without a limit (inf)
+            # has no such row and needs the link, else it serves while closed
+            is_new &= ~np.isfinite(p.site_capacity[gp_s])
+        if is_new.any():
             # x_ij ≤ (W or 1) · y_j for new sites: a tight link, one row per pair
             k = int(is_new.sum())
             rows.add(
@@ -578,6 +582,7 @@ def solve_cbc(
         h.writeModel(str(mps))  # type: ignore[attr-defined]
         args = [cbc_path(), str(mps), "-sec", f"{max(time_limit, 0.01):.2f}"]
         args += ["-ratioGap", f"{gap:g}", "-threads", str(threads), "-randomSeed", "1"]
+        args += ["-timeMode", "elapsed"]  # CBC counts CPU seconds by default
         if start is not None:
             with mst.open("w") as f:
                 f.write("Feasible - objective value 0\n")

@@ -47,7 +47,14 @@ from planner.siting.problem import (
     relative_gap,
 )
 
-DEFAULT_SOLVERS: dict[str, Solver] = {"mclp": "highs", "pmedian": "cbc", "lscp": "cbc"}
+DEFAULT_SOLVERS: dict[str, Solver] = {
+    "mclp": "highs",
+    "mclp_capacitated": "cbc",
+    "pmedian": "highs",
+    "pmedian_capacitated": "cbc",
+    "lscp": "cbc",
+    "lscp_capacitated": "cbc",
+}
 
 
 def _check(p: SitingProblem) -> None:
@@ -259,7 +266,8 @@ def solve(
     problem
         The problem on arrays.
     solver
-        ``"highs"`` or ``"cbc"``, or a mapping objective → solver; ``None``
+        ``"highs"`` or ``"cbc"``, or a mapping from problem class
+        (``mclp``, ``mclp_capacitated``, ``pmedian``, …) to solver; ``None``
         uses :data:`DEFAULT_SOLVERS` (chosen by ``make bench-siting``).
     time_limit_s
         Wall-clock limit for the whole solve, seconds.
@@ -281,7 +289,9 @@ def solve(
     _check(p)
     chosen_solver: Solver
     if solver is None or isinstance(solver, Mapping):
-        chosen_solver = (solver or DEFAULT_SOLVERS).get(p.objective, "highs")
+        table = solver or DEFAULT_SOLVERS
+        key = f"{p.objective}_capacitated" if p.capacitated else p.objective
+        chosen_solver = table.get(key, table.get(p.objective, "highs"))
     else:
         chosen_solver = solver
     model = build_model(p)
