@@ -469,6 +469,9 @@ def fix_and_evaluate(
     import highspy
 
     start = start_vector(model, opened, upgraded)
+    if model.n_cols == 0:  # everything is decided already (HiGHS calls it empty)
+        feasible = bool((model.row_lo <= 1e-9).all() and (model.row_hi >= -1e-9).all())
+        return MilpOutcome(start if feasible else None, 0.0, 0.0, True, not feasible, 0.0)
     lower, upper = model.lower.copy(), model.upper.copy()
     n_int = int(model.integer.sum())
     lower[:n_int] = start[:n_int]

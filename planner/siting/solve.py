@@ -103,7 +103,9 @@ def _diagnose_infeasible(p: SitingProblem, model: Model) -> SitingError:
         "max_upgrades": "升级数量上限",
         "budget": "预算（提高 --budget）",
     }
-    for rule, row in model.rules.items():
+    # the limits first: the target is what the user asked for, relax it last
+    order = sorted(model.rules.items(), key=lambda kv: kv[0] == "target")
+    for rule, row in order:
         lo, hi = model.row_lo.copy(), model.row_hi.copy()
         lo[row], hi[row] = -np.inf, np.inf
         relaxed = Model(**{**model.__dict__, "row_lo": lo, "row_hi": hi})
@@ -296,6 +298,8 @@ def solve(
         chosen_solver = solver
     model = build_model(p)
     uncapacitated = not p.capacitated and p.objective != "pmedian"
+    if not model.integer.any():
+        return _nothing_to_choose(p, model, started)
 
     # warm start
     start_sites: NDArray[np.int64]
@@ -389,7 +393,12 @@ def solve(
         bound = float(np.ceil(bound - 1e-6))
         gap = relative_gap(objective, bound, maximise=False)
     status: Status = "optimal" if gap <= mip_gap + 1e-12 else "time_limit"
+    if status != "optimal" and time.perf_counter() - started < 0.9 * time_limit_s:
+        status = "heuristic"  # stopped before the limit (LP kernel): bound not closed
     ranked, marginal = _rank(p, model, opened, upgraded)
+    if p.objective != "lscp":
+        ranked, marginal = _drop_idle(p, ranked, marginal)
+        opened = ranked
     cost = float(p.site_cost[opened].sum())
     if len(upgraded) and p.upgrade_cost is not None:
         cost += float(p.upgrade_cost[upgraded].sum())
@@ -411,6 +420,47 @@ def solve(
             else _served(p, model, x)
         ),
         person_minutes=_person_minutes(model, x),
+    )
+
+
+def _drop_idle(
+    p: SitingProblem, ranked: NDArray[np.int64], marginal: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Drop new sites that add nothing (ranked last), unless a rule needs them."""
+    keep = list(range(len(ranked)))
+    for t in reversed(range(len(ranked))):
+        if marginal[t] > 1e-9:
+            break
+        trial = [ranked[s] for s in keep if s != t]
+        open_ = np.zeros(p.n_sites, bool)
+        open_[p.existing] = True
+        open_[np.asarray(trial, np.int64)] = True
+        if all(int(open_[g.sites].sum()) >= g.minimum for g in p.groups):
+            keep.remove(t)
+    return ranked[keep], marginal[keep]
+
+
+def _nothing_to_choose(p: SitingProblem, model: Model, started: float) -> SitingResult:
+    """No candidate and no upgrade: the result is what exists."""
+    none = np.zeros(0, np.int64)
+    out = fix_and_evaluate(model, none, none)
+    if out.x is None:
+        raise SitingError("没有可选的候选点，现有设施达不到覆盖目标：请添加候选点（--candidates）")
+    value = _objective(p, model, out.value)
+    return SitingResult(
+        objective_kind=p.objective,
+        opened=none,
+        marginal=np.zeros(0),
+        upgraded=none,
+        objective=value,
+        bound=value,
+        gap=0.0,
+        seconds=time.perf_counter() - started,
+        status="optimal",
+        solver="no choice",
+        cost=0.0,
+        served=_served(p, model, out.x),
+        person_minutes=_person_minutes(model, out.x),
     )
 
 

@@ -570,13 +570,6 @@ def test_overlapping_groups_match_brute_force(seed: int, objective: str, capacit
     check_rules(p, r)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(SitingError, IndexError),
-    reason="BUG (not fixed): an uncapacitated coverage model without candidate sites "
-    "has no columns; HiGHS answers 'model empty' (reported as no feasible plan), "
-    "CBC's path fails on the empty solution",
-)
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_no_candidate_sites(solver: Solver) -> None:
     p = line_problem("mclp", existing=np.ones(5, bool))
