@@ -123,6 +123,56 @@ class SitingConfig(BaseModel):
     }
 
 
+class OutreachService(BaseModel):
+    """A targeted service of the monthly outreach. ``home``: done at home by a
+    team with ``skill``; otherwise the person is invited to the service point."""
+
+    label: str
+    minutes: float = Field(gt=0)
+    skill: str = ""
+    priority: float = Field(default=1.0, ge=0)
+
+
+class OutreachTeam(BaseModel):
+    """A home-visit team (入户服务队) and the skills it carries."""
+
+    label: str
+    skills: list[str] = []
+    skill_labels: list[str] = []
+
+
+class OutreachPlace(BaseModel):
+    name: str
+    lon: float
+    lat: float
+
+
+class OutreachConfig(BaseModel):
+    """The monthly village outreach (``[outreach]``): calendar rules, day
+    shape, teams, services and the need-score weights."""
+
+    villages_per_month: int = Field(default=2, ge=1, le=2)
+    min_villages_per_month: int = Field(default=1, ge=0, le=2)
+    no_repeat_months: int = Field(default=12, ge=1)
+    every_town: bool = True
+    pair_same_town: bool = True
+    days: int = Field(default=1, ge=1, le=3)
+    weekday: int = Field(default=1, ge=0, le=4)  # 0 = Monday
+    day_households: int = Field(default=24, ge=1)
+    office: OutreachPlace = OutreachPlace(name="奉化区残联", lon=121.4068, lat=29.6551)
+    start_at: Literal["office", "service_point"] = "office"
+    shift_start: str = "08:30"
+    shift_end: str = "17:00"
+    lunch_start: str = "11:30"
+    lunch_end: str = "13:00"
+    solver_seconds: float = Field(default=10.0, gt=0)
+    seed: int = 1
+    home_if: list[str] = ["bedridden", "wheelchair"]
+    weights: dict[str, float] = {}
+    services: dict[str, OutreachService] = {}
+    teams: dict[str, OutreachTeam] = {}
+
+
 class FacilityTypeConfig(BaseModel):
     """A facility type. ``catchment``: ``travel`` (within ``threshold_min`` by
     ``mode``) or ``village`` (serves the residents of its own village, e.g. an
@@ -289,6 +339,7 @@ class Config(BaseModel):
     indicators: IndicatorConfig = IndicatorConfig()
     retrofit: RetrofitConfig = RetrofitConfig()
     siting: SitingConfig = SitingConfig()
+    outreach: OutreachConfig = OutreachConfig()
 
     model_config = {"populate_by_name": True}
 

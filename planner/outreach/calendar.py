@@ -1,0 +1,246 @@
+"""The yearly outreach calendar: 12 months × 1–2 villages, by need.
+
+Villages are taken by need score, highest first, each into the earliest month
+with room, under the rules of ``[outreach]``: 1–2 villages a month (``min_villages_per_month`` ..
+``villages_per_month``), no village again within ``no_repeat_months`` (counting
+outreach visits already recorded), every town at least once a year
+(``every_town``), and the month's home visits within its capacity
+(``day_households`` × ``days``; a single village always fits, its overflow
+waits for the next month); a second village shares the month only within the
+first one's town (``pair_same_town``: its people come to the same point).
+The best village of every town is reserved a slot first. (A MILP over
+village-months was tried: HiGHS needed over 60 s for the district, and the
+greedy order is one planners can check by hand.)
+"""
+
+from __future__ import annotations
+
+import calendar as cal
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo._errors import CoverplanError
+from planner.outreach.needs import village_needs
+from planner.settings import Config
+from planner.store import Store
+
+MONTHS = 12
+DAYS_PER_MONTH = 30.44
+SCORE_PARTS = (
+    "devices_overdue",
+    "supervised_medication",
+    "stroke_aftercare",
+    "reassessment_due",
+    "leads_open",
+    "policy_gap",
+    "months_since",
+)
+PART_LABELS = {
+    "devices_overdue": "辅具超期",
+    "supervised_medication": "服药监护",
+    "stroke_aftercare": "脑卒中康复",
+    "reassessment_due": "待复评",
+    "leads_open": "疑似未登记",
+    "policy_gap": "政策落实缺口分",
+    "months_since": "距上次入村（月）",
+}
+
+
+class CalendarError(CoverplanError):
+    """The calendar rules cannot all hold; the message says which to relax."""
+
+
+def outreach_days(year: int, month: int, *, weekday: int, days: int) -> list[date]:
+    """The month's outreach days: the first ``weekday`` (0 = Monday), then the
+    following working days."""
+    first = date(year, month, 1)
+    day = first + timedelta(days=(weekday - first.weekday()) % 7)
+    out: list[date] = []
+    while len(out) < days:
+        if day.weekday() < 5:
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
+@dataclass(frozen=True)
+class YearCalendar:
+    """The year's outreach calendar.
+
+    Attributes
+    ----------
+    year
+        The year planned.
+    months
+        One row per chosen village-month: ``month`` (1–12), ``dates``,
+        ``village_code, village_name, town_name``, the score parts,
+        ``home_visits`` and ``score``.
+    needs
+        The need table of every village (:func:`village_needs`).
+    capacity
+        Home visits a month's outreach can take.
+    seconds
+        Solve time.
+    """
+
+    year: int
+    months: pd.DataFrame
+    needs: pd.DataFrame
+    capacity: int
+    seconds: float
+
+    def villages_in(self, month: int) -> list[str]:
+        """Village codes of ``month``, highest need first (the service point's)."""
+        rows = self.months[self.months["month"] == month]
+        return rows.sort_values("score", ascending=False)["village_code"].tolist()
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"year", "capacity", "months": [{"month", "dates", "villages": [...]}]}``."""
+        out = []
+        for m in range(1, MONTHS + 1):
+            rows = self.months[self.months["month"] == m].sort_values("score", ascending=False)
+            out.append(
+                {
+                    "month": f"{self.year}-{m:02d}",
+                    "dates": [d.isoformat() for d in rows["dates"].iloc[0]] if len(rows) else [],
+                    "villages": [
+                        {
+                            "code": r["village_code"],
+                            "name": r["village_name"],
+                            "town_name": r["town_name"],
+                            "score": float(r["score"]),
+                            "home_visits": int(r["home_visits"]),
+                            "parts": {p: float(r[p]) for p in SCORE_PARTS},
+                        }
+                        for r in rows.to_dict(orient="records")
+                    ],
+                }
+            )
+        return {
+            "year": self.year,
+            "capacity": self.capacity,
+            "part_labels": PART_LABELS,
+            "months": out,
+        }
+
+
+def plan_year(
+    store: Store, *, config: Config, year: int, today: date | None = None
+) -> YearCalendar:
+    """Choose the villages of each month of ``year``.
+
+    Parameters
+    ----------
+    store
+        The store (residents, devices, leads, recorded visits).
+    config
+        ``[outreach]`` rules and weights.
+    year
+        The year to plan.
+    today
+        Reference day of the needs (default: the year's first day or today,
+        whichever is later).
+
+    Raises
+    ------
+    CalendarError
+        When the rules cannot all hold (e.g. more towns than village slots).
+    """
+    import time
+
+    started = time.perf_counter()
+    oc = config.outreach
+    today = today or max(date(year, 1, 1), date.today())
+    needs = village_needs(store, config=config, today=today, horizon_days=365)
+    needs = needs[needs["town_code"].notna()]
+    codes = needs.index.to_numpy()
+    n = len(codes)
+    if n == 0:
+        raise CalendarError("没有村社数据：请先导入村社和残疾人名册")
+    cap = oc.day_households * oc.days
+    load = np.minimum(needs["home_visits"].to_numpy(float), cap)
+    score = needs["score"].to_numpy(float)
+    # months a village may take: not within N months of its last outreach
+    allowed = np.ones((n, MONTHS), bool)
+    last = needs["last_outreach"].to_numpy()
+    for v in np.flatnonzero(pd.notna(last)):
+        for m in range(MONTHS):
+            if (date(year, m + 1, 1) - last[v]).days < oc.no_repeat_months * DAYS_PER_MONTH:
+                allowed[v, m] = False
+    order = np.lexsort((codes, -score))  # highest need first, ties by code
+    towns = needs["town_code"].to_numpy()
+    must: set[int] = set()
+    if oc.every_town:
+        missing = []
+        for town in sorted(set(towns)):
+            idx = [v for v in order if towns[v] == town and allowed[v].any()]
+            if not idx:
+                missing.append(str(needs["town_name"].to_numpy()[towns == town][0]))
+            else:
+                must.add(int(idx[0]))
+        if missing:
+            raise CalendarError(
+                f"{'、'.join(missing)}的村社都在 {oc.no_repeat_months} 个月内去过，无法满足"
+                "“每个镇街每年至少一次”：缩短 no_repeat_months 或关闭 every_town"
+            )
+    if len(must) > MONTHS * oc.villages_per_month:
+        raise CalendarError(
+            f"{len(must)} 个镇街需要入村，但一年只有 {MONTHS * oc.villages_per_month} 个村次："
+            "把 villages_per_month 设为 2 或关闭 every_town"
+        )
+    count = np.zeros(MONTHS, int)
+    first = np.empty(MONTHS, dtype=object)  # town of the month's first village
+    used = np.zeros(MONTHS)
+    placed: list[tuple[int, int]] = []
+    free = MONTHS * oc.villages_per_month
+    waiting = set(must)
+    for v in order.tolist():
+        # keep an empty month for every town still waiting
+        reserve = v not in must and int((count == 0).sum()) <= len(waiting)
+        for m in range(MONTHS):
+            if reserve and count[m] == 0:
+                continue
+            fits = count[m] == 0 or (
+                used[m] + load[v] <= cap and (not oc.pair_same_town or towns[v] == first[m])
+            )
+            if allowed[v, m] and count[m] < oc.villages_per_month and fits:
+                if count[m] == 0:
+                    first[m] = towns[v]
+                count[m] += 1
+                used[m] += load[v]
+                placed.append((v, m))
+                free -= 1
+                waiting.discard(v)
+                break
+        if free == 0:
+            break
+    if (count < oc.min_villages_per_month).any() or waiting:
+        raise CalendarError(
+            "日历规则无法同时满足：减少每月最少村社数（min_villages_per_month）、"
+            "缩短 no_repeat_months 或关闭 every_town"
+        )
+    v_idx = np.array([v for v, _ in placed], int)
+    m_idx = np.array([m for _, m in placed], int)
+    picked = needs.iloc[v_idx].copy()
+    picked.insert(0, "month", m_idx + 1)
+    picked = picked.rename_axis("village_code").reset_index()
+    picked["dates"] = [
+        outreach_days(year, int(m), weekday=oc.weekday, days=oc.days) for m in picked["month"]
+    ]
+    picked = picked.sort_values(["month", "score"], ascending=[True, False]).reset_index(drop=True)
+    return YearCalendar(
+        year=year,
+        months=picked,
+        needs=needs,
+        capacity=cap,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def month_name(year: int, month: int) -> str:
+    """``2026年12月``."""
+    return f"{year}年{month}月（{cal.month_abbr[month]}）"

@@ -1,0 +1,486 @@
+"""The month plan of the village outreach: service point, invitations, two
+home-visit teams with routes, who is left for next month, routine visits.
+
+The villages come from the year's calendar (:func:`plan_year`). Every outreach
+day, each team works a morning shift (``shift_start`` → the service point by
+``lunch_start``) and an afternoon shift (the service point at ``lunch_end`` →
+the end by ``shift_end``): lunch at the service point holds exactly because the
+two halves are separate vehicles of the routing problem. Skills hold because a
+household needing a skill can only be routed to a shift of a team that has it.
+Every home visit is optional with a prize by priority, so when not everyone
+fits the lowest priorities wait for next month, with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from geo.graph import RoadNetwork
+from geo.traveltime import od_matrix
+from planner import tables as t
+from planner.eligibility import POOR
+from planner.frames import residents_frame, villages_frame
+from planner.idnumber import mask_id, mask_phone
+from planner.outreach.calendar import outreach_days, plan_year
+from planner.outreach.needs import POINT_SERVICES, person_needs
+from planner.outreach.routing import RoutingProblem, RoutingResult, Shift, Stop, solve_routes
+from planner.settings import Config
+from planner.store import Store
+
+PRIZE_PER_PRIORITY_S = 4 * 3600  # a visit is worth up to 4 h of driving per priority point
+SECONDS_PER_MINUTE = 60
+METRES_PER_KM = 1000.0
+ROUTINE_OVERDUE_DAYS = 365
+
+
+def _clock(text: str) -> int:
+    h, m = text.split(":")
+    return int(h) * 3600 + int(m) * 60
+
+
+def _hhmm(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    """A month's outreach plan.
+
+    Attributes
+    ----------
+    month
+        ``YYYY-MM``.
+    plan
+        The JSON form (see :meth:`to_json`): villages, service point,
+        invitations, teams → days → stops, unplanned, routine, stats.
+    routing
+        The routing result per outreach day, with its problem (for checks).
+    seconds
+        Wall-clock planning time.
+    """
+
+    month: str
+    plan: dict[str, Any]
+    routing: tuple[tuple[RoutingProblem, RoutingResult], ...]
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as JSON-serialisable data (WGS-84 points, HH:MM times)."""
+        return self.plan
+
+
+def _duration_matrix(
+    network: RoadNetwork, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    nodes = network.snap(lon, lat).node
+    uniq, inv = np.unique(nodes, return_inverse=True)
+    od = od_matrix(network, uniq, uniq)
+    secs = np.full((len(uniq), len(uniq)), np.inf)
+    secs[od.rows, od.cols] = od.seconds
+    np.fill_diagonal(secs, 0.0)
+    if not np.isfinite(secs).all():
+        secs[~np.isfinite(secs)] = 24 * 3600  # unreachable: never feasible in a day
+    dur = np.ceil(secs[np.ix_(inv, inv)]).astype(np.int64)
+    return dur, nodes
+
+
+def plan_month(
+    store: Store,
+    *,
+    config: Config,
+    network: RoadNetwork,
+    year: int,
+    month: int,
+    villages: list[str] | None = None,
+    seconds: float | None = None,
+    seed: int | None = None,
+) -> MonthPlan:
+    """Plan the outreach of ``year``-``month``.
+
+    Parameters
+    ----------
+    store
+        The store.
+    config
+        ``[outreach]``: teams, services, shifts, calendar rules, privacy masks.
+    network
+        The drive network (travel times between the office, the service point
+        and the households).
+    year, month
+        The month.
+    villages
+        Village codes (default: the calendar's choice for the month); the
+        first one hosts the service point.
+    seconds
+        Routing time limit per outreach day (default ``solver_seconds``).
+    seed
+        Routing seed (default ``[outreach] seed``): the same store and seed
+        give the same plan.
+    """
+    import time
+
+    started = time.perf_counter()
+    oc = config.outreach
+    first_day = date(year, month, 1)
+    if villages is None:
+        villages = plan_year(store, config=config, year=year, today=first_day).villages_in(month)
+    vf = villages_frame(store).set_index("code")
+    unknown = [v for v in villages if v not in vf.index]
+    if unknown or not villages:
+        from planner.outreach.calendar import CalendarError
+
+        raise CalendarError(f"没有可入村的村社（{'、'.join(unknown) or '日历为空'}）")
+    days = outreach_days(year, month, weekday=oc.weekday, days=oc.days)
+    home, invited = person_needs(store, config=config, villages=villages, start=first_day)
+    hh: list[dict[str, Any]] = home.to_dict(orient="records")  # type: ignore[assignment]
+    people = residents_frame(store, personal=True)
+    with store.read() as s:
+        leads = {
+            r.id: r
+            for r in s.execute(
+                select(t.Lead.id, t.Lead.name, t.Lead.phone, t.Lead.address).where(
+                    t.Lead.village_code.in_(villages)
+                )
+            )
+        }
+    pv = config.privacy
+    sp_code = villages[0]
+    sp = {
+        "name": f"{vf.at[sp_code, 'town_name']}{vf.at[sp_code, 'name']}",
+        "lon": float(vf.at[sp_code, "lon"]),
+        "lat": float(vf.at[sp_code, "lat"]),
+        "village_code": sp_code,
+    }
+    office = {"name": oc.office.name, "lon": oc.office.lon, "lat": oc.office.lat}
+
+    # locations: 0 office, 1 service point, then households
+    lon = np.concatenate([[office["lon"], sp["lon"]], home["lon"].to_numpy(float)])
+    lat = np.concatenate([[office["lat"], sp["lat"]], home["lat"].to_numpy(float)])
+    duration, _ = _duration_matrix(network, lon, lat)
+    begin, finish = (0, 0) if oc.start_at == "office" else (1, 1)
+    skip_reason: dict[int, str] = {}
+    team_skills = {k: frozenset(tm.skills) for k, tm in oc.teams.items()}
+    all_skills = frozenset().union(*team_skills.values()) if team_skills else frozenset()
+    servable = [i for i in range(len(hh)) if hh[i]["skills"] <= all_skills]
+    for i in range(len(hh)):
+        if i not in servable:
+            lacking = "、".join(sorted(hh[i]["skills"] - all_skills))
+            skip_reason[i] = f"没有具备“{lacking}”技能的入户服务队"
+
+    remaining = list(servable)
+    routing: list[tuple[RoutingProblem, RoutingResult]] = []
+    team_days: dict[str, list[dict[str, Any]]] = {k: [] for k in oc.teams}
+    for day in days:
+        stops = tuple(
+            Stop(
+                location=2 + i,
+                service_s=round(float(hh[i]["minutes"]) * SECONDS_PER_MINUTE),
+                skills=hh[i]["skills"],
+                required=False,
+                prize=int(PRIZE_PER_PRIORITY_S * hh[i]["priority"]),
+            )
+            for i in remaining
+        )
+        shifts = []
+        shift_team = []
+        for key in oc.teams:
+            shifts.append(
+                Shift(
+                    start=begin,
+                    end=1,
+                    earliest_s=_clock(oc.shift_start),
+                    latest_s=_clock(oc.lunch_start),
+                    skills=team_skills[key],
+                    label=f"{key} 上午",
+                )
+            )
+            shifts.append(
+                Shift(
+                    start=1,
+                    end=finish,
+                    earliest_s=_clock(oc.lunch_end),
+                    latest_s=_clock(oc.shift_end),
+                    skills=team_skills[key],
+                    label=f"{key} 下午",
+                )
+            )
+            shift_team += [key, key]
+        problem = RoutingProblem(duration=duration, stops=stops, shifts=tuple(shifts))
+        result = solve_routes(
+            problem,
+            solver="pyvrp",
+            seconds=seconds or oc.solver_seconds,
+            seed=oc.seed if seed is None else seed,
+        )
+        routing.append((problem, result))
+        visited = set()
+        for route in result.routes:
+            key = shift_team[route.shift]
+            day_entry = next((d for d in team_days[key] if d["date"] == day.isoformat()), None)
+            if day_entry is None:
+                day_entry = {
+                    "date": day.isoformat(),
+                    "start": office if begin == 0 else sp,
+                    "end": office if finish == 0 else sp,
+                    "lunch": {"start": oc.lunch_start, "end": oc.lunch_end, "place": sp["name"]},
+                    "stops": [],
+                    "travel_min": 0.0,
+                }
+                team_days[key].append(day_entry)
+            prev = problem.shifts[route.shift].start
+            for v in route.visits:
+                i = remaining[v.stop]
+                visited.add(i)
+                loc = problem.stops[v.stop].location
+                day_entry["stops"].append(
+                    _stop_json(
+                        hh[i],
+                        people=people,
+                        leads=leads,
+                        config=config,
+                        day=day,
+                        team=key,
+                        visit=(v.arrival_s, v.start_s, v.departure_s),
+                        travel_s=int(duration[prev, loc]),
+                    )
+                )
+                prev = loc
+            day_entry["travel_min"] += round(route.travel_s / SECONDS_PER_MINUTE, 1)
+        remaining = [i for i in remaining if i not in visited]
+    for entries in team_days.values():
+        for d in entries:
+            d["stops"].sort(key=lambda s: s["arrival"])
+            for n, s in enumerate(d["stops"], start=1):
+                s["order"] = n
+            d["stops_count"] = len(d["stops"])
+            d["travel_min"] = round(d["travel_min"], 1)
+    for i in remaining:
+        pr = hh[i]["priority"]
+        skip_reason[i] = f"本月时间排满（优先级 {pr:g}），顺延下月"
+    unplanned = []
+    for i, why in sorted(skip_reason.items()):
+        r = hh[i]
+        unplanned.append(
+            {
+                **_who(r, people=people, leads=leads, config=config),
+                "village_code": r["village_code"],
+                "services": list(r["services"]),
+                "service_labels": [oc.services[s].label for s in r["services"]],
+                "priority": float(r["priority"]),
+                "reason": why,
+            }
+        )
+    village_entries = []
+    for code in villages:
+        inv = invited[invited["village_code"] == code]
+        village_entries.append(
+            {
+                "code": code,
+                "name": str(vf.at[code, "name"]),
+                "town_name": str(vf.at[code, "town_name"]),
+                "dates": [d.isoformat() for d in days],
+                "service_point": sp,
+                "invited": [
+                    {
+                        "service": s,
+                        "label": POINT_SERVICES[s],
+                        "count": int((inv["service"] == s).sum()),
+                    }
+                    for s in POINT_SERVICES
+                ],
+            }
+        )
+    ids, names = people["id_number"].to_dict(), people["name"].to_dict()
+    invited_people = [
+        {
+            "resident_id": int(r["resident_id"]),
+            "masked_id": mask_id(
+                ids[r["resident_id"]], keep_head=pv.id_keep_head, keep_tail=pv.id_keep_tail
+            ),
+            "name": names[r["resident_id"]],
+            "village_code": r["village_code"],
+            "service": r["service"],
+            "label": POINT_SERVICES[str(r["service"])],
+        }
+        for r in invited.to_dict(orient="records")
+    ]
+    teams: list[dict[str, Any]] = [
+        {
+            "team": key,
+            "label": tm.label,
+            "skills": list(tm.skills),
+            "skill_labels": list(tm.skill_labels),
+            "days": team_days[key],
+        }
+        for key, tm in oc.teams.items()
+    ]
+    planned = sum(len(d["stops"]) for tm in teams for d in tm["days"])
+    plan: dict[str, Any] = {
+        "month": f"{year}-{month:02d}",
+        "villages": village_entries,
+        "service_point": sp,
+        "invited_people": invited_people,
+        "teams": teams,
+        "unplanned": unplanned,
+        "routine": routine_visits(store, config=config, year=year, month=month),
+        "stats": {
+            "households_needing_visit": len(home),
+            "planned": planned,
+            "unplanned": len(unplanned),
+            "invited": len(invited_people),
+            "days": len(days),
+            "travel_min": round(sum(d["travel_min"] for tm in teams for d in tm["days"]), 1),
+            "feasible": all(r.is_feasible for _, r in routing),
+        },
+    }
+    return MonthPlan(
+        month=plan["month"],
+        plan=plan,
+        routing=tuple(routing),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _who(
+    r: dict[str, Any], *, people: pd.DataFrame, leads: dict[int, Any], config: Config
+) -> dict[str, Any]:
+    pv = config.privacy
+    if pd.notna(r["resident_id"]):
+        rid = int(r["resident_id"])
+        p: dict[Any, Any] = people.loc[rid].to_dict()
+        return {
+            "resident_id": rid,
+            "lead_id": None,
+            "name": p["name"],
+            "masked_id": mask_id(
+                p["id_number"], keep_head=pv.id_keep_head, keep_tail=pv.id_keep_tail
+            ),
+            "masked_phone": mask_phone(
+                p["phone"], keep_head=pv.phone_keep_head, keep_tail=pv.phone_keep_tail
+            ),
+            "address": p["address"] or "",
+        }
+    lid = int(r["lead_id"])
+    lead = leads.get(lid)
+    return {
+        "resident_id": None,
+        "lead_id": lid,
+        "name": getattr(lead, "name", "") or "",
+        "masked_id": "",
+        "masked_phone": mask_phone(
+            getattr(lead, "phone", None), keep_head=pv.phone_keep_head, keep_tail=pv.phone_keep_tail
+        ),
+        "address": getattr(lead, "address", "") or "",
+    }
+
+
+def _stop_json(
+    r: dict[str, Any],
+    *,
+    people: pd.DataFrame,
+    leads: dict[int, Any],
+    config: Config,
+    day: date,
+    team: str,
+    visit: tuple[int, int, int],
+    travel_s: int,
+) -> dict[str, Any]:
+    who = _who(r, people=people, leads=leads, config=config)
+    arrival, start, departure = visit
+    prefix = f"R{who['resident_id']}" if who["resident_id"] is not None else f"L{who['lead_id']}"
+    return {
+        "order": 0,
+        "visit_key": f"{prefix}-{day.isoformat()}-{team}",
+        **who,
+        "village_code": r["village_code"],
+        "lon": round(float(r["lon"]), 6),
+        "lat": round(float(r["lat"]), 6),
+        "services": list(r["services"]),
+        "service_labels": [config.outreach.services[s].label for s in r["services"]],
+        "arrival": _hhmm(arrival),
+        "start": _hhmm(start),
+        "departure": _hhmm(departure),
+        "travel_min": round(travel_s / SECONDS_PER_MINUTE, 1),
+        "service_min": round((departure - start) / SECONDS_PER_MINUTE, 1),
+    }
+
+
+def routine_visits(store: Store, *, config: Config, year: int, month: int) -> list[dict[str, Any]]:
+    """Per town: the poor disabled households town officers must visit this
+    month (100 %), and persons with no home visit for over a year.
+
+    Returns one dict per town: ``town_code, town_name, poor_households``
+    (count), ``poor_visited`` (visited this month already), ``overdue``
+    (count), and the lists ``poor`` and ``overdue_people`` (resident id,
+    masked ID, name, village, last visit).
+    """
+    pv = config.privacy
+    res = residents_frame(store, personal=True)
+    res = res[res["town_code"].notna() & ~res["needs_review"].fillna(False)]
+    vf = villages_frame(store).set_index("code")
+    month_start = pd.Timestamp(date(year, month, 1))
+    last = pd.to_datetime(res["last_visit"])
+    poor = res["low_income"].isin(POOR)
+    visited_now = last >= month_start
+    overdue = last.isna() | (last < month_start - pd.Timedelta(days=ROUTINE_OVERDUE_DAYS))
+    out = []
+    towns = vf.drop_duplicates("town_code").set_index("town_code")["town_name"]
+    for code, name in towns.sort_index().items():
+        here = res["town_code"] == code
+
+        def people(mask: pd.Series) -> list[dict[str, Any]]:
+            rows = res[mask]
+            return [
+                {
+                    "resident_id": rid,
+                    "masked_id": mask_id(
+                        r["id_number"], keep_head=pv.id_keep_head, keep_tail=pv.id_keep_tail
+                    ),
+                    "name": r["name"],
+                    "village_name": str(vf.at[r["village_code"], "name"]),
+                    "last_visit": None if pd.isna(r["last_visit"]) else str(r["last_visit"]),
+                }
+                for rid, r in zip(
+                    rows.index.astype(int), rows.to_dict(orient="records"), strict=True
+                )
+            ]
+
+        out.append(
+            {
+                "town_code": code,
+                "town_name": name,
+                "poor_households": int((here & poor).sum()),
+                "poor_visited": int((here & poor & visited_now).sum()),
+                "overdue": int((here & overdue).sum()),
+                "poor": people(here & poor & ~visited_now),
+                "overdue_people": people(here & overdue & ~poor),
+            }
+        )
+    return out
+
+
+def month_of(text: str) -> tuple[int, int]:
+    """``2026-12`` → (2026, 12); a clear error otherwise."""
+    from planner.outreach.calendar import CalendarError
+
+    try:
+        d = datetime.strptime(text, "%Y-%m")
+    except ValueError:
+        raise CalendarError(f"月份格式应为 YYYY-MM，例如 2026-12（收到 {text!r}）") from None
+    return d.year, d.month
+
+
+def next_month(today: date) -> tuple[int, int]:
+    """The month after ``today``'s."""
+    d = date(today.year, today.month, 28) + timedelta(days=4)
+    return d.year, d.month
+
+
+__all__ = ["MonthPlan", "math", "month_of", "next_month", "plan_month", "routine_visits"]

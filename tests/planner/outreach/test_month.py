@@ -1,0 +1,157 @@
+"""The outreach calendar and month plan on the demo district.
+
+Every route of the plan goes through the independent checker (tests/), and
+the plan's own times are re-derived from the routing problem's matrix.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from planner.outreach.calendar import plan_year
+from planner.outreach.month import plan_month
+from planner.roads import load_network
+from planner.settings import Config
+from planner.store import Store
+from tests.planner.outreach.checker import check
+
+COVERPLAN = str(Path(sys.executable).parent / "coverplan")
+YEAR, MONTH = 2026, 12
+SECONDS = 2.0
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Any]]:
+    root = tmp_path_factory.mktemp("outreach")
+    env = {**os.environ, "COVERPLAN_DATA_DIR": str(root / "var")}
+    env.pop("COVERPLAN_DB_URL", None)
+    proc = subprocess.run(
+        [COVERPLAN, "demo"], capture_output=True, text=True, env=env, cwd=root, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    store = Store(f"sqlite:///{root / 'var' / 'coverplan.db'}")
+    from planner.settings import get_config
+
+    network = load_network(store, config=get_config(), mode="drive").network
+    yield store, network
+    store.dispose()
+
+
+def _minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def test_calendar_rules(demo: Any, config: Config) -> None:
+    store, _ = demo
+    cal = plan_year(store, config=config, year=2027, today=date(2026, 12, 1))
+    months = cal.months
+    per_month = months.groupby("month").size()
+    assert set(per_month.index) == set(range(1, 13))
+    assert per_month.between(1, config.outreach.villages_per_month).all()
+    assert months["village_code"].is_unique  # no repeat within 12 months
+    assert set(months["town_code"]) == set(cal.needs["town_code"])  # every town
+    for _, rows in months.groupby("month"):
+        assert rows["town_code"].nunique() == 1  # a pair shares its town
+        assert rows["home_visits"].clip(upper=cal.capacity).sum() <= cal.capacity or len(rows) == 1
+    # the score is the weighted sum of its parts, shown next to each choice
+    w = config.outreach.weights
+    r = months.iloc[0]
+    assert r["score"] == pytest.approx(sum(w[k] * r[k] for k in w), abs=0.01)
+    # the highest need goes first
+    assert months.iloc[0]["score"] == cal.needs.loc[months["village_code"], "score"].max()
+
+
+def test_month_plan_is_feasible(demo: Any, config: Config) -> None:
+    store, network = demo
+    mp = plan_month(store, config=config, network=network, year=YEAR, month=MONTH, seconds=SECONDS)
+    plan = mp.to_json()
+    for problem, result in mp.routing:
+        assert check(problem, result) == []
+    oc = config.outreach
+    lunch = (_minutes(oc.lunch_start), _minutes(oc.lunch_end))
+    planned = 0
+    for team in plan["teams"]:
+        skills = set(oc.teams[team["team"]].skills)
+        for day in team["days"]:
+            for s in day["stops"]:
+                planned += 1
+                start, end = _minutes(s["start"]), _minutes(s["departure"])
+                assert _minutes(oc.shift_start) <= _minutes(s["arrival"])
+                assert end <= _minutes(oc.shift_end)
+                assert end <= lunch[0] or start >= lunch[1], s  # lunch holds exactly
+                need = {oc.services[k].skill for k in s["services"]}
+                assert need <= skills, (team["team"], s["services"])  # skills hold
+                assert end - start == pytest.approx(
+                    sum(oc.services[k].minutes for k in s["services"]), abs=1
+                )
+                assert s["masked_id"] == "" or "*" in s["masked_id"]
+    assert planned == plan["stats"]["planned"] > 0
+    st = plan["stats"]
+    assert st["planned"] + st["unplanned"] == st["households_needing_visit"]
+    assert all(u["reason"] for u in plan["unplanned"])
+    assert len(plan["routine"]) == 12
+
+
+def test_same_input_and_seed_same_plan(demo: Any, config: Config) -> None:
+    store, network = demo
+    a = plan_month(store, config=config, network=network, year=YEAR, month=MONTH, seconds=SECONDS)
+    b = plan_month(store, config=config, network=network, year=YEAR, month=MONTH, seconds=SECONDS)
+    assert a.to_json()["teams"] == b.to_json()["teams"]
+
+
+def test_recorded_visits_change_the_plan(demo: Any, config: Config) -> None:
+    from planner.visits import record_visit
+
+    store, network = demo
+    before = plan_month(
+        store, config=config, network=network, year=YEAR, month=MONTH, seconds=SECONDS
+    ).to_json()
+    village = before["villages"][0]["code"]
+    devices = [
+        s
+        for tm in before["teams"]
+        for d in tm["days"]
+        for s in d["stops"]
+        if "device_replacement" in s["services"] and s["resident_id"]
+    ]
+    day = date(YEAR, MONTH, 1)
+    for s in devices:
+        assert record_visit(
+            store,
+            resident_id=s["resident_id"],
+            visited_on=day,
+            outcome="done",
+            services=["device_replacement"],
+            team="A",
+            today=date(YEAR, MONTH, 5),
+        )
+    after = plan_month(
+        store,
+        config=config,
+        network=network,
+        year=YEAR,
+        month=MONTH,
+        villages=[village],
+        seconds=SECONDS,
+    ).to_json()
+    again = {
+        s["resident_id"]
+        for tm in after["teams"]
+        for d in tm["days"]
+        for s in d["stops"]
+        if "device_replacement" in s["services"]
+    }
+    assert not again & {s["resident_id"] for s in devices}
+    assert devices, "the demo month should replace devices"
+    # the village was visited: the next calendar does not come back within 12 months
+    cal = plan_year(store, config=config, year=YEAR + 1, today=date(YEAR + 1, 1, 1))
+    assert village not in set(cal.months["village_code"])
