@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SERVE ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format typecheck clean venv bench-coverage bench-siting
+.PHONY: demo test lint format typecheck clean venv bench-coverage bench-siting bench-routing
 
 venv: $(STAMP)
 
@@ -26,6 +26,8 @@ demo: $(STAMP)
 	$(BIN)/coverplan site --type home --new 3 --scenario 新建三处 --out out/siting/alternative
 	$(BIN)/coverplan scenarios compare 两新三升 新建三处 --out out/siting/compare.xlsx
 	$(BIN)/coverplan retrofit --out out/retrofit
+	$(BIN)/coverplan outreach year
+	$(BIN)/coverplan outreach month --out out/outreach
 ifeq ($(SERVE),1)
 	@echo "网页界面将在后续版本提供（SERVE=1）；当前演示数据已写入数据库和 out/。"
 endif
@@ -49,6 +51,9 @@ bench-coverage: $(STAMP)
 
 bench-siting: $(STAMP)
 	$(BIN)/python -m bench.siting
+
+bench-routing: $(STAMP)
+	$(BIN)/python -m bench.routing
 
 clean:
 	rm -rf var out .pytest_cache .mypy_cache .ruff_cache

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from api import cli_retrofit, cli_scenarios, cli_site
+from api import cli_outreach, cli_retrofit, cli_scenarios, cli_site, cli_visits
 from geo._errors import CoverplanError
 from planner.columns import KINDS
 
@@ -452,6 +452,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("retrofit", "家庭无障碍改造优先排序与无障碍社区候选")
     cli_retrofit.add_arguments(p)
     p.set_defaults(func=cli_retrofit.cmd_retrofit)
+
+    p = sub.add_parser(
+        "outreach", help="康复入村社：全年日历、当月方案与路线单", description="康复入村社"
+    )
+    cli_outreach.add_arguments(p)
+
+    p = sub.add_parser("visits", help="入户记录：导入填好的路线单、逐条登记")
+    cli_visits.add_arguments(p)
 
     p = add("status", "数据库汇总（按镇街、类别、设施类型计数）")
     p.set_defaults(func=cmd_status)
