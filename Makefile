@@ -53,6 +53,7 @@ bench-siting: $(STAMP)
 	$(BIN)/python -m bench.siting
 
 bench-routing: $(STAMP)
+	$(BIN)/python -m bench.outreach_month
 	$(BIN)/python -m bench.routing
 
 clean:
