@@ -24,21 +24,12 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import CoverplanError
-from planner.outreach.needs import village_needs
+from planner.outreach.needs import SCORE_PARTS, village_needs
 from planner.settings import Config
 from planner.store import Store
 
 MONTHS = 12
 DAYS_PER_MONTH = 30.44
-SCORE_PARTS = (
-    "devices_overdue",
-    "supervised_medication",
-    "stroke_aftercare",
-    "reassessment_due",
-    "leads_open",
-    "policy_gap",
-    "months_since",
-)
 PART_LABELS = {
     "devices_overdue": "辅具超期",
     "supervised_medication": "服药监护",

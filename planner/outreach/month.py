@@ -13,7 +13,6 @@ fits the lowest priorities wait for next month, with the reason.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -76,9 +75,8 @@ class MonthPlan:
         return self.plan
 
 
-def _duration_matrix(
-    network: RoadNetwork, lon: np.ndarray, lat: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _duration_matrix(network: RoadNetwork, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Whole travel seconds between the points (each distinct node routed once)."""
     nodes = network.snap(lon, lat).node
     uniq, inv = np.unique(nodes, return_inverse=True)
     od = od_matrix(network, uniq, uniq)
@@ -87,8 +85,7 @@ def _duration_matrix(
     np.fill_diagonal(secs, 0.0)
     if not np.isfinite(secs).all():
         secs[~np.isfinite(secs)] = 24 * 3600  # unreachable: never feasible in a day
-    dur = np.ceil(secs[np.ix_(inv, inv)]).astype(np.int64)
-    return dur, nodes
+    return np.ceil(secs[np.ix_(inv, inv)]).astype(np.int64)
 
 
 def plan_month(
@@ -163,7 +160,7 @@ def plan_month(
     # locations: 0 office, 1 service point, then households
     lon = np.concatenate([[office["lon"], sp["lon"]], home["lon"].to_numpy(float)])
     lat = np.concatenate([[office["lat"], sp["lat"]], home["lat"].to_numpy(float)])
-    duration, _ = _duration_matrix(network, lon, lat)
+    duration = _duration_matrix(network, lon, lat)
     begin, finish = (0, 0) if oc.start_at == "office" else (1, 1)
     skip_reason: dict[int, str] = {}
     team_skills = {k: frozenset(tm.skills) for k, tm in oc.teams.items()}
@@ -483,4 +480,4 @@ def next_month(today: date) -> tuple[int, int]:
     return d.year, d.month
 
 
-__all__ = ["MonthPlan", "math", "month_of", "next_month", "plan_month", "routine_visits"]
+__all__ = ["MonthPlan", "month_of", "next_month", "plan_month", "routine_visits"]

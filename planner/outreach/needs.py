@@ -10,6 +10,7 @@ the service point, as do people with policy gaps (subsidies not received).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -29,6 +30,15 @@ POINT_SERVICES = {
     "policy_check": "政策咨询（补贴未享受）",
 }
 MONTHS_SINCE_CAP = 24
+SCORE_PARTS = (  # the parts of a village's need score, weighted by [outreach.weights]
+    "devices_overdue",
+    "supervised_medication",
+    "stroke_aftercare",
+    "reassessment_due",
+    "leads_open",
+    "policy_gap",
+    "months_since",
+)
 DAYS_PER_MONTH = 30.44
 
 HOME_COLUMNS = [
@@ -55,6 +65,38 @@ def _flags(frame: pd.DataFrame, names: list[str]) -> pd.Series:
     for n in names:
         out |= frame[n].fillna(False).astype(bool)
     return out
+
+
+@dataclass(frozen=True)
+class _Masks:
+    """Who needs what by ``end``, one boolean per resident of ``res``."""
+
+    device: pd.Series  # a current device past its service life
+    medication: pd.Series
+    stroke: pd.Series
+    reassess: pd.Series  # re-assessment falling due
+    at_home: pd.Series  # cannot come to the point (``home_if``)
+
+    def home(self) -> dict[str, pd.Series]:
+        """Per home service, who needs it at home."""
+        return {
+            "device_replacement": self.device & self.at_home,
+            "medication_supervision": self.medication,
+            "stroke_rehab": self.stroke,
+            "reassessment": self.reassess & self.at_home,
+        }
+
+
+def _masks(store: Store, res: pd.DataFrame, *, config: Config, start: date, end: date) -> _Masks:
+    with store.read() as s:
+        due = due_devices(s, today=start, within_days=(end - start).days)
+    return _Masks(
+        device=res["id"].isin({d.resident_id for d in due}),
+        medication=res["supervised_medication"].fillna(False).astype(bool),
+        stroke=res["stroke_aftercare"].fillna(False).astype(bool),
+        reassess=pd.to_datetime(res["reassessment_due"]).le(pd.Timestamp(end)).fillna(False),
+        at_home=_flags(res, config.outreach.home_if),
+    )
 
 
 def person_needs(
@@ -91,22 +133,13 @@ def person_needs(
     res = res[res["village_code"].isin(villages) & ~res["needs_review"].fillna(False)]
     vp = villages_frame(store).set_index("code")
     with store.read() as s:
-        due = due_devices(s, today=start, within_days=(end - start).days)
         leads = s.execute(
             select(t.Lead.id, t.Lead.village_code).where(
                 t.Lead.village_code.in_(villages), t.Lead.status.in_(["open", "visited"])
             )
         ).all()
-    due_ids = {d.resident_id for d in due}
-    at_home = _flags(res, oc.home_if)
-    device = res["id"].isin(due_ids)
-    reassess = pd.to_datetime(res["reassessment_due"]).le(pd.Timestamp(end)).fillna(False)
-    needs: dict[str, pd.Series] = {
-        "device_replacement": device & at_home,
-        "medication_supervision": res["supervised_medication"].fillna(False).astype(bool),
-        "stroke_rehab": res["stroke_aftercare"].fillna(False).astype(bool),
-        "reassessment": reassess & at_home,
-    }
+    masks = _masks(store, res, config=config, start=start, end=end)
+    needs = masks.home()
     rows = []
     for rid, r in zip(res.index.astype(int), res.to_dict(orient="records"), strict=True):
         services = [k for k, m in needs.items() if k in oc.services and bool(m.at[rid])]
@@ -152,8 +185,8 @@ def person_needs(
         res["low_income"].isin(POOR) & ~has_living
     )
     point = {
-        "device_assessment": device & ~at_home,
-        "reassessment": reassess & ~at_home,
+        "device_assessment": masks.device & ~masks.at_home,
+        "reassessment": masks.reassess & ~masks.at_home,
         "policy_check": policy,
     }
     invited = pd.concat(
@@ -195,7 +228,6 @@ def village_needs(store: Store, *, config: Config, today: date, horizon_days: in
     res = res[res["village_code"].notna() & ~res["needs_review"].fillna(False)]
     horizon = today + timedelta(days=horizon_days)
     with store.read() as s:
-        due = due_devices(s, today=today, within_days=horizon_days)
         leads = s.execute(
             select(t.Lead.village_code).where(t.Lead.status.in_(["open", "visited"]))
         ).all()
@@ -203,21 +235,15 @@ def village_needs(store: Store, *, config: Config, today: date, horizon_days: in
             select(t.Visit.village_code, t.Visit.visited_on).where(t.Visit.team.is_not(None))
         ).all()
     v = res["village_code"]
-    due_ids = {d.resident_id for d in due}
-    device = res["id"].isin(due_ids)
-    med = res["supervised_medication"].fillna(False).astype(bool)
-    stroke = res["stroke_aftercare"].fillna(False).astype(bool)
-    reassess = pd.to_datetime(res["reassessment_due"]).le(pd.Timestamp(horizon)).fillna(False)
-    at_home = _flags(res, config.outreach.home_if)
+    m = _masks(store, res, config=config, start=today, end=horizon)
+    at_home_any = pd.concat(m.home(), axis=1).any(axis=1)
     parts = pd.DataFrame(
         {
-            "devices_overdue": device.groupby(v).sum(),
-            "supervised_medication": med.groupby(v).sum(),
-            "stroke_aftercare": stroke.groupby(v).sum(),
-            "reassessment_due": reassess.groupby(v).sum(),
-            "home_visits": ((device & at_home) | med | stroke | (reassess & at_home))
-            .groupby(v)
-            .sum(),
+            "devices_overdue": m.device.groupby(v).sum(),
+            "supervised_medication": m.medication.groupby(v).sum(),
+            "stroke_aftercare": m.stroke.groupby(v).sum(),
+            "reassessment_due": m.reassess.groupby(v).sum(),
+            "home_visits": at_home_any.groupby(v).sum(),
         }
     ).reindex(villages.index, fill_value=0)
     lead_counts = pd.Series([c for (c,) in leads], dtype=object).value_counts()
@@ -239,16 +265,7 @@ def village_needs(store: Store, *, config: Config, today: date, horizon_days: in
     parts["last_outreach"] = [latest.get(c) for c in villages.index]
     w = config.outreach.weights
     parts["score"] = sum(  # type: ignore[union-attr]
-        w.get(k, 0.0) * parts[k].astype(float)
-        for k in (
-            "devices_overdue",
-            "supervised_medication",
-            "stroke_aftercare",
-            "reassessment_due",
-            "leads_open",
-            "policy_gap",
-            "months_since",
-        )
+        w.get(k, 0.0) * parts[k].astype(float) for k in SCORE_PARTS
     ).round(2)
     parts.insert(0, "village_name", villages["name"])
     parts.insert(1, "town_code", villages["town_code"])
