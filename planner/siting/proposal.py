@@ -523,6 +523,18 @@ def facilities_after(
     return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
 
 
+def _where(site: dict[Any, Any]) -> dict[str, Any]:
+    """Name, village, town and WGS-84 point of a site row."""
+    return {
+        "name": site["name"],
+        "village_code": site["village_code"],
+        "village_name": site["village_name"],
+        "town_name": site["town_name"],
+        "lon": round(float(site["lon"]), 6),
+        "lat": round(float(site["lat"]), 6),
+    }
+
+
 def _selected_table(sites: Sites, result: SitingResult) -> pd.DataFrame:
     sf = sites.frame
     rows = []
@@ -532,12 +544,7 @@ def _selected_table(sites: Sites, result: SitingResult) -> pd.DataFrame:
             {
                 "rank": rank,
                 "action": "new",
-                "name": s["name"],
-                "village_code": s["village_code"],
-                "village_name": s["village_name"],
-                "town_name": s["town_name"],
-                "lon": round(float(s["lon"]), 6),
-                "lat": round(float(s["lat"]), 6),
+                **_where(s),
                 "cost": float(s["build_cost"]),
                 "places": None if math.isinf(s["capacity"]) else float(s["capacity"]),
                 "marginal": round(float(gain), 3),
@@ -549,12 +556,7 @@ def _selected_table(sites: Sites, result: SitingResult) -> pd.DataFrame:
             {
                 "rank": len(rows) + 1,
                 "action": "upgrade",
-                "name": s["name"],
-                "village_code": s["village_code"],
-                "village_name": s["village_name"],
-                "town_name": s["town_name"],
-                "lon": round(float(s["lon"]), 6),
-                "lat": round(float(s["lat"]), 6),
+                **_where(s),
                 "cost": float(s["upgrade_cost"]),
                 "places": float(s["upgrade_capacity"]),
                 "marginal": None,
