@@ -67,6 +67,11 @@ class Store:
         if self.is_sqlite:
             _sqlite_setup(self.engine, busy_timeout_ms=busy_timeout_ms)
 
+    @property
+    def display_url(self) -> str:
+        """The store's URL with any password hidden, for messages and output."""
+        return display_url(self.url)
+
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading (no commit)."""
@@ -187,6 +192,14 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def display_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (never print a password)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<无效的数据库地址>"
 
 
 def audit(session: Session, *, action: str, entity: str, detail: dict[str, Any]) -> None:
