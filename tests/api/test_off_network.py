@@ -374,9 +374,14 @@ def test_mixed_geometry_runs_in_every_command(
     ):
         doc, _ = run(district, capsys, *args)
         assert isinstance(doc, dict), args
-    # the calendar's February: 溪口一 (no point: no service point there) and 畸山
-    # (polygon only: the service point stands inside its polygon)
-    month, _ = run(district, capsys, "outreach", "month", "2027-02", "--seconds", "1", "--json")
+    # 溪口一 (no point: no service point there) and 畸山 (polygon only: the
+    # service point stands inside its polygon)
+    month, _ = run(
+        district,
+        capsys,
+        *("outreach", "month", "2027-02", "--seconds", "1", "--json"),
+        *("--village", toy.V_NOWHERE, "--village", toy.V_JISHAN),
+    )
     assert [v["code"] for v in month["villages"]] == [toy.V_NOWHERE, toy.V_JISHAN]
     sp = month["service_point"]
     assert sp["village_code"] == toy.V_JISHAN and sp["lon"] == vf.loc[toy.V_JISHAN, "lon"]
