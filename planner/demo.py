@@ -96,7 +96,7 @@ def build_demo(
     source = store.get_meta("district_source")
     if not force and source not in (None, DEMO_SOURCE) and not store.is_empty():
         raise StoreError(
-            f"数据库 {store.url} 已有真实数据（来源：{source}），演示数据不能写入其中；"
+            f"数据库 {store.display_url} 已有真实数据（来源：{source}），演示数据不能写入其中；"
             "请设置 COVERPLAN_DB_URL 指向另一个数据库，或加 --force。"
         )
     today = today or date.today()

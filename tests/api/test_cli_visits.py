@@ -81,7 +81,7 @@ def test_import_text_shows_masked_ids_only(
     sheet = write_route_sheets(town_plan(town, day=DAY), tmp_path / "sheets").xlsx[0]
     fill(sheet, {visit_key(resident_id=town.people["乙"], visited_on=DAY, team="A"): ("x", None)})
     code, out = run(db_url, "import", str(sheet), capsys=capsys)
-    assert code == 0
+    assert code == 2  # the only filled-in row is rejected: nothing imported
     assert "拒绝 1" in out and "无法识别的结果" in out and "330213********0000" in out
     assert not any(number in out for number in town.ids.values())
 
