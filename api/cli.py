@@ -511,11 +511,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     stderr, never a traceback), 130 when interrupted, 141 when the reader of the
     output went away (``coverplan … | head``; nothing more is printed).
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.db:
-        os.environ["COVERPLAN_DB_URL"] = args.db
     try:
+        args = build_parser().parse_args(argv)  # --help too may meet a closed pipe
+        if args.db:
+            os.environ["COVERPLAN_DB_URL"] = args.db
         with command_output(json_mode=bool(getattr(args, "json", False))):
             return _run(args)
     except BrokenPipeError:
@@ -552,7 +551,7 @@ _OS_REASONS = {
     errno.EPERM: "没有权限",
     errno.EISDIR: "这是一个目录，应给出文件",
     errno.ENOTDIR: "路径中有一段不是目录",
-    errno.EEXIST: "已存在",
+    errno.EEXIST: "已存在同名文件，无法在此创建目录",
     errno.ENOSPC: "磁盘空间不足",
     errno.EROFS: "所在文件系统只读",
     errno.ENAMETOOLONG: "路径太长",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -173,13 +172,12 @@ def _read_csv(
 
 def _read_xlsx(path: Path, *, score: HeaderScore, search_rows: int) -> RawTable:
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         # a file object: openpyxl would refuse an XLSX whose name ends in .xls
         with path.open("rb") as fh:
             wb = openpyxl.load_workbook(io.BytesIO(fh.read()), data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError, zipfile.BadZipFile) as exc:
+    except Exception as exc:  # any failure of the parser on the user's bytes: unreadable
         raise InputError(
             f"无法读取 Excel 文件（文件损坏或不是 XLSX）：{exc}；请用 Excel 打开后另存为 .xlsx",
             file=path.name,
@@ -226,7 +224,7 @@ def _read_xls(path: Path, *, score: HeaderScore, search_rows: int) -> RawTable:
 
     try:
         book = xlrd.open_workbook(file_contents=path.read_bytes(), formatting_info=True)
-    except (xlrd.XLRDError, OSError, AssertionError, ValueError, IndexError, KeyError) as exc:
+    except Exception as exc:  # any failure of the parser on the user's bytes: unreadable
         raise InputError(
             f"无法读取 Excel 97-2003 文件（文件损坏或不是 XLS）：{exc}；"
             "请用 Excel 打开后另存为 .xlsx",

@@ -410,6 +410,7 @@ def load_config(path: Path | None = None) -> Config:
 
 # --- validation errors in Chinese -------------------------------------------------
 
+_SHOW_CHARS = 60  # a bad value longer than this is shortened in the message
 _ERROR_TEXT = {
     "less_than_equal": "应 ≤ {le}",
     "less_than": "应 < {lt}",
@@ -468,13 +469,22 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _show(value: Any) -> str:
+def _toml(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
         return f'"{value}"'
-    text = str(value)
-    return text if len(text) <= 60 else text[:57] + "…"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
+
+
+def _show(value: Any) -> str:
+    """``value`` as it is written in TOML, shortened to :data:`_SHOW_CHARS`."""
+    text = _toml(value)
+    return text if len(text) <= _SHOW_CHARS else text[: _SHOW_CHARS - 1] + "…"
 
 
 def validation_messages(
