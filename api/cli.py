@@ -202,8 +202,6 @@ def cmd_network(args: argparse.Namespace) -> int:
 
     store = _store(args)
     config = _config()
-    if args.file:
-        record_network_file(store, Path(args.file))
     modes = ["drive", "walk", "wheelchair"] if args.mode == "all" else [args.mode]
     out: dict[str, Any] = {}
     villages = villages_frame(store)
@@ -214,7 +212,9 @@ def cmd_network(args: argparse.Namespace) -> int:
     households = households[households["lon"].notna() & households["lat"].notna()]
     labels = {"villages": "村社", "facilities": "设施", "households": "自有坐标的住户"}
     for mode in modes:
-        build = load_network(store, config=config, mode=mode, progress=not args.json)
+        build = load_network(
+            store, config=config, mode=mode, path=args.file, progress=not args.json
+        )
         net = build.network
         snaps = {
             "villages": snap_points(
@@ -248,6 +248,8 @@ def cmd_network(args: argparse.Namespace) -> int:
             print(build.summary())
             for k, v in snaps.items():
                 print(f"  {labels[k]}：{v.summary()}")
+    if args.file:  # only a file that built is registered for the other commands
+        record_network_file(store, Path(args.file))
     if args.json:
         _print_json(out)
     return 0

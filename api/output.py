@@ -92,6 +92,17 @@ def _flush_c_stdio() -> None:
         ctypes.CDLL(None).fflush(None)
 
 
+def _ensure_open(fd: int) -> None:
+    """Open the null device as ``fd`` if it is closed, so no file opened later gets it."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+
+
 def _fd(stream: TextIO) -> int | None:
     try:
         return stream.fileno()
@@ -110,7 +121,11 @@ def command_output(*, json_mode: bool) -> Iterator[None]:
         :func:`print_json` (nothing if the command printed none, e.g. on error).
     """
     global _document
-    real = sys.stdout
+    for fd in (1, 2):
+        _ensure_open(fd)
+    original = sys.stdout
+    # stdout closed when Python started (``coverplan … >&-``): write to the null device
+    real: TextIO = original if original is not None else open(os.devnull, "w")  # noqa: SIM115
     with suppress(OSError, ValueError):
         real.flush()
     _flush_c_stdio()
@@ -146,7 +161,7 @@ def command_output(*, json_mode: bool) -> Iterator[None]:
         text_out.flush()
     finally:
         _document = previous
-        sys.stdout = real
+        sys.stdout = original
         with suppress(OSError, ValueError):
             sys.stderr.flush()
         _flush_c_stdio()

@@ -168,3 +168,23 @@ def test_files_and_directories_mixed_up(
 def test_a_bad_month(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
     code, out, err = run(capsys, "outreach", "month", "2026-13", "--json", db=db_url)
     assert (code, out) == (2, "") and "YYYY-MM" in err
+
+
+def test_a_network_file_that_does_not_build_is_not_registered(
+    capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path
+) -> None:
+    from planner.roads import NETWORK_META_KEY
+    from planner.store import Store
+
+    streets = Path(__file__).parents[1] / "data" / "osm" / "streets.osm"
+    code, out, _ = run(
+        capsys, "network", "build", str(streets), "--mode", "drive", "--json", db=db_url
+    )
+    assert code == 0 and json.loads(out)["drive"]["nodes"] > 0
+    empty = tmp_path / "empty.osm"
+    empty.write_text("", encoding="utf-8")
+    code, _, err = run(capsys, "network", "build", str(empty), "--mode", "drive", db=db_url)
+    assert code == 2 and "空文件" in err
+    store = Store(db_url)
+    assert store.get_meta(NETWORK_META_KEY) == str(streets.resolve())
+    store.dispose()
