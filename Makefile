@@ -11,11 +11,25 @@ PYTEST_ARGS ?=
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs the pinned versions of constraints.txt (the tested environment).
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,pg]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,pg]'
 	touch $(STAMP)
+
+# After adding or changing a dependency in pyproject.toml: installs what is new
+# (keeping the versions already installed) and pins the whole environment again.
+.PHONY: lock
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev,pg]'
+	{ echo "# Pinned versions of every dependency (the tested environment): make installs them"; \
+	  echo "# with pip install -c constraints.txt -e '.[dev,pg]'. Regenerate with make lock"; \
+	  echo "# after changing the dependencies in pyproject.toml. Python 3.11, Linux x86-64."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v -i -E '^coverplan([=@ ]|$$)'; \
+	} > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/coverplan demo

@@ -7,23 +7,27 @@ traceback. ``--json`` prints exactly one JSON object on stdout.
 from __future__ import annotations
 
 import argparse
-import json
+import errno
 import os
+import re
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from api import cli_outreach, cli_retrofit, cli_scenarios, cli_site, cli_visits
+from api.output import command_output, print_json
 from geo._errors import CoverplanError
 from planner.columns import KINDS
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+#: Output cut off by the reader (``coverplan … | head``): 128 + SIGPIPE, the status
+#: a shell reports for any tool stopped that way.
+EXIT_BROKEN_PIPE = 141
 
-
-def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+_print_json = print_json  # the one JSON printer (api.output); kept under its old name
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -135,6 +139,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         _print_json(result.to_json())
     else:
         print(result.summary())
+    if result.rows and result.rejected == result.rows:
+        where = f"；原因见问题清单 {result.report}" if result.report else ""
+        _error(f"文件 {result.file} 的 {result.rows} 行数据全部被拒绝，未导入任何记录{where}")
+        return EXIT_USER_ERROR
     return 0
 
 
@@ -487,10 +495,40 @@ def _print_unreachable(result: Any) -> None:
         print(line)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="coverplan", description="残疾人服务覆盖规划（coverplan）"
+_ARGPARSE_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text)
+    for pattern, text in (
+        (r"^argument (.+?): invalid int value: '(.*)'$", r"参数 \1 的值「\2」不是整数"),
+        (r"^argument (.+?): invalid float value: '(.*)'$", r"参数 \1 的值「\2」不是数字"),
+        (
+            r"^argument (.+?): invalid choice: '(.*)' \(choose from (.*)\)$",
+            r"参数 \1 的值「\2」无效；可选：\3",
+        ),
+        (r"^argument (.+?): expected one argument$", r"参数 \1 后面需要一个值"),
+        (r"^argument (.+?): expected at least one argument$", r"参数 \1 后面至少需要一个值"),
+        (r"^argument (.+?): not allowed with argument (.+)$", r"参数 \1 不能与 \2 同时使用"),
+        (r"^argument (.+?): (.+)$", r"参数 \1：\2"),
+        (r"^the following arguments are required: (.+)$", r"缺少参数：\1"),
+        (r"^one of the arguments (.+) is required$", r"需要以下参数之一：\1"),
+        (r"^unrecognized arguments: (.+)$", r"不认识的参数：\1"),
     )
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose error messages are Chinese (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, text in _ARGPARSE_MESSAGES:
+            if pattern.match(message):
+                message = pattern.sub(text, message)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USER_ERROR, f"错误：{message}（{self.prog} -h 查看用法）\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="coverplan", description="残疾人服务覆盖规划（coverplan）")
     parser.add_argument("--db", help="数据库地址（默认取 COVERPLAN_DB_URL 或 var/coverplan.db）")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -636,19 +674,87 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``coverplan`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.db:
-        os.environ["COVERPLAN_DB_URL"] = args.db
+    """Entry point of the ``coverplan`` console script.
+
+    Returns the exit status: 0, 2 for a user mistake (a Chinese message on
+    stderr, never a traceback), 130 when interrupted, 141 when the reader of the
+    output went away (``coverplan … | head``; nothing more is printed).
+    """
+    try:
+        args = build_parser().parse_args(argv)  # --help too may meet a closed pipe
+        if args.db:
+            os.environ["COVERPLAN_DB_URL"] = args.db
+        with command_output(json_mode=bool(getattr(args, "json", False))):
+            return _run(args)
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args))
     except CoverplanError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        _error(str(exc))
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("已中断；数据库未做任何更改。", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise
+    except Exception as exc:
+        message = _environment_message(exc)
+        if message is None:
+            raise
+        _error(message)
+        return EXIT_USER_ERROR
+
+
+def _error(message: str) -> None:
+    print(f"错误：{message}", file=sys.stderr)
+
+
+_OS_REASONS = {
+    errno.ENOENT: "路径不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EISDIR: "这是一个目录，应给出文件",
+    errno.ENOTDIR: "路径中有一段不是目录",
+    errno.EEXIST: "已存在同名文件，无法在此创建目录",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EROFS: "所在文件系统只读",
+    errno.ENAMETOOLONG: "路径太长",
+}
+
+
+def _environment_message(exc: Exception) -> str | None:
+    """A Chinese message for a failure of the user's files or database, else None.
+
+    Covers an ``OSError`` naming a file (an unwritable ``--out``, a directory
+    given as a file, a full disk) and a database that cannot be reached or
+    written (the URL shown without its password).
+    """
+    if isinstance(exc, OSError) and exc.filename is not None:
+        reason = _OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
+        return f"无法读写「{exc.filename}」：{reason}；请检查路径与权限（如 --out 目录可写）"
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        from planner.settings import get_settings
+        from planner.store import display_url, redact_url
+
+        url = get_settings().store_url
+        detail = redact_url(str(exc.orig).strip(), url)
+        return f"数据库 {display_url(url)} 操作失败：{detail}；请检查数据库地址、权限与磁盘空间"
+    return None
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that exiting flushes nothing to a closed pipe."""
+    with suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 if __name__ == "__main__":

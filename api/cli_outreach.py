@@ -8,10 +8,11 @@ writes the route sheets (HTML, XLSX, GPX) and the plan's JSON under ``DIR``.
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from api.output import print_json
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,10 +31,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=cmd_outreach)
 
 
-def _print(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
-
-
 def cmd_outreach(args: argparse.Namespace) -> int:
     """Run ``outreach year`` or ``outreach month``."""
     from planner.settings import get_config
@@ -44,11 +41,11 @@ def cmd_outreach(args: argparse.Namespace) -> int:
     if args.action == "year":
         from planner.outreach.calendar import PART_LABELS, plan_year
 
-        year = args.year or date.today().year
+        year = args.year if args.year is not None else date.today().year
         cal = plan_year(store, config=config, year=year)
         out = cal.to_json()
         if args.json:
-            _print(out)
+            print_json(out)
             return 0
         print(f"{year} 年康复入村社日历（每月入户能力 {cal.capacity} 户）")
         for m in out["months"]:
@@ -88,7 +85,7 @@ def cmd_outreach(args: argparse.Namespace) -> int:
         files = write_route_sheets(out, Path(args.out))
         out = {**out, "files": [str(f) for f in _paths(files)]}
     if args.json:
-        _print(out)
+        print_json(out)
         return 0
     st = out["stats"]
     sp = out["service_point"]

@@ -9,9 +9,10 @@ Wired into :mod:`api.cli` by ``add_arguments`` (options) and ``cmd_retrofit``
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import date
 from pathlib import Path
+
+from api.output import print_json
 
 #: Households listed in the plain-text summary unless ``--top`` says otherwise.
 DEFAULT_TOP = 10
@@ -51,7 +52,7 @@ def cmd_retrofit(args: argparse.Namespace) -> int:
         out = plan.to_json()
         if files is not None:
             out["files"] = [str(files.households), str(files.communities), str(files.workbook)]
-        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+        print_json(out)
     else:
         print(plan.text(top=max(getattr(args, "top", DEFAULT_TOP), 0)))
         if files is not None:

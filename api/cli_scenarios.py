@@ -10,12 +10,13 @@ exits with status 2).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from api.output import print_json
 
 if TYPE_CHECKING:  # planner (pandas, SQLAlchemy) is imported when a command runs
     from planner.scenarios import Scenario, ScenarioComparison
@@ -77,7 +78,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         elif args.action == "delete":
             delete_scenario(store, args.name)
             if as_json:
-                _print_json({"deleted": args.name})
+                print_json({"deleted": args.name})
             else:
                 print(f"已删除方案「{args.name}」。")
         else:  # pragma: no cover - argparse restricts the choices
@@ -90,13 +91,9 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- actions
 
 
-def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
-
-
 def _list(scenarios: list[Scenario], *, as_json: bool) -> None:
     if as_json:
-        _print_json(
+        print_json(
             {
                 "scenarios": [
                     {
@@ -127,7 +124,7 @@ def _show(sc: Scenario, *, as_json: bool) -> None:
     from planner.scenarios import metric_label, render_input
 
     if as_json:
-        _print_json(sc.to_json())
+        print_json(sc.to_json())
         return
     kind = f"类型 {sc.kind}" + (f"，设施类型 {sc.facility_type}" if sc.facility_type else "")
     print(f"方案「{sc.name}」（{kind}）")
@@ -153,7 +150,7 @@ def _compare(comparison: ScenarioComparison, *, files: Sequence[Path], as_json: 
     from planner.scenarios import metric_label
 
     if as_json:
-        _print_json({**comparison.to_json(), "files": [str(f) for f in files]})
+        print_json({**comparison.to_json(), "files": [str(f) for f in files]})
         return
     names = list(comparison.names)
     print(f"方案比较：{'、'.join(names)}")

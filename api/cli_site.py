@@ -9,8 +9,9 @@ prints ``{"selected": [...], "objective", "bound", "gap", "seconds", "before",
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+from api.output import print_json
 
 OBJECTIVE_CHOICES = ("mclp", "pmedian", "lscp")
 
@@ -97,7 +98,7 @@ def cmd_site(args: argparse.Namespace) -> int:
         files = write_proposal(proposal, Path(args.out))
         out["files"] = [str(f) for f in files.__dict__.values()]
     if args.json:
-        print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
+        print_json(out)
         return 0
     r = proposal.result
     print(f"{proposal.label}选址方案")

@@ -15,12 +15,17 @@ prints them and exits with status 2).
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from api.output import print_json
+
 __all__ = ["add_arguments", "cmd_visits"]
+
+#: Exit status when some input was not imported (as for a user mistake, see api.cli).
+EXIT_USER_ERROR = 2
 
 _OUTCOME_HELP = "完成、不在家、拒绝、迁出、死亡（或 done、not_home、refused、moved、deceased）"
 
@@ -55,35 +60,49 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_visits(args: argparse.Namespace) -> int:
-    """Run ``coverplan visits <action>``; returns the exit status (0)."""
+    """Run ``coverplan visits <action>``; returns the exit status.
+
+    ``import`` returns 2 (after printing its report) when a file of a directory
+    could not be imported, or when every filled-in row was rejected.
+    """
     from planner.store import open_district_store
 
     as_json = bool(getattr(args, "json", False))
     store = open_district_store(getattr(args, "db", None))
     try:
         if args.action == "import":
-            _import(store, Path(args.file), as_json=as_json)
-        elif args.action == "record":
+            return _import(store, Path(args.file), as_json=as_json)
+        if args.action == "record":
             _record(store, args, as_json=as_json)
-        else:  # pragma: no cover - argparse restricts the choices
-            raise AssertionError(args.action)
+            return 0
+        raise AssertionError(args.action)  # pragma: no cover - argparse restricts the choices
     finally:
         store.dispose()
-    return 0
 
 
-def _print_json(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
-
-
-def _import(store: Any, path: Path, *, as_json: bool) -> None:
+def _import(store: Any, path: Path, *, as_json: bool) -> int:
     from planner.visits import import_visits
 
     result = import_visits(store, path)
     if as_json:
-        _print_json(result.to_json())
+        print_json(result.to_json())
     else:
         print(result.summary())
+    status = 0
+    if result.failed_files:
+        names = "、".join(Path(f.file).name for f in result.failed_files)
+        print(
+            f"错误：{len(result.failed_files)} 个文件未能导入（{names}），原因见上", file=sys.stderr
+        )
+        status = EXIT_USER_ERROR
+    if result.rejected_rows and result.stored + result.unchanged == 0:
+        print(
+            f"错误：填写了结果的 {result.rejected_rows} 行全部被拒绝，未导入任何走访记录；"
+            "请按列出的行、列改正后重新导入",
+            file=sys.stderr,
+        )
+        status = EXIT_USER_ERROR
+    return status
 
 
 def _parse_date(text: str) -> date:
@@ -113,7 +132,7 @@ def _record(store: Any, args: argparse.Namespace, *, as_json: bool) -> None:
         notes=args.notes,
     )
     if as_json:
-        _print_json(saved.to_json())
+        print_json(saved.to_json())
         return
     who = (
         f"残疾人 {saved.resident_id}" if saved.resident_id is not None else f"线索 {saved.lead_id}"

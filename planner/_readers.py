@@ -24,6 +24,9 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 GEO_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip"}
 _EXCEL_PRECISION_LIMIT = 1e15  # Excel keeps 15 significant digits
 _SNIFF_BYTES = 64 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"  # XLSX (a zip of XML parts)
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # XLS (Excel 97-2003, an OLE compound file)
+_MARKUP_STARTS = (b"<!doctype html", b"<html", b"<table", b"<?xml", b"<meta")
 
 
 @dataclass
@@ -139,8 +142,10 @@ def _rows_from_grid(
     return table
 
 
-def _read_csv(path: Path, *, score: HeaderScore, search_rows: int) -> RawTable:
-    data = path.read_bytes()
+def _read_csv(
+    path: Path, *, score: HeaderScore, search_rows: int, data: bytes | None = None
+) -> RawTable:
+    data = path.read_bytes() if data is None else data
     enc = detect_encoding(data, file=path.name)
     text = data.decode(enc)
     sample = text[:_SNIFF_BYTES]
@@ -167,12 +172,16 @@ def _read_csv(path: Path, *, score: HeaderScore, search_rows: int) -> RawTable:
 
 def _read_xlsx(path: Path, *, score: HeaderScore, search_rows: int) -> RawTable:
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = openpyxl.load_workbook(path, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"无法读取 Excel 文件：{exc}", file=path.name) from exc
+        # a file object: openpyxl would refuse an XLSX whose name ends in .xls
+        with path.open("rb") as fh:
+            wb = openpyxl.load_workbook(io.BytesIO(fh.read()), data_only=True)
+    except Exception as exc:  # any failure of the parser on the user's bytes: unreadable
+        raise InputError(
+            f"无法读取 Excel 文件（文件损坏或不是 XLSX）：{exc}；请用 Excel 打开后另存为 .xlsx",
+            file=path.name,
+        ) from exc
     best: RawTable | None = None
     best_score = -1
     for ws in wb.worksheets:
@@ -214,9 +223,13 @@ def _read_xls(path: Path, *, score: HeaderScore, search_rows: int) -> RawTable:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(path), formatting_info=True)
-    except (xlrd.XLRDError, OSError, AssertionError) as exc:
-        raise InputError(f"无法读取 Excel 97-2003 文件：{exc}", file=path.name) from exc
+        book = xlrd.open_workbook(file_contents=path.read_bytes(), formatting_info=True)
+    except Exception as exc:  # any failure of the parser on the user's bytes: unreadable
+        raise InputError(
+            f"无法读取 Excel 97-2003 文件（文件损坏或不是 XLS）：{exc}；"
+            "请用 Excel 打开后另存为 .xlsx",
+            file=path.name,
+        ) from exc
     sheet = book.sheet_by_index(0)
     grid: list[list[Any]] = []
     for r in range(sheet.nrows):
@@ -275,6 +288,30 @@ def _isna(value: Any) -> bool:
         return False
 
 
+def sniff_table(path: Path) -> str:
+    """What a table file holds, by its first bytes: ``xlsx``, ``xls``, ``markup`` or ``text``.
+
+    XLSX is a zip (``PK\\x03\\x04``), XLS an OLE compound file (``D0 CF 11 E0``);
+    anything else is read as delimited text (CSV/TSV) with encoding detection.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    if head.startswith(_ZIP_MAGIC):
+        return "xlsx"
+    if head.startswith(_OLE_MAGIC):
+        return "xls"
+    text = head.lstrip(codecs.BOM_UTF8).lstrip().lower()
+    if text.startswith(_MARKUP_STARTS):  # HTML or SpreadsheetML exported as ".xls"
+        return "markup"
+    return "text"
+
+
+def _is_binary(data: bytes) -> bool:
+    """NUL bytes without a UTF-16 byte-order mark: not a text table."""
+    head = data[:_SNIFF_BYTES]
+    return b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
 def read_table(path: Path, *, score: HeaderScore, search_rows: int = 15) -> RawTable:
     """Read ``path`` into a :class:`RawTable`.
 
@@ -290,13 +327,29 @@ def read_table(path: Path, *, score: HeaderScore, search_rows: int = 15) -> RawT
     path = Path(path)
     if not path.exists():
         raise InputError("文件不存在", file=str(path))
+    if path.is_dir():
+        raise InputError("这是一个目录；请给出其中的文件", file=str(path))
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return _read_csv(path, score=score, search_rows=search_rows)
-    if suffix in {".xlsx", ".xlsm"}:
-        return _read_xlsx(path, score=score, search_rows=search_rows)
-    if suffix == ".xls":
-        return _read_xls(path, score=score, search_rows=search_rows)
+    if suffix in CSV_SUFFIXES or suffix in EXCEL_SUFFIXES:
+        # by content, not by name: government systems export CSV or HTML named .xls
+        kind = sniff_table(path)
+        if kind == "xlsx":
+            return _read_xlsx(path, score=score, search_rows=search_rows)
+        if kind == "xls":
+            return _read_xls(path, score=score, search_rows=search_rows)
+        if kind == "markup":
+            raise InputError(
+                "文件内容是网页或 XML 表格，不是 XLSX、XLS 或 CSV；请用 Excel 打开后另存为 .xlsx",
+                file=path.name,
+            )
+        data = path.read_bytes()
+        if suffix in EXCEL_SUFFIXES and _is_binary(data):
+            raise InputError(
+                "文件内容既不是 Excel（XLSX/XLS）也不是文本表格（CSV）；"
+                "请用 Excel 打开后另存为 .xlsx",
+                file=path.name,
+            )
+        return _read_csv(path, score=score, search_rows=search_rows, data=data)
     if suffix in GEO_SUFFIXES:
         return _read_geo(path)
     raise InputError(

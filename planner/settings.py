@@ -7,19 +7,31 @@ by ``COVERPLAN_CONFIG``. Both are cached; tests call :func:`reset_settings`.
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.graph import ModeProfile
 from planner._errors import ConfigError
 
 Mode = Literal["drive", "walk", "wheelchair"]
+
+
+class _Section(BaseModel):
+    """A TOML table with a fixed set of keys: an unknown (misspelt) key is refused.
+
+    Tables whose keys the user defines (facility types, weights, services, teams)
+    are ``dict`` fields and stay open.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Settings(BaseSettings):
@@ -57,7 +69,7 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'coverplan.db').as_posix()}"
 
 
-class ImportConfig(BaseModel):
+class ImportConfig(_Section):
     unresolved_village: Literal["review", "reject"] = "review"
     header_search_rows: int = Field(default=15, ge=1, le=200)
     household_point_max_km: float = Field(default=15.0, gt=0)
@@ -65,24 +77,24 @@ class ImportConfig(BaseModel):
     village_area_margin_km: float = Field(default=10.0, gt=0)
 
 
-class GeocodeConfig(BaseModel):
+class GeocodeConfig(_Section):
     fuzzy_min_score: float = Field(default=80.0, ge=0, le=100)
     fuzzy_margin: float = Field(default=8.0, ge=0, le=100)
 
 
-class PrivacyConfig(BaseModel):
+class PrivacyConfig(_Section):
     id_keep_head: int = Field(default=6, ge=0, le=17)
     id_keep_tail: int = Field(default=4, ge=0, le=17)
     phone_keep_head: int = Field(default=3, ge=0, le=11)
     phone_keep_tail: int = Field(default=4, ge=0, le=11)
 
 
-class CategoryConfig(BaseModel):
+class CategoryConfig(_Section):
     label: str
     aliases: list[str] = []
 
 
-class Eligibility(BaseModel):
+class Eligibility(_Section):
     """Who a facility type serves. Empty lists mean "any"; ages in whole years."""
 
     categories: list[str] = []
@@ -95,11 +107,11 @@ class Eligibility(BaseModel):
     @classmethod
     def _grades_in_range(cls, v: list[int]) -> list[int]:
         if any(g not in (1, 2, 3, 4) for g in v):
-            raise ValueError("grades must be among 1, 2, 3, 4")
+            raise ValueError("等级只能是 1、2、3、4")
         return v
 
 
-class SiteCosts(BaseModel):
+class SiteCosts(_Section):
     """Costs and places of a new site and of upgrading an existing one (yuan,
     places). ``capacity``: places of a new site (``None``: no limit)."""
 
@@ -109,7 +121,7 @@ class SiteCosts(BaseModel):
     upgrade_capacity: int = Field(default=0, ge=0)
 
 
-class SitingConfig(BaseModel):
+class SitingConfig(_Section):
     """Siting defaults (``[siting]``): solver per objective as measured by
     ``make bench-siting``, limits, and the must-have rule per town."""
 
@@ -129,7 +141,7 @@ class SitingConfig(BaseModel):
     }
 
 
-class OutreachService(BaseModel):
+class OutreachService(_Section):
     """A targeted service of the monthly outreach. ``home``: done at home by a
     team with ``skill``; otherwise the person is invited to the service point."""
 
@@ -139,7 +151,7 @@ class OutreachService(BaseModel):
     priority: float = Field(default=1.0, ge=0)
 
 
-class OutreachTeam(BaseModel):
+class OutreachTeam(_Section):
     """A home-visit team (入户服务队) and the skills it carries."""
 
     label: str
@@ -147,13 +159,13 @@ class OutreachTeam(BaseModel):
     skill_labels: list[str] = []
 
 
-class OutreachPlace(BaseModel):
+class OutreachPlace(_Section):
     name: str
     lon: float
     lat: float
 
 
-class OutreachConfig(BaseModel):
+class OutreachConfig(_Section):
     """The monthly village outreach (``[outreach]``): calendar rules, day
     shape, teams, services and the need-score weights.
 
@@ -183,7 +195,7 @@ class OutreachConfig(BaseModel):
     teams: dict[str, OutreachTeam] = {}
 
 
-class FacilityTypeConfig(BaseModel):
+class FacilityTypeConfig(_Section):
     """A facility type. ``catchment``: ``travel`` (within ``threshold_min`` by
     ``mode``) or ``village`` (serves the residents of its own village, e.g. an
     accessible community). ``capacity_binding``: capacity is a number of places
@@ -201,7 +213,7 @@ class FacilityTypeConfig(BaseModel):
     siting: SiteCosts = Field(default_factory=lambda: SiteCosts())
 
 
-class GapsConfig(BaseModel):
+class GapsConfig(_Section):
     visit_overdue_days: int = Field(default=365, gt=0)
     weights: dict[str, float] = {
         "severe_without_care": 1.0,
@@ -211,7 +223,7 @@ class GapsConfig(BaseModel):
     }
 
 
-class IndicatorConfig(BaseModel):
+class IndicatorConfig(_Section):
     home_reach_pct: float = 90.0
     home_town_pct: float = 100.0
     rehab_reach_pct: float = 99.0
@@ -222,14 +234,14 @@ class IndicatorConfig(BaseModel):
     retrofit_categories: list[str] = []
 
 
-class AgeBand(BaseModel):
+class AgeBand(_Section):
     """Points for residents aged ``min_age`` years or more (the highest band reached counts)."""
 
     min_age: int = Field(ge=0)
     points: float = Field(ge=0)
 
 
-class RetrofitWeights(BaseModel):
+class RetrofitWeights(_Section):
     """Points per part of the household retrofit priority score (all ≥ 0).
 
     ``grade``: points per disability grade (1–4; a grade not listed scores 0).
@@ -251,25 +263,25 @@ class RetrofitWeights(BaseModel):
     @classmethod
     def _grade_keys(cls, v: dict[int, float]) -> dict[int, float]:
         if any(g not in (1, 2, 3, 4) for g in v):
-            raise ValueError("retrofit grade points: grades must be among 1, 2, 3, 4")
+            raise ValueError("等级只能是 1、2、3、4")
         if any(p < 0 for p in v.values()):
-            raise ValueError("retrofit grade points must be ≥ 0")
+            raise ValueError("分值应 ≥ 0")
         return v
 
     @field_validator("category")
     @classmethod
     def _category_points(cls, v: dict[str, float]) -> dict[str, float]:
         if any(p < 0 for p in v.values()):
-            raise ValueError("retrofit category points must be ≥ 0")
+            raise ValueError("分值应 ≥ 0")
         return v
 
     @field_validator("low_income")
     @classmethod
     def _low_income_keys(cls, v: dict[str, float]) -> dict[str, float]:
         if any(k not in ("dibao", "dibian") for k in v):
-            raise ValueError("retrofit low_income points: keys must be dibao, dibian")
+            raise ValueError("键只能是 dibao（低保）、dibian（低边）")
         if any(p < 0 for p in v.values()):
-            raise ValueError("retrofit low_income points must be ≥ 0")
+            raise ValueError("分值应 ≥ 0")
         return v
 
     @field_validator("age")
@@ -277,11 +289,11 @@ class RetrofitWeights(BaseModel):
     def _age_ascending(cls, v: list[AgeBand]) -> list[AgeBand]:
         ages = [b.min_age for b in v]
         if ages != sorted(set(ages)):
-            raise ValueError("retrofit age bands: min_age must be strictly ascending")
+            raise ValueError("各档 min_age 应严格递增")
         return v
 
 
-class RetrofitConfig(BaseModel):
+class RetrofitConfig(_Section):
     """Household accessibility retrofits (无障碍改造进家庭) and accessible communities.
 
     ``quota``: households a year; ``cost_per_household`` in yuan;
@@ -297,7 +309,7 @@ class RetrofitConfig(BaseModel):
     weights: RetrofitWeights = RetrofitWeights()
 
 
-class NetworkModeConfig(BaseModel):
+class NetworkModeConfig(_Section):
     """One travel mode's use of OSM ways (see :class:`geo.graph.ModeProfile`)."""
 
     respect_oneway: bool = True
@@ -310,11 +322,11 @@ class NetworkModeConfig(BaseModel):
     @classmethod
     def _positive(cls, v: dict[str, float]) -> dict[str, float]:
         if not v or any(s <= 0 for s in v.values()):
-            raise ValueError("speeds must be positive km/h")
+            raise ValueError("速度应为正数（千米/小时），且至少一项")
         return v
 
 
-class NetworkConfig(BaseModel):
+class NetworkConfig(_Section):
     """Road networks (``[network]``).
 
     ``snap_max_m``: a point (household, village, facility, candidate site,
@@ -349,7 +361,7 @@ class NetworkConfig(BaseModel):
         )
 
 
-class Config(BaseModel):
+class Config(_Section):
     """The user-editable configuration (see ``data/config/default.toml``)."""
 
     import_: ImportConfig = Field(default_factory=ImportConfig, alias="import")
@@ -364,7 +376,7 @@ class Config(BaseModel):
     siting: SitingConfig = SitingConfig()
     outreach: OutreachConfig = OutreachConfig()
 
-    model_config = {"populate_by_name": True}
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     def category_label(self, key: str) -> str:
         """Chinese label of a category key (the key itself when unknown)."""
@@ -398,27 +410,172 @@ def load_config(path: Path | None = None) -> Config:
     Raises
     ------
     ConfigError
-        When the file is missing, not TOML, or has invalid values.
+        When the file is missing, not TOML, has invalid values (each named by its
+        key path, e.g. ``outreach.days``) or unknown keys (with the closest valid one).
     """
     raw = tomllib.loads(default_config_text())
     if path is not None:
         try:
             user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, IsADirectoryError) as exc:
             raise ConfigError(f"配置文件 {path} 不存在；请检查 COVERPLAN_CONFIG。") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"配置文件 {path} 不是 UTF-8 编码；请用 UTF-8 保存。") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"配置文件 {path} 不是有效的 TOML：{exc}") from exc
         raw = _deep_merge(raw, user)
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"配置文件 {path or 'default.toml'} 有误：{exc}") from exc
+        problems = "\n  ".join(validation_messages(exc, root=Config))
+        raise ConfigError(f"配置文件 {path or 'default.toml'} 有误：\n  {problems}") from None
+
+
+# --- validation errors in Chinese -------------------------------------------------
+
+_SHOW_CHARS = 60  # a bad value longer than this is shortened in the message
+_ERROR_TEXT = {
+    "less_than_equal": "应 ≤ {le}",
+    "less_than": "应 < {lt}",
+    "greater_than_equal": "应 ≥ {ge}",
+    "greater_than": "应 > {gt}",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文字（加引号）",
+    "dict_type": "应为一个表（[节] 或 {{ 键 = 值 }}）",
+    "model_type": "应为一个表（[节] 或 {{ 键 = 值 }}）",
+    "model_attributes_type": "应为一个表（[节] 或 {{ 键 = 值 }}）",
+    "list_type": "应为列表（[ … ]）",
+    "path_type": "应为路径",
+    "missing": "缺少必填项",
+}
+
+
+def _unwrap(tp: Any) -> Any:
+    """``X`` from ``X | None``."""
+    if get_origin(tp) in (Union, type(int | None)):
+        args = [a for a in get_args(tp) if a is not type(None)]
+        return args[0] if len(args) == 1 else tp
+    return tp
+
+
+def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model class of the table at ``loc`` below ``root`` (None if not a model)."""
+    tp: Any = root
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            fields = tp.model_fields
+            name = next((n for n, f in fields.items() if part in (n, f.alias)), None)
+            if name is None:
+                return None
+            tp = fields[name].annotation
+        elif get_origin(tp) is dict:
+            tp = get_args(tp)[1]
+        elif get_origin(tp) is list:
+            tp = get_args(tp)[0]
+        else:
+            return None
+    tp = _unwrap(tp)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
+
+
+def _show(value: Any) -> str:
+    """``value`` as it is written in TOML, shortened to :data:`_SHOW_CHARS`."""
+    text = _toml(value)
+    return text if len(text) <= _SHOW_CHARS else text[: _SHOW_CHARS - 1] + "…"
+
+
+def validation_messages(
+    exc: ValidationError, *, root: type[BaseModel], name: Any = _key_path
+) -> list[str]:
+    """One Chinese message per error of ``exc``, naming the key path and the fix.
+
+    Parameters
+    ----------
+    exc
+        The error of validating ``root``.
+    root
+        The model validated (to find the valid keys near an unknown one).
+    name
+        Turns an error's location into the name shown (default: ``a.b[0].c``).
+    """
+    out: list[str] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = name(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            model = _model_at(root, loc[:-1])
+            keys = (
+                [f.alias or n for n, f in model.model_fields.items()] if model is not None else []
+            )
+            close = difflib.get_close_matches(str(loc[-1]), keys, n=1)
+            if close:
+                hint = f"是否为 {name((*loc[:-1], close[0]))}？"
+            else:
+                hint = f"可用的配置项：{'、'.join(keys)}" if keys else "请删除该项"
+            out.append(f"配置项 {path} 不存在；{hint}")
+            continue
+        if kind == "missing":
+            out.append(f"配置项 {path} 缺失：请补上该项")
+            continue
+        ctx = err.get("ctx") or {}
+        if kind in ("value_error", "assertion_error") and "error" in ctx:
+            reason = str(ctx["error"])
+        elif kind == "literal_error":  # expected: "'review' or 'reject'"
+            choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            reason = f"应为 {'、'.join(choices)} 之一"
+        elif kind in _ERROR_TEXT:
+            reason = _ERROR_TEXT[kind].format(**{k: _show(v) for k, v in ctx.items()})
+        else:
+            reason = err["msg"]
+        out.append(f"配置项 {path} 的值 {_show(err.get('input'))} 无效：{reason}")
+    return out
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process settings (cached)."""
-    return Settings()
+    """The process settings (cached).
+
+    Raises
+    ------
+    ConfigError
+        When a ``COVERPLAN_*`` environment variable has an invalid value.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "\n  ".join(
+            validation_messages(
+                exc, root=Settings, name=lambda loc: f"COVERPLAN_{_key_path(loc).upper()}"
+            )
+        ).replace("配置项", "环境变量")
+        raise ConfigError(f"环境变量有误：\n  {problems}") from None
 
 
 @lru_cache(maxsize=1)

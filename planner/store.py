@@ -13,6 +13,7 @@ database both end with the schema migrated once.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
 from sqlalchemy.orm import Session
 
 from geo.gazetteer import Gazetteer, Place, reference_district
@@ -100,8 +108,11 @@ class Store:
     def __init__(self, url: str, *, busy_timeout_ms: int = 30_000) -> None:
         try:
             parsed = make_url(url)
-        except ArgumentError as exc:
-            raise StoreError(f"数据库地址「{url}」无效；请检查 COVERPLAN_DB_URL。") from exc
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise StoreError(
+                f"数据库地址「{display_url(url)}」无效；请检查 --db 或 COVERPLAN_DB_URL，"
+                "如 sqlite:///var/coverplan.db 或 postgresql+psycopg://用户:密码@主机/库名"
+            ) from None
         self.url = url
         self.busy_timeout_ms = int(busy_timeout_ms)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -111,7 +122,14 @@ class Store:
             else None
         )
         self.is_postgresql = parsed.get_backend_name() == "postgresql"
-        self.engine = create_engine(url, future=True)
+        try:
+            self.engine = create_engine(url, future=True)
+        except (ArgumentError, ImportError) as exc:  # unknown dialect, driver not installed
+            raise StoreError(
+                f"无法使用数据库地址「{display_url(url)}」：{redact_url(str(exc), url)}；"
+                "请确认数据库类型与驱动（PostgreSQL 写作 postgresql+psycopg://…，"
+                "需安装 psycopg：pip install 'coverplan[pg]'）"
+            ) from None
         if self.is_sqlite:
             _sqlite_setup(self.engine, busy_timeout_ms=busy_timeout_ms)
 
@@ -191,7 +209,11 @@ class Store:
         except (OperationalError, IntegrityError) as exc:
             if _is_conflict(exc):
                 raise StoreBusyError(self.display_url) from exc
-            raise StoreError(f"无法打开或升级数据库 {self.display_url}：{exc.orig}") from exc
+            detail = redact_url(str(exc.orig).strip(), self.url)
+            raise StoreError(f"无法打开或升级数据库 {self.display_url}：{detail}") from None
+        except (DatabaseError, InterfaceError) as exc:  # unreachable, not a database, no rights
+            detail = redact_url(str(exc.orig).strip(), self.url)
+            raise StoreError(f"无法打开或升级数据库 {self.display_url}：{detail}") from None
 
     def get_meta(self, key: str) -> str | None:
         with self.read() as s:
@@ -399,12 +421,32 @@ def _is_conflict(exc: DBAPIError) -> bool:
     return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
+_USERINFO_PASSWORD = re.compile(r"(://[^/:@]*):([^/@]*)@")
+
+
 def display_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (never print a password)."""
+    """``url`` with its password replaced by ``***`` (never print a password).
+
+    An unparsable URL is shown with whatever stands between ``user:`` and ``@``
+    masked.
+    """
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<无效的数据库地址>"
+    except (ArgumentError, ValueError):
+        return _USERINFO_PASSWORD.sub(r"\1:***@", url)
+
+
+def redact_url(text: str, url: str) -> str:
+    """``text`` (e.g. a driver's error message) with ``url`` and its password hidden."""
+    text = text.replace(url, display_url(url))
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):
+        match = _USERINFO_PASSWORD.search(url)
+        password = match.group(2) if match else None
+    if password:
+        text = text.replace(str(password), "***")
+    return text
 
 
 def audit(session: Session, *, action: str, entity: str, detail: dict[str, Any]) -> None:

@@ -5,8 +5,9 @@ The outreach teams (入户服务队) take the route sheets of
 结果 (outcome), the 已提供服务 (services delivered) and 备注 (notes).
 :func:`import_visits` reads those XLSX sheets back, matching each row by its 编号
 (the visit key ``R{resident_id}-{date}-{team}`` or ``L{lead_id}-{date}-{team}``),
-and updates the store in ONE transaction; :func:`record_visit` does the same for
-one visit typed in by hand.
+and updates the store in ONE transaction per file (in a directory, a file that
+cannot be read is reported and the others are imported); :func:`record_visit`
+does the same for one visit typed in by hand.
 
 Effects (what next month's plan reads):
 
@@ -62,6 +63,7 @@ __all__ = [
     "OUTCOMES",
     "SERVICE_LABELS",
     "SHEET_COLUMNS",
+    "FailedFile",
     "SavedVisit",
     "VisitError",
     "VisitImport",
@@ -195,6 +197,17 @@ class VisitProblem:
 
 
 @dataclass(frozen=True)
+class FailedFile:
+    """A sheet of a directory import that was not imported at all, and why."""
+
+    file: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class VisitImport:
     """What :func:`import_visits` did.
 
@@ -217,6 +230,7 @@ class VisitImport:
     warnings: tuple[VisitProblem, ...]
     updated: Mapping[str, int]
     batch_ids: tuple[int, ...]
+    failed_files: tuple[FailedFile, ...] = ()
 
     @property
     def rejected_rows(self) -> int:
@@ -237,6 +251,7 @@ class VisitImport:
             "warnings": [p.to_json() for p in self.warnings],
             "updated": dict(self.updated),
             "batch_ids": list(self.batch_ids),
+            "failed_files": [f.to_json() for f in self.failed_files],
         }
 
     def summary(self) -> str:
@@ -258,6 +273,9 @@ class VisitImport:
         if self.warnings:
             lines.append("  提示：")
             lines.extend(f"    {p.text()}" for p in self.warnings)
+        if self.failed_files:
+            lines.append("  未能导入的文件（其他文件已导入；改正后重新导入这些文件）：")
+            lines.extend(f"    {f.file}：{f.reason}" for f in self.failed_files)
         return "\n".join(lines)
 
 
@@ -844,9 +862,11 @@ def import_visits(store: Store, path: Path | str, *, today: date | None = None) 
 
     Rows are matched by their 编号; rows with an empty 结果 are skipped (not
     visited yet); bad rows are rejected and reported with file, Excel row,
-    column and reason. All good rows, one :class:`~planner.tables.ImportBatch`
-    (kind ``visits``) per file with its problems, and the audit entry are
-    written in ONE transaction. See the module docstring for the effects.
+    column and reason. Each file is ONE transaction: its good rows, its
+    :class:`~planner.tables.ImportBatch` (kind ``visits``) with its problems, and
+    its audit entry. In a directory, a file that cannot be read or is not a route
+    sheet is listed in ``failed_files`` with the reason and the other files are
+    still imported. See the module docstring for the effects.
 
     Parameters
     ----------
@@ -861,127 +881,46 @@ def import_visits(store: Store, path: Path | str, *, today: date | None = None) 
     Raises
     ------
     InputError
-        When a file cannot be read or is not a route sheet (nothing stored).
+        When ``path`` is missing, is a directory without sheets, or is one file
+        that cannot be read or is not a route sheet (nothing stored).
     """
     today = today or date.today()
-    started = datetime.now()
-    files = _sheet_files(Path(path))
-    parsed = [
-        (f, hashlib.sha256(f.read_bytes()).hexdigest(), *_read_rows(f, today=today)) for f in files
-    ]
+    path = Path(path)
+    files = _sheet_files(path)
     totals: Counter[str] = Counter()
     status_counts: Counter[str] = Counter()
     rejected: list[VisitProblem] = []
     warnings: list[VisitProblem] = []
+    failed: list[FailedFile] = []
     batch_ids: list[int] = []
     rows_total = blank_total = 0
-    with store.write() as s:
-        for f, digest, good, problems, n_rows, blank, fmt, encoding in parsed:
-            rows_total += n_rows
-            blank_total += blank
-            batch = t.ImportBatch(
-                kind="visits",
-                file=f.name,
-                sha256=digest,
-                format=fmt,
-                encoding=encoding,
-                crs="-",
-                rows=0,
-                stored=0,
-                inserted=0,
-                updated=0,
-                unchanged=0,
-                rejected=0,
-                needs_review=0,
-                started_at=started,
-                finished_at=started,
-            )
-            s.add(batch)
-            s.flush()
-            ids_r = {r.visit.resident_id for r in good if r.visit.resident_id is not None}
-            ids_l = {r.visit.lead_id for r in good if r.visit.lead_id is not None}
-            residents = {
-                r.id: r
-                for r in s.scalars(
-                    select(t.Resident).where(t.Resident.id.in_(ids_r)).order_by(t.Resident.id)
-                )
-            }
-            leads = {
-                x.id: x
-                for x in s.scalars(select(t.Lead).where(t.Lead.id.in_(ids_l)).order_by(t.Lead.id))
-            }
-            file_status: Counter[str] = Counter()
-            file_review = 0
-            for r in good:
-                v = r.visit
-                resident = residents.get(v.resident_id) if v.resident_id is not None else None
-                lead = leads.get(v.lead_id) if v.lead_id is not None else None
-                if resident is None and lead is None:
-                    what = (
-                        f"残疾人（编号 {v.resident_id}）"
-                        if v.resident_id is not None
-                        else f"疑似未登记线索（编号 {v.lead_id}）"
-                    )
-                    problems.append(
-                        VisitProblem(
-                            f.name,
-                            r.line,
-                            KEY_COLUMN,
-                            visit_key(
-                                resident_id=v.resident_id,
-                                lead_id=v.lead_id,
-                                visited_on=v.visited_on,
-                                team=v.team or "",
-                            ),
-                            f"数据库中没有该{what}；路线单是否来自另一个数据库？",
-                            r.masked_id,
-                        )
-                    )
-                    continue
-                out = _save(s, v, resident=resident, lead=lead, batch_id=batch.id)
-                file_status[out.status] += 1
-                file_review += int(out.counts["needs_review"] > 0)
-                totals.update(out.counts)
-                warnings.extend(
-                    VisitProblem(f.name, r.line, SERVICES_COLUMN, None, w, out.masked_id)
-                    for w in out.warnings
-                )
-            problems.sort(key=lambda p: p.row)
-            for p in problems:
-                s.add(
-                    t.ImportProblem(
-                        batch_id=batch.id,
-                        line=p.row,
-                        column=p.column,
-                        value=p.value,
-                        action="rejected",
-                        reason=p.reason,
-                    )
-                )
-            n_rejected = len({p.row for p in problems})
-            batch.rows = n_rows - blank
-            batch.inserted = file_status["inserted"]
-            batch.updated = file_status["revised"]
-            batch.unchanged = file_status["unchanged"]
-            batch.stored = batch.inserted + batch.updated + batch.unchanged
-            batch.rejected = n_rejected
-            batch.needs_review = file_review
-            batch.finished_at = datetime.now()
-            batch_ids.append(batch.id)
-            status_counts.update(file_status)
-            rejected.extend(problems)
-        audit(
-            s,
-            action="import",
-            entity="visits",
-            detail={
-                "batches": batch_ids,
-                "files": [f.name for f in files],
-                "inserted": status_counts["inserted"],
-                "revised": status_counts["revised"],
-                "effects": _counts(totals),
-            },
+    for f in files:
+        try:
+            digest = hashlib.sha256(f.read_bytes()).hexdigest()
+            good, problems, n_rows, blank, fmt, encoding = _read_rows(f, today=today)
+        except (InputError, OSError) as exc:
+            if not path.is_dir():
+                raise
+            reason = str(exc) if isinstance(exc, InputError) else f"无法读取：{exc.strerror}"
+            failed.append(FailedFile(file=str(f), reason=reason))
+            continue
+        done = _import_sheet(
+            store,
+            f,
+            digest=digest,
+            good=good,
+            problems=problems,
+            rows=n_rows - blank,
+            fmt=fmt,
+            encoding=encoding,
         )
+        rows_total += n_rows
+        blank_total += blank
+        totals.update(done.totals)
+        status_counts.update(done.status)
+        rejected.extend(done.problems)
+        warnings.extend(done.warnings)
+        batch_ids.append(done.batch_id)
     result = VisitImport(
         files=tuple(str(f) for f in files),
         rows=rows_total,
@@ -994,9 +933,141 @@ def import_visits(store: Store, path: Path | str, *, today: date | None = None) 
         warnings=tuple(warnings),
         updated=_counts(totals),
         batch_ids=tuple(batch_ids),
+        failed_files=tuple(failed),
     )
     if result.stored + result.unchanged + result.skipped_blank + result.rejected_rows != (
         result.rows
     ):  # an invariant, not a user error
         raise AssertionError(f"visit import counts do not add up: {result}")
     return result
+
+
+@dataclass
+class _SheetDone:
+    batch_id: int
+    status: Counter[str]
+    totals: Counter[str]
+    problems: list[VisitProblem]
+    warnings: list[VisitProblem]
+
+
+def _import_sheet(
+    store: Store,
+    f: Path,
+    *,
+    digest: str,
+    good: list[_Row],
+    problems: list[VisitProblem],
+    rows: int,
+    fmt: str,
+    encoding: str | None,
+) -> _SheetDone:
+    """Write one parsed sheet in one transaction: its visits, batch, problems, audit."""
+    started = datetime.now()
+    totals: Counter[str] = Counter()
+    file_status: Counter[str] = Counter()
+    warnings: list[VisitProblem] = []
+    problems = list(problems)
+    with store.write() as s:
+        batch = t.ImportBatch(
+            kind="visits",
+            file=f.name,
+            sha256=digest,
+            format=fmt,
+            encoding=encoding,
+            crs="-",
+            rows=0,
+            stored=0,
+            inserted=0,
+            updated=0,
+            unchanged=0,
+            rejected=0,
+            needs_review=0,
+            started_at=started,
+            finished_at=started,
+        )
+        s.add(batch)
+        s.flush()
+        ids_r = {r.visit.resident_id for r in good if r.visit.resident_id is not None}
+        ids_l = {r.visit.lead_id for r in good if r.visit.lead_id is not None}
+        residents = {
+            r.id: r
+            for r in s.scalars(
+                select(t.Resident).where(t.Resident.id.in_(ids_r)).order_by(t.Resident.id)
+            )
+        }
+        leads = {
+            x.id: x
+            for x in s.scalars(select(t.Lead).where(t.Lead.id.in_(ids_l)).order_by(t.Lead.id))
+        }
+        file_review = 0
+        for r in good:
+            v = r.visit
+            resident = residents.get(v.resident_id) if v.resident_id is not None else None
+            lead = leads.get(v.lead_id) if v.lead_id is not None else None
+            if resident is None and lead is None:
+                what = (
+                    f"残疾人（编号 {v.resident_id}）"
+                    if v.resident_id is not None
+                    else f"疑似未登记线索（编号 {v.lead_id}）"
+                )
+                problems.append(
+                    VisitProblem(
+                        f.name,
+                        r.line,
+                        KEY_COLUMN,
+                        visit_key(
+                            resident_id=v.resident_id,
+                            lead_id=v.lead_id,
+                            visited_on=v.visited_on,
+                            team=v.team or "",
+                        ),
+                        f"数据库中没有该{what}；路线单是否来自另一个数据库？",
+                        r.masked_id,
+                    )
+                )
+                continue
+            out = _save(s, v, resident=resident, lead=lead, batch_id=batch.id)
+            file_status[out.status] += 1
+            file_review += int(out.counts["needs_review"] > 0)
+            totals.update(out.counts)
+            warnings.extend(
+                VisitProblem(f.name, r.line, SERVICES_COLUMN, None, w, out.masked_id)
+                for w in out.warnings
+            )
+        problems.sort(key=lambda p: p.row)
+        for p in problems:
+            s.add(
+                t.ImportProblem(
+                    batch_id=batch.id,
+                    line=p.row,
+                    column=p.column,
+                    value=p.value,
+                    action="rejected",
+                    reason=p.reason,
+                )
+            )
+        batch.rows = rows
+        batch.inserted = file_status["inserted"]
+        batch.updated = file_status["revised"]
+        batch.unchanged = file_status["unchanged"]
+        batch.stored = batch.inserted + batch.updated + batch.unchanged
+        batch.rejected = len({p.row for p in problems})
+        batch.needs_review = file_review
+        batch.finished_at = datetime.now()
+        audit(
+            s,
+            action="import",
+            entity="visits",
+            detail={
+                "batches": [batch.id],
+                "files": [f.name],
+                "inserted": file_status["inserted"],
+                "revised": file_status["revised"],
+                "effects": _counts(totals),
+            },
+        )
+        batch_id = batch.id
+    return _SheetDone(
+        batch_id=batch_id, status=file_status, totals=totals, problems=problems, warnings=warnings
+    )

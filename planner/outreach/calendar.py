@@ -149,12 +149,15 @@ def plan_year(
     Raises
     ------
     CalendarError
-        When the rules cannot all hold (e.g. more towns than village slots);
-        the message names the setting to relax. A month left without enough
-        villages because none is left to visit is not an error (see ``notes``).
+        When ``year`` is not a calendar year the plan can use, or the rules cannot
+        all hold (e.g. more towns than village slots); the message names the
+        setting to relax. A month left without enough villages because none is
+        left to visit is not an error (see ``notes``).
     """
     import time
 
+    if not date.min.year < year < date.max.year:  # the plan reaches into the years around
+        raise CalendarError(f"年份「{year}」无效；请给出公历年份，如 2027")
     started = time.perf_counter()
     oc = config.outreach
     today = today or max(date(year, 1, 1), date.today())

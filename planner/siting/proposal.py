@@ -17,6 +17,7 @@ and after the proposal, so they match ``coverplan coverage`` exactly.
 from __future__ import annotations
 
 import math
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -247,14 +248,19 @@ def read_candidates(path: Path, *, villages: gpd.GeoDataFrame, crs: str = "wgs84
     InputError
         Naming the file, row and column of the first bad value.
     """
-    if not path.exists():
+    from planner._readers import detect_encoding, sniff_table
+
+    if not path.is_file():
         raise InputError(f"候选点文件不存在：{path}", file=str(path))
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(path, dtype=str)
+        kind = sniff_table(path)  # by content: a CSV may be named .xls
+        if kind in ("xlsx", "xls"):
+            raw = pd.read_excel(path, dtype=str, engine="openpyxl" if kind == "xlsx" else "xlrd")
         else:
-            raw = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    except (UnicodeDecodeError, ValueError) as exc:
+            data = path.read_bytes()
+            encoding = detect_encoding(data, file=path.name)
+            raw = pd.read_csv(path, dtype=str, encoding=encoding)
+    except (UnicodeDecodeError, ValueError, OSError, zipfile.BadZipFile) as exc:
         raise InputError(
             f"无法读取候选点文件 {path.name}：{exc}（请另存为 UTF-8 CSV 或 XLSX）", file=str(path)
         ) from exc

@@ -81,9 +81,26 @@ def test_import_text_shows_masked_ids_only(
     sheet = write_route_sheets(town_plan(town, day=DAY), tmp_path / "sheets").xlsx[0]
     fill(sheet, {visit_key(resident_id=town.people["乙"], visited_on=DAY, team="A"): ("x", None)})
     code, out = run(db_url, "import", str(sheet), capsys=capsys)
-    assert code == 0
+    assert code == 2  # the only filled-in row is rejected: nothing imported
     assert "拒绝 1" in out and "无法识别的结果" in out and "330213********0000" in out
     assert not any(number in out for number in town.ids.values())
+
+
+def test_import_a_directory_with_a_bad_file_exits_2_after_the_good_ones(
+    town: Town, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sheet = write_route_sheets(town_plan(town, day=DAY), tmp_path / "sheets").xlsx[0]
+    fill(
+        sheet, {visit_key(resident_id=town.people["甲"], visited_on=DAY, team="A"): ("完成", None)}
+    )
+    (sheet.parent / "损坏.xlsx").write_bytes(b"not a workbook")
+    code, out = run(db_url, "import", str(sheet.parent), "--json", capsys=capsys)
+    assert code == 2
+    doc = json.loads(out)
+    assert doc["stored"] == 1
+    assert [Path(f["file"]).name for f in doc["failed_files"]] == ["损坏.xlsx"]
+    with town.store.read() as s:
+        assert s.scalar(select(func.count()).select_from(t.Visit)) == 1
 
 
 def test_record(town: Town, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -346,6 +346,27 @@ def test_a_directory_of_sheets(town: Town, sheet: Path) -> None:
     assert res.stored == 1 and len(res.batch_ids) == 1
 
 
+def test_a_bad_file_in_a_directory_does_not_stop_the_others(town: Town, sheet: Path) -> None:
+    fill(sheet, {_key(town, "甲"): ("完成", None)})
+    other = sheet.parent / "0_别的表.xlsx"  # sorts first: read before the good sheet
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["姓名", "地址"])
+    wb.save(other)
+    (sheet.parent / "1_损坏.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    res = import_visits(town.store, sheet.parent, today=TODAY)
+    assert (res.stored, len(res.batch_ids), len(res.files)) == (1, 1, 3)
+    assert [Path(f.file).name for f in res.failed_files] == ["0_别的表.xlsx", "1_损坏.xlsx"]
+    assert "不是入户路线单" in res.failed_files[0].reason
+    assert "无法读取 Excel 文件" in res.failed_files[1].reason
+    assert res.to_json()["failed_files"][1]["file"].endswith("1_损坏.xlsx")
+    with town.store.read() as s:
+        assert s.scalar(select(func.count()).select_from(t.Visit)) == 1
+        assert s.scalar(select(func.count()).select_from(t.ImportBatch).where(
+            t.ImportBatch.kind == "visits")) == 1  # fmt: skip
+
+
 def test_record_visit_is_idempotent_and_applies_effects(town: Town) -> None:
     p = town.people
     kw: dict[str, Any] = {"visited_on": DAY, "today": TODAY}
