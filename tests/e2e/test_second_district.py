@@ -115,8 +115,9 @@ def _off_network(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 def test_init_imports_and_network(loaded: County) -> None:
     c = loaded
     status = c.run("status")
-    text = json.dumps(status, ensure_ascii=False)
-    assert "示例县" in text and "奉化" not in text
+    assert (status["district"], status["towns"], status["villages"]) == ("示例县", 2, 12)
+    assert status["villages_with_polygon"] == 6  # 清河街道's six; 云岭镇's are points
+    assert "奉化" not in json.dumps(status, ensure_ascii=False)
     # re-importing the villages changes nothing and erases nothing
     again = c.run("import", "villages", str(c.files.villages))
     assert (again["stored"], again["unchanged"], again["rejected"]) == (12, 12, 0)
