@@ -27,9 +27,10 @@ def _print_json(obj: Any) -> None:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from planner.store import open_store
+    """The store of an existing district (never created: a mistyped --db is an error)."""
+    from planner.store import open_district_store
 
-    return open_store(args.db)
+    return open_district_store(args.db)
 
 
 def _config() -> Any:
@@ -38,44 +39,61 @@ def _config() -> Any:
     return get_config()
 
 
-def cmd_init(args: argparse.Namespace) -> int:
-    from planner.demo import load_demo_geometry
-    from planner.settings import get_settings
-    from planner.store import init_store
+_INIT_HELP = (
+    "请用 --district 指定区县代码（6 位统计用区划代码，如 330213），并提供镇街与村社："
+    "--units 区划表（CSV/XLSX，列 code,name,level,parent_code,parent_name 或 "
+    "代码/名称/级别/上级代码/上级名称）和/或 --villages 村社文件"
+    "（GeoJSON/GeoPackage/Shapefile/CSV，含村社代码、名称、镇街及点位或边界；坐标系用 --crs）。"
+    "内置区划的区县（{known}）只给 --district 即可。只想看演示：coverplan demo"
+)
 
-    store = init_store(args.db)
-    geometry = None
-    if not args.no_geometry:
-        geometry = load_demo_geometry(store, config=_config(), data_dir=get_settings().data_dir)
-    gaz = store.gazetteer()
-    msg = {
-        "db": store.url,
-        "towns": len(gaz.towns),
-        "villages": len(gaz.villages),
-        "synthetic_geometry": geometry.stored if geometry else 0,
-    }
+
+def _names(text: str | None) -> list[str]:
+    if text is None:
+        return []
+    for sep in ("，", "、", ";", "；"):
+        text = text.replace(sep, ",")
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from geo.gazetteer import reference_districts
+    from planner._errors import InputError
+    from planner.district import init_district
+
+    if not args.district:
+        known = "、".join(f"{c} {r.name}" for c, r in reference_districts().items())
+        raise InputError(_INIT_HELP.format(known=known))
+    result = init_district(
+        args.db,
+        district=args.district,
+        units=args.units,
+        villages=args.villages,
+        crs=args.crs,
+        name=args.name,
+        parents=_names(args.parents) if args.parents is not None else None,
+        former_codes=_names(args.former_codes),
+        aliases=_names(args.aliases),
+        office=args.office,
+        office_name=args.office_name,
+        geometry=not args.no_geometry,
+        search_rows=_config().import_.header_search_rows,
+    )
     if args.json:
-        _print_json(msg)
+        _print_json(result.to_json())
     else:
-        print(
-            f"已初始化数据库 {store.url}：{gaz.district_name} {len(gaz.towns)} 个镇街，"
-            f"{len(gaz.villages)} 个村社"
-        )
-        if geometry:
-            print(
-                f"村社位置与边界暂用合成演示数据（{geometry.stored} 个）；"
-                "请用 coverplan import villages 导入真实的村社点位或边界。"
-            )
+        print(result.text())
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from planner.demo import build_demo
     from planner.settings import get_settings
+    from planner.store import open_store
 
     settings = get_settings()
     out = Path(args.out) if args.out else settings.out_dir
-    store = _store(args)
+    store = open_store(args.db, create=True)
     result = build_demo(
         store,
         config=_config(),
@@ -93,13 +111,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from geo.gazetteer import load_fenghua
     from planner.importer import import_file
     from planner.settings import get_settings
 
     store = _store(args)
-    if not store.has_gazetteer():
-        store.load_gazetteer(load_fenghua(), source="packaged")
 
     def progress(done: int, total: int) -> None:
         if not args.json:
@@ -374,9 +389,38 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
         return p
 
-    p = add("init", "创建数据库并载入奉化区行政区划（12 个镇街、337 个村社）")
+    p = add(
+        "init",
+        "为一个区县建库并载入行政区划（镇街、村社）；同一区县再次运行只补充，不删除",
+    )
+    p.add_argument("--district", help="区县代码（6 位，如 330213）")
     p.add_argument(
-        "--no-geometry", action="store_true", help="不载入合成的村社位置与边界（只有代码与名称）"
+        "--units",
+        help="区划表（CSV/XLSX）：code,name,level(county|town|village),parent_code,parent_name"
+        "，或 代码/名称/级别(区县/镇街/村社)/上级代码/上级名称",
+    )
+    p.add_argument(
+        "--villages",
+        help="村社文件（GeoJSON/GeoPackage/Shapefile/CSV/XLSX）：村社代码、名称、镇街代码或镇街，"
+        "点位（经度/纬度）或边界",
+    )
+    p.add_argument(
+        "--crs",
+        default="wgs84",
+        help="--villages 与 --office 的坐标系：wgs84（默认）、gcj02（高德/腾讯）、bd09（百度）",
+    )
+    p.add_argument("--name", help="区县名称（区划表没有区县行时必填）")
+    p.add_argument("--parents", help="上级行政区，由外到内，逗号分隔（如 浙江省,宁波市）")
+    p.add_argument("--former-codes", help="旧区县代码，逗号分隔（如 330283）")
+    p.add_argument("--aliases", help="区县旧名，逗号分隔（如 奉化市）")
+    p.add_argument(
+        "--office", type=_lonlat, help="残联办公地点 经度,纬度（入村路线的起终点；坐标系同 --crs）"
+    )
+    p.add_argument("--office-name", help="残联办公地点名称（默认：区县名称+残联）")
+    p.add_argument(
+        "--no-geometry",
+        action="store_true",
+        help="只载入代码与名称，不载入 --villages 文件中的位置与边界",
     )
     p.set_defaults(func=cmd_init)
 

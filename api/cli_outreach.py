@@ -37,9 +37,9 @@ def _print(obj: Any) -> None:
 def cmd_outreach(args: argparse.Namespace) -> int:
     """Run ``outreach year`` or ``outreach month``."""
     from planner.settings import get_config
-    from planner.store import open_store
+    from planner.store import open_district_store
 
-    store = open_store(args.db)
+    store = open_district_store(args.db)
     config = get_config()
     if args.action == "year":
         from planner.outreach.calendar import PART_LABELS, plan_year
@@ -53,7 +53,12 @@ def cmd_outreach(args: argparse.Namespace) -> int:
         print(f"{year} 年康复入村社日历（每月入户能力 {cal.capacity} 户）")
         for m in out["months"]:
             names = "、".join(f"{v['town_name']}{v['name']}" for v in m["villages"])
+            if not m["villages"]:
+                print(f"  {m['month']}：不入村（{m['note']}）")
+                continue
             print(f"  {m['month']}（{'、'.join(m['dates'])}）：{names}")
+            if m["note"]:
+                print(f"      {m['note']}")
             for v in m["villages"]:
                 parts = "，".join(
                     f"{PART_LABELS[k]} {v['parts'][k]:g}" for k in PART_LABELS if v["parts"][k]
@@ -90,6 +95,7 @@ def cmd_outreach(args: argparse.Namespace) -> int:
     names = "、".join(v["town_name"] + v["name"] for v in out["villages"])
     print(f"{out['month']} 康复入村社：{names}")
     print(f"  现场服务点：{sp['name']}；邀请 {st['invited']} 人到点服务")
+    print(f"  {out['start_note']}")
     for tm in out["teams"]:
         for d in tm["days"]:
             print(

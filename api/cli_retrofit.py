@@ -39,9 +39,9 @@ def cmd_retrofit(args: argparse.Namespace) -> int:
     """
     from planner.retrofit import plan_retrofits, write_retrofit
     from planner.settings import get_config
-    from planner.store import open_store
+    from planner.store import open_district_store
 
-    store = open_store(args.db)
+    store = open_district_store(args.db)
     year = args.year if args.year is not None else date.today().year
     plan = plan_retrofits(
         store, config=get_config(), year=year, quota=args.quota, budget=args.budget

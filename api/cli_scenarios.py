@@ -61,10 +61,10 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         load_scenario,
         write_comparison,
     )
-    from planner.store import open_store
+    from planner.store import open_district_store
 
     as_json = bool(getattr(args, "json", False))
-    store = open_store(getattr(args, "db", None))
+    store = open_district_store(getattr(args, "db", None))
     try:
         if args.action == "list":
             _list(list_scenarios(store), as_json=as_json)

@@ -53,9 +53,9 @@ def cmd_site(args: argparse.Namespace) -> int:
     from planner.settings import get_config
     from planner.siting.proposal import propose_sites
     from planner.siting.report import write_proposal
-    from planner.store import open_store
+    from planner.store import open_district_store
 
-    store = open_store(args.db)
+    store = open_district_store(args.db)
     config = get_config()
     ft = config.facility_types.get(args.type)
     modes: list[str] = [ft.mode] if ft is not None else []

@@ -56,10 +56,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_visits(args: argparse.Namespace) -> int:
     """Run ``coverplan visits <action>``; returns the exit status (0)."""
-    from planner.store import open_store
+    from planner.store import open_district_store
 
     as_json = bool(getattr(args, "json", False))
-    store = open_store(getattr(args, "db", None))
+    store = open_district_store(getattr(args, "db", None))
     try:
         if args.action == "import":
             _import(store, Path(args.file), as_json=as_json)

@@ -12,7 +12,7 @@ has no closed form and is solved by fixed-point iteration to below 1e-9 degrees
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -167,3 +167,23 @@ def from_wgs84(lon: ArrayLike, lat: ArrayLike, *, crs: str) -> Coords:
     if name == "gcj02":
         return wgs84_to_gcj02(lon, lat)
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def geometry_to_wgs84(geom: Any, *, crs: str) -> Any:
+    """A shapely geometry with every vertex converted from ``crs`` to WGS-84.
+
+    Parameters
+    ----------
+    geom
+        Any shapely geometry (points, lines, polygons, collections) in lon/lat.
+    crs
+        ``wgs84`` (returned unchanged), ``gcj02`` or ``bd09``.
+    """
+    name = parse_crs(crs)
+    if name == "wgs84":
+        return geom
+    import shapely
+
+    return shapely.transform(
+        geom, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], crs=name))
+    )

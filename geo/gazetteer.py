@@ -2,8 +2,10 @@
 
 A :class:`Gazetteer` is an immutable, validated list of a district's towns and
 villages with their 统计用区划代码 (9-digit town codes, 12-digit village codes),
-optional spelling aliases and optional village points. :func:`load_fenghua`
-returns the packaged real list of 奉化区 (2023 codes, no coordinates).
+optional spelling aliases and optional village points. :func:`load_reference`
+returns the packaged real list of a reference district listed in
+``data/reference/districts.toml`` (:func:`load_fenghua`: 奉化区, 2023 codes, no
+coordinates).
 
 Name helpers: :func:`core_name` strips the committee suffix ("岩头村委会" ->
 "岩头"), :func:`village_kind` classifies a name as village, community or living
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -30,10 +33,15 @@ __all__ = [
     "LIVING_AREA",
     "VILLAGE",
     "Gazetteer",
+    "Place",
+    "ReferenceDistrict",
     "Town",
     "Village",
     "core_name",
     "load_fenghua",
+    "load_reference",
+    "reference_district",
+    "reference_districts",
     "town_stem",
     "town_variants",
     "village_kind",
@@ -71,18 +79,9 @@ _DISTRICT_SUFFIXES = ("区", "市", "县")
 _MIN_STEM_LEN = 2
 
 _PACKAGE = "data.reference"
-_FENGHUA_FILE = "fenghua_admin_units.csv"
+_DISTRICTS_FILE = "districts.toml"
+_FENGHUA_CODE = "330213"
 
-# What old registers of a known district still use: former district codes, former
-# names and the enclosing province and city. Gazetteers built with from_records
-# (e.g. read back from the store) get these unless told otherwise.
-_KNOWN_DISTRICTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "330213": {
-        "former_codes": ("330283",),  # 奉化市 before it became 奉化区 in 2016
-        "district_aliases": ("奉化市",),
-        "parents": ("浙江省", "宁波市"),
-    },
-}
 _LEVEL_COUNTY = "county"
 _LEVEL_TOWN = "town"
 _LEVEL_VILLAGE = "village"
@@ -273,10 +272,6 @@ def _split_aliases(value: Any) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
-def _given_or(values: Iterable[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
-    return default if values is None else tuple(values)
-
-
 def _optional_float(value: Any, *, what: str) -> float | None:
     if value is None or value == "":
         return None
@@ -429,24 +424,22 @@ class Gazetteer:
         Mappings use the keys ``code``, ``name``, ``aliases`` (a sequence or a
         string separated by ``;``/``、``) and, for villages, ``town_code`` (or
         ``parent_code``), ``lon``, ``lat``. ``former_codes``, ``district_aliases``
-        and ``parents`` left as None take the known values of the district (for
-        330213: 330283, 奉化市, 浙江省/宁波市), else none.
+        and ``parents`` default to none: nothing about a district is assumed
+        from its code (see :func:`load_reference` for the packaged districts).
 
         Raises
         ------
         GazetteerError
             When a record lacks a field or the list is inconsistent.
         """
-        code = str(district_code).strip()
-        known = _KNOWN_DISTRICTS.get(code, {})
         return cls(
-            district_code=code,
+            district_code=str(district_code).strip(),
             district_name=str(district_name).strip(),
             towns=tuple(_town_from(t) for t in towns),
             villages=tuple(_village_from(v) for v in villages),
-            former_codes=_given_or(former_codes, known.get("former_codes", ())),
-            district_aliases=_given_or(district_aliases, known.get("district_aliases", ())),
-            parents=_given_or(parents, known.get("parents", ())),
+            former_codes=tuple(former_codes or ()),
+            district_aliases=tuple(district_aliases or ()),
+            parents=tuple(parents or ()),
         )
 
     def town(self, code: str) -> Town:
@@ -609,7 +602,42 @@ class Gazetteer:
         return frame.astype({"lon": "float64", "lat": "float64"})
 
 
-def _read_admin_units(text: str) -> Gazetteer:
+@dataclass(frozen=True)
+class Place:
+    """A named point, WGS-84 lon/lat in degrees (e.g. the federation's office)."""
+
+    name: str
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
+class ReferenceDistrict:
+    """A district packaged under ``data/reference`` (listed in ``districts.toml``).
+
+    Attributes
+    ----------
+    code, name
+        6-digit district code and current name.
+    units
+        File name of its admin-units CSV (``code,name,level,parent_code,parent_name``).
+    former_codes, aliases, parents
+        As in :class:`Gazetteer` (``former_codes``, ``district_aliases``, ``parents``).
+    office
+        The Disabled Persons' Federation office (start and end of outreach
+        routes), or None.
+    """
+
+    code: str
+    name: str
+    units: str
+    former_codes: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    parents: tuple[str, ...] = ()
+    office: Place | None = None
+
+
+def _read_admin_units(text: str, *, ref: ReferenceDistrict) -> Gazetteer:
     rows = list(csv.DictReader(io.StringIO(text)))
     counties = [r for r in rows if r["level"] == _LEVEL_COUNTY]
     if len(counties) != 1:
@@ -624,15 +652,76 @@ def _read_admin_units(text: str) -> Gazetteer:
             for r in rows
             if r["level"] == _LEVEL_VILLAGE
         ),
+        former_codes=ref.former_codes,
+        district_aliases=ref.aliases,
+        parents=ref.parents,
     )
 
 
 @lru_cache(maxsize=1)
+def reference_districts() -> dict[str, ReferenceDistrict]:
+    """The packaged reference districts by code (``data/reference/districts.toml``)."""
+    text = resources.files(_PACKAGE).joinpath(_DISTRICTS_FILE).read_text(encoding="utf-8")
+    out: dict[str, ReferenceDistrict] = {}
+    for code, entry in tomllib.loads(text).items():
+        office = entry.get("office")
+        out[code] = ReferenceDistrict(
+            code=code,
+            name=entry["name"],
+            units=entry["units"],
+            former_codes=tuple(entry.get("former_codes", ())),
+            aliases=tuple(entry.get("aliases", ())),
+            parents=tuple(entry.get("parents", ())),
+            office=(
+                Place(name=office["name"], lon=float(office["lon"]), lat=float(office["lat"]))
+                if office
+                else None
+            ),
+        )
+    return out
+
+
+def reference_district(code: str) -> ReferenceDistrict | None:
+    """The packaged district with this 6-digit code, or None."""
+    return reference_districts().get(code)
+
+
+@lru_cache(maxsize=8)
+def load_reference(code: str) -> Gazetteer:
+    """The packaged real list of a reference district (no coordinates).
+
+    Parameters
+    ----------
+    code
+        6-digit district code of an entry of ``data/reference/districts.toml``.
+
+    Returns
+    -------
+    Gazetteer
+        Its towns and villages with the former codes, aliases and parents of
+        the entry, so that old registers resolve.
+
+    Raises
+    ------
+    GazetteerError
+        When no packaged district has this code.
+    """
+    ref = reference_district(code)
+    if ref is None:
+        known = "、".join(f"{c}（{r.name}）" for c, r in reference_districts().items())
+        raise GazetteerError(
+            f"没有内置区县 {code} 的区划；内置的只有 {known}。"
+            "请用 --units（区划表）或 --villages（村社文件）提供镇街与村社。"
+        )
+    text = resources.files(_PACKAGE).joinpath(ref.units).read_text(encoding="utf-8")
+    return _read_admin_units(text, ref=ref)
+
+
 def load_fenghua() -> Gazetteer:
     """The packaged real list of 奉化区: 12 towns, 337 villages, no coordinates.
 
     Source: 国家统计局 统计用区划代码 2023. The former county code 330283 and
-    name 奉化市 are registered so that old registers resolve.
+    name 奉化市 come from ``districts.toml`` so that old registers resolve.
+    A thin wrapper of :func:`load_reference` (cached: always the same object).
     """
-    text = resources.files(_PACKAGE).joinpath(_FENGHUA_FILE).read_text(encoding="utf-8")
-    return _read_admin_units(text)
+    return load_reference(_FENGHUA_CODE)

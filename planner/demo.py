@@ -12,16 +12,17 @@ from typing import Any
 from sqlalchemy import delete
 
 from data.demo.generate import generate_demo
-from geo.gazetteer import load_fenghua
+from geo.gazetteer import load_fenghua, reference_district
 from planner import tables as t
 from planner._errors import StoreError
 from planner.importer import ImportResult, import_file
 from planner.roads import record_network_file
 from planner.settings import Config
-from planner.store import Store, audit
+from planner.store import META_CODE, Store, audit
 from planner.summary import StoreSummary, pad, summarize
 
 DEMO_SOURCE = "demo"
+DEMO_DISTRICT = "330213"  # the demo district is 奉化区 (packaged reference list)
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,9 @@ def load_demo_geometry(
 ) -> ImportResult:
     """Give the store's villages the demo's synthetic points and polygons.
 
-    Used by ``coverplan init``: real village geometry is not available offline, so
-    a new store starts with the demo's (flagged ``synthetic``); importing a real
-    villages file later replaces it.
+    For a 奉化区 store (``coverplan init --district 330213`` holds codes and names
+    only): the demo's geometry, flagged ``synthetic``; importing a real villages
+    file later replaces it. ``coverplan init`` never loads it by itself.
     """
     files = generate_demo(data_dir / "demo", seed=seed)
     return import_file(store, "villages", files.villages, config=config)
@@ -94,9 +95,16 @@ def build_demo(
         When the store already holds non-demo data and ``force`` is not set.
     """
     source = store.get_meta("district_source")
+    code = store.get_meta(META_CODE)
+    if code is not None and code != DEMO_DISTRICT:
+        name = store.get_meta("district_name")
+        raise StoreError(
+            f"数据库 {store.display_url} 是 {name}（{code}）的数据库，"
+            "演示区（奉化区）不能写入其中；请用 --db 或 COVERPLAN_DB_URL 指向另一个数据库。"
+        )
     if not force and source not in (None, DEMO_SOURCE) and not store.is_empty():
         raise StoreError(
-            f"数据库 {store.url} 已有真实数据（来源：{source}），演示数据不能写入其中；"
+            f"数据库 {store.display_url} 已有真实数据（来源：{source}），演示数据不能写入其中；"
             "请设置 COVERPLAN_DB_URL 指向另一个数据库，或加 --force。"
         )
     today = today or date.today()
@@ -105,7 +113,8 @@ def build_demo(
     # than adding a second population (only ever in a store marked as the demo).
     if source == DEMO_SOURCE:
         _clear_demo_data(store)
-    store.load_gazetteer(load_fenghua(), source=DEMO_SOURCE)
+    ref = reference_district(DEMO_DISTRICT)
+    store.load_gazetteer(load_fenghua(), source=DEMO_SOURCE, office=ref.office if ref else None)
     reports = out_dir / "demo" / "import_reports"
     plan: list[tuple[Any, Path, str]] = [
         ("villages", files.villages, "wgs84"),

@@ -149,7 +149,11 @@ class OutreachPlace(BaseModel):
 
 class OutreachConfig(BaseModel):
     """The monthly village outreach (``[outreach]``): calendar rules, day
-    shape, teams, services and the need-score weights."""
+    shape, teams, services and the need-score weights.
+
+    ``office`` (WGS-84) overrides the federation office recorded in the store
+    by ``coverplan init --office``; with neither, the teams start and end at
+    the service point whatever ``start_at`` says."""
 
     villages_per_month: int = Field(default=2, ge=1, le=2)
     min_villages_per_month: int = Field(default=1, ge=0, le=2)
@@ -159,7 +163,7 @@ class OutreachConfig(BaseModel):
     days: int = Field(default=1, ge=1, le=3)
     weekday: int = Field(default=1, ge=0, le=4)  # 0 = Monday
     day_households: int = Field(default=24, ge=1)
-    office: OutreachPlace = OutreachPlace(name="奉化区残联", lon=121.4068, lat=29.6551)
+    office: OutreachPlace | None = None  # None: the store's office (coverplan init --office)
     start_at: Literal["office", "service_point"] = "office"
     shift_start: str = "08:30"
     shift_end: str = "17:00"

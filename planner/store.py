@@ -8,8 +8,9 @@ begin deferred. PostgreSQL works by URL (``COVERPLAN_DB_URL=postgresql+psycopg:/
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -20,14 +21,43 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
-from geo.gazetteer import Gazetteer, load_fenghua
+from geo.gazetteer import Gazetteer, Place, reference_district
 from geo.gazetteer import Town as GazTown
 from geo.gazetteer import Village as GazVillage
 from planner import tables as t
-from planner._errors import StoreError
+from planner._errors import GazetteerError, StoreError
 from planner.settings import get_settings
 
 _WRITE_OPTION = "coverplan_write"
+
+# District metadata in the meta table (JSON lists, the office as a JSON object).
+META_CODE = "district_code"
+META_NAME = "district_name"
+META_SOURCE = "district_source"
+META_PARENTS = "district_parents"
+META_FORMER_CODES = "district_former_codes"
+META_ALIASES = "district_aliases"
+META_OFFICE = "district_office"
+
+
+@dataclass(frozen=True)
+class GazetteerChanges:
+    """What :meth:`Store.load_gazetteer` changed (counts of towns and villages)."""
+
+    towns_added: int
+    villages_added: int
+    towns_renamed: int
+    villages_renamed: int
+    geometry_set: int
+
+
+def no_gazetteer_message(url: str) -> str:
+    """The message for a store without a gazetteer (names the store, never a password)."""
+    return (
+        f"数据库 {display_url(url)} 还没有行政区划；请先运行 "
+        "coverplan init --district 区县代码 --units 区划表（或 --villages 村社文件）"
+        "（演示区：coverplan demo）"
+    )
 
 
 def _sqlite_setup(engine: Engine, *, busy_timeout_ms: int) -> None:
@@ -61,8 +91,11 @@ class Store:
             raise StoreError(f"数据库地址「{url}」无效；请检查 COVERPLAN_DB_URL。") from exc
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.sqlite_path: Path | None = (
+            Path(parsed.database)
+            if self.is_sqlite and parsed.database and parsed.database != ":memory:"
+            else None
+        )
         self.engine = create_engine(url, future=True)
         if self.is_sqlite:
             _sqlite_setup(self.engine, busy_timeout_ms=busy_timeout_ms)
@@ -119,22 +152,59 @@ class Store:
                 for tbl in (t.Resident, t.Facility, t.Lead)
             )
 
+    def meta(self) -> dict[str, str]:
+        """Every key/value fact of the meta table."""
+        with self.read() as s:
+            return {r.key: r.value for r in s.scalars(select(t.Meta))}
+
     def has_gazetteer(self) -> bool:
+        """Whether the store holds a district (its code and at least one village)."""
+        if not self.get_meta(META_CODE):
+            return False
         with self.read() as s:
             return (s.scalar(select(func.count()).select_from(t.Village)) or 0) > 0
 
-    def load_gazetteer(self, gazetteer: Gazetteer, *, source: str) -> None:
-        """Write (or refresh) the towns and villages of ``gazetteer``.
+    def load_gazetteer(
+        self,
+        gazetteer: Gazetteer,
+        *,
+        source: str,
+        office: Place | None = None,
+        polygons: Mapping[str, str] | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> GazetteerChanges:
+        """Write (or add to) the towns, villages and district metadata, in one transaction.
 
-        Existing villages keep their points, polygons and aliases.
+        Additive: new towns and villages are added, names of existing ones are
+        updated, nothing is removed. Existing villages keep their points,
+        polygons and aliases; a village without any stored geometry takes the
+        gazetteer's point and its polygon from ``polygons``.
+
+        Parameters
+        ----------
+        gazetteer
+            The district; its code, name, parents, former codes and aliases are
+            stored as the district metadata.
+        source
+            Recorded as ``district_source`` (``demo`` marks the demo store).
+        office
+            The federation's office (WGS-84); None keeps the stored one.
+        polygons
+            Village code → GeoJSON geometry text (WGS-84) for new villages.
+        detail
+            Extra facts for the audit-log entry (files, sha256).
         """
+        polygons = polygons or {}
+        added_t = added_v = renamed_t = renamed_v = geometry = 0
         with self.write() as s:
             for town in gazetteer.towns:
                 row = s.get(t.Town, town.code)
                 if row is None:
                     s.add(t.Town(code=town.code, name=town.name, aliases=list(town.aliases)))
-                else:
+                    added_t += 1
+                elif row.name != town.name:
                     row.name = town.name
+                    renamed_t += 1
             s.flush()
             for v in gazetteer.villages:
                 vrow = s.get(t.Village, v.code)
@@ -147,24 +217,59 @@ class Store:
                             aliases=list(v.aliases),
                             lon=v.lon,
                             lat=v.lat,
+                            polygon=polygons.get(v.code),
                         )
                     )
-                else:
+                    added_v += 1
+                    geometry += v.has_point or v.code in polygons
+                    continue
+                if vrow.name != v.name:
                     vrow.name = v.name
-                    vrow.town_code = v.town_code
-            self.set_meta(s, "district_code", gazetteer.district_code)
-            self.set_meta(s, "district_name", gazetteer.district_name)
-            self.set_meta(s, "district_source", source)
-            audit(s, action="init", entity="gazetteer", detail={"source": source})
+                    renamed_v += 1
+                vrow.town_code = v.town_code
+                empty = vrow.lon is None and vrow.lat is None and vrow.polygon is None
+                if empty and (v.has_point or v.code in polygons):
+                    vrow.lon, vrow.lat = v.lon, v.lat
+                    vrow.polygon = polygons.get(v.code)
+                    vrow.synthetic = False
+                    geometry += 1
+            self.set_meta(s, META_CODE, gazetteer.district_code)
+            self.set_meta(s, META_NAME, gazetteer.district_name)
+            self.set_meta(s, META_SOURCE, source)
+            self.set_meta(s, META_PARENTS, _json_list(gazetteer.parents))
+            self.set_meta(s, META_FORMER_CODES, _json_list(gazetteer.former_codes))
+            self.set_meta(s, META_ALIASES, _json_list(gazetteer.district_aliases))
+            if office is not None:
+                self.set_meta(
+                    s,
+                    META_OFFICE,
+                    json.dumps(
+                        {"name": office.name, "lon": office.lon, "lat": office.lat},
+                        ensure_ascii=False,
+                    ),
+                )
+            changes = GazetteerChanges(added_t, added_v, renamed_t, renamed_v, geometry)
+            audit(
+                s,
+                action="init",
+                entity="gazetteer",
+                detail={
+                    "source": source,
+                    "district_code": gazetteer.district_code,
+                    **changes.__dict__,
+                    **(detail or {}),
+                },
+            )
+        return changes
 
     def gazetteer(self) -> Gazetteer:
-        """The gazetteer held in the store (towns, villages, aliases, points)."""
-        code = self.get_meta("district_code")
-        name = self.get_meta("district_name")
+        """The gazetteer held in the store: towns, villages, aliases, points, and
+        the district's parents, former codes and aliases (all from the store)."""
+        meta = self.meta()
+        code = meta.get(META_CODE)
+        name = meta.get(META_NAME)
         if not code or not name:
-            from planner._errors import GazetteerError
-
-            raise GazetteerError("数据库中还没有行政区划；请先运行 coverplan init。")
+            raise GazetteerError(no_gazetteer_message(self.url))
         with self.read() as s:
             towns = [
                 GazTown(code=r.code, name=r.name, aliases=tuple(r.aliases or ()))
@@ -181,9 +286,44 @@ class Store:
                 )
                 for r in s.scalars(select(t.Village).order_by(t.Village.code))
             ]
-        return Gazetteer.from_records(
-            district_code=code, district_name=name, towns=towns, villages=villages
+        ref = reference_district(code)
+        legacy: dict[str, tuple[str, ...]] = (
+            {
+                META_PARENTS: ref.parents,
+                META_FORMER_CODES: ref.former_codes,
+                META_ALIASES: ref.aliases,
+            }
+            if ref
+            else {}
         )
+
+        def listed(key: str) -> tuple[str, ...]:
+            # Stores set up before the metadata was stored: the packaged values.
+            raw = meta.get(key)
+            return tuple(json.loads(raw)) if raw is not None else legacy.get(key, ())
+
+        return Gazetteer.from_records(
+            district_code=code,
+            district_name=name,
+            towns=towns,
+            villages=villages,
+            former_codes=listed(META_FORMER_CODES),
+            district_aliases=listed(META_ALIASES),
+            parents=listed(META_PARENTS),
+        )
+
+    def district_office(self) -> Place | None:
+        """The federation office recorded for the district (WGS-84), or None.
+
+        Stores set up before the office was stored get the packaged district's.
+        """
+        meta = self.meta()
+        raw = meta.get(META_OFFICE)
+        if raw is None:
+            ref = reference_district(meta.get(META_CODE) or "")
+            return ref.office if ref else None
+        data = json.loads(raw)
+        return Place(name=str(data["name"]), lon=float(data["lon"]), lat=float(data["lat"]))
 
     def corrections(self) -> dict[str, str]:
         """Manual geocoding corrections: normalised address → village code."""
@@ -221,17 +361,74 @@ def audit(session: Session, *, action: str, entity: str, detail: dict[str, Any])
     )
 
 
-def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
-    """Open the store at ``url`` (default: the settings' store URL) and migrate it."""
+def _json_list(values: tuple[str, ...]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)
+
+
+def open_store(url: str | None = None, *, migrate: bool = True, create: bool = True) -> Store:
+    """Open the store at ``url`` (default: the settings' store URL) and migrate it.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL; default ``COVERPLAN_DB_URL`` or ``var/coverplan.db``.
+    migrate
+        Bring the schema up to date.
+    create
+        Create a missing SQLite file (and its directory). When False a missing
+        file is an error naming the path (a mistyped ``--db`` creates nothing).
+
+    Raises
+    ------
+    StoreError
+        When the URL is invalid, the SQLite file is missing and ``create`` is
+        False, or the database cannot be opened.
+    """
     settings = get_settings()
     store = Store(url or settings.store_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    path = store.sqlite_path
+    if path is not None and not path.exists():
+        if not create:
+            store.dispose()
+            raise StoreError(
+                f"数据库文件 {path} 不存在；请检查 --db 或 COVERPLAN_DB_URL 是否写错。"
+                "新建数据库请运行 coverplan init --district 区县代码 --units 区划表"
+                "（演示区：coverplan demo）"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
     if migrate:
         store.migrate()
     return store
 
 
-def init_store(url: str | None = None, *, gazetteer: Gazetteer | None = None) -> Store:
-    """Create (or update) a store holding the 奉化区 gazetteer (or ``gazetteer``)."""
+def open_district_store(url: str | None = None) -> Store:
+    """Open an existing store that holds a district: every command but ``init`` and ``demo``.
+
+    Raises
+    ------
+    StoreError
+        When the SQLite file does not exist (nothing is created) or the store has
+        no gazetteer yet; the message names the store and ``coverplan init``.
+    """
+    store = open_store(url, create=False)
+    if not store.has_gazetteer():
+        store.dispose()
+        raise StoreError(no_gazetteer_message(store.url))
+    return store
+
+
+def init_store(
+    url: str | None = None,
+    *,
+    gazetteer: Gazetteer,
+    office: Place | None = None,
+    source: str = "init",
+) -> Store:
+    """Create (or add to) a store holding ``gazetteer`` (e.g. :func:`geo.gazetteer.load_reference`).
+
+    The gazetteer is explicit: no district is assumed. ``office`` is the
+    federation's office (WGS-84), recorded for outreach routes.
+    """
     store = open_store(url)
-    store.load_gazetteer(gazetteer or load_fenghua(), source="packaged")
+    store.load_gazetteer(gazetteer, source=source, office=office)
     return store

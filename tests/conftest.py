@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from geo.gazetteer import load_fenghua
 from planner.settings import Config, load_config, reset_settings
 from planner.store import Store, init_store
 
@@ -69,6 +70,6 @@ def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
-    s = init_store(db_url)
+    s = init_store(db_url, gazetteer=load_fenghua())
     yield s
     s.dispose()

@@ -8,7 +8,10 @@ outreach visits already recorded), every town at least once a year
 (``day_households`` × ``days``; a single village always fits, its overflow
 waits for the next month); a second village shares the month only within the
 first one's town (``pair_same_town``: its people come to the same point).
-The best village of every town is reserved a slot first. (A MILP over
+The best village of every town is reserved a slot first. When no more
+villages are left than empty months (a small district), each takes a month of
+its own; a month the rules leave without a village stays empty, with the
+reason stated, rather than failing the year. (A MILP over
 village-months was tried: HiGHS needed over 60 s for the district, and the
 greedy order is one planners can check by hand.)
 """
@@ -16,7 +19,7 @@ greedy order is one planners can check by hand.)
 from __future__ import annotations
 
 import calendar as cal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -76,6 +79,8 @@ class YearCalendar:
         Home visits a month's outreach can take.
     seconds
         Solve time.
+    notes
+        Month (1–12) → why it has fewer villages than ``min_villages_per_month``.
     """
 
     year: int
@@ -83,6 +88,7 @@ class YearCalendar:
     needs: pd.DataFrame
     capacity: int
     seconds: float
+    notes: dict[int, str] = field(default_factory=dict)
 
     def villages_in(self, month: int) -> list[str]:
         """Village codes of ``month``, highest need first (the service point's)."""
@@ -90,7 +96,10 @@ class YearCalendar:
         return rows.sort_values("score", ascending=False)["village_code"].tolist()
 
     def to_json(self) -> dict[str, Any]:
-        """``{"year", "capacity", "months": [{"month", "dates", "villages": [...]}]}``."""
+        """``{"year", "capacity", "months": [{"month", "dates", "villages": [...], "note"}]}``.
+
+        ``note`` says why a month has fewer villages than the minimum (else None).
+        """
         out = []
         for m in range(1, MONTHS + 1):
             rows = self.months[self.months["month"] == m].sort_values("score", ascending=False)
@@ -109,6 +118,7 @@ class YearCalendar:
                         }
                         for r in rows.to_dict(orient="records")
                     ],
+                    "note": self.notes.get(m),
                 }
             )
         return {
@@ -139,7 +149,9 @@ def plan_year(
     Raises
     ------
     CalendarError
-        When the rules cannot all hold (e.g. more towns than village slots).
+        When the rules cannot all hold (e.g. more towns than village slots);
+        the message names the setting to relax. A month left without enough
+        villages because none is left to visit is not an error (see ``notes``).
     """
     import time
 
@@ -189,10 +201,18 @@ def plan_year(
     placed: list[tuple[int, int]] = []
     free = MONTHS * oc.villages_per_month
     waiting = set(must)
-    for v in order.tolist():
+    # villages that may still be placed from each position of `order` on
+    placeable = np.asarray(allowed.any(axis=1), bool)
+    rest = np.cumsum(placeable[order][::-1])[::-1]
+    for i, v in enumerate(order.tolist()):
+        empty = int((count == 0).sum())
         # keep an empty month for every town still waiting
-        reserve = v not in must and int((count == 0).sum()) <= len(waiting)
-        for m in range(MONTHS):
+        reserve = v not in must and empty <= len(waiting)
+        # no more villages left than empty months: one village a month
+        spread = not reserve and rest[i] <= empty
+        months = [m for m in range(MONTHS) if count[m] == 0] if spread else []
+        months += [m for m in range(MONTHS) if m not in months]
+        for m in months:
             if reserve and count[m] == 0:
                 continue
             fits = count[m] == 0 or (
@@ -209,11 +229,21 @@ def plan_year(
                 break
         if free == 0:
             break
-    if (count < oc.min_villages_per_month).any() or waiting:
+    if waiting:
         raise CalendarError(
-            "日历规则无法同时满足：减少每月最少村社数（min_villages_per_month）、"
-            "缩短 no_repeat_months 或关闭 every_town"
+            "日历规则无法同时满足：减少每月最少村社数（[outreach] min_villages_per_month）、"
+            "缩短 [outreach] no_repeat_months 或关闭 [outreach] every_town"
         )
+    # Every village that may be visited either has its slot or found no month
+    # with room; a month short of villages therefore has none left to take.
+    notes = {
+        m + 1: (
+            f"没有可安排的村社：全区 {n} 个村社都已排入其他月份"
+            f"或在 {oc.no_repeat_months} 个月内去过（[outreach] no_repeat_months）"
+        )
+        for m in range(MONTHS)
+        if count[m] < oc.min_villages_per_month
+    }
     v_idx = np.array([v for v, _ in placed], int)
     m_idx = np.array([m for _, m in placed], int)
     picked = needs.iloc[v_idx].copy()
@@ -229,6 +259,7 @@ def plan_year(
         needs=needs,
         capacity=cap,
         seconds=time.perf_counter() - started,
+        notes=notes,
     )
 
 

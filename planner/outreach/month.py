@@ -126,13 +126,19 @@ def plan_month(
     started = time.perf_counter()
     oc = config.outreach
     first_day = date(year, month, 1)
+    from planner.outreach.calendar import CalendarError
+
     if villages is None:
-        villages = plan_year(store, config=config, year=year, today=first_day).villages_in(month)
+        cal = plan_year(store, config=config, year=year, today=first_day)
+        villages = cal.villages_in(month)
+        if not villages:
+            raise CalendarError(
+                f"{year}-{month:02d} 的日历上没有入村村社（{cal.notes.get(month, '日历为空')}）；"
+                "可用 --village 村社代码 指定本月入村的村社"
+            )
     vf = villages_frame(store).set_index("code")
     unknown = [v for v in villages if v not in vf.index]
     if unknown or not villages:
-        from planner.outreach.calendar import CalendarError
-
         raise CalendarError(f"没有可入村的村社（{'、'.join(unknown) or '日历为空'}）")
     days = outreach_days(year, month, weekday=oc.weekday, days=oc.days)
     home, invited = person_needs(store, config=config, villages=villages, start=first_day)
@@ -155,13 +161,15 @@ def plan_month(
         "lat": float(vf.at[sp_code, "lat"]),
         "village_code": sp_code,
     }
-    office = {"name": oc.office.name, "lon": oc.office.lon, "lat": oc.office.lat}
+    office, office_from = _office(store, config)
+    start_at = oc.start_at if office is not None else "service_point"
+    base = office or sp  # without an office, location 0 is the service point too
 
     # locations: 0 office, 1 service point, then households
-    lon = np.concatenate([[office["lon"], sp["lon"]], home["lon"].to_numpy(float)])
-    lat = np.concatenate([[office["lat"], sp["lat"]], home["lat"].to_numpy(float)])
+    lon = np.concatenate([[base["lon"], sp["lon"]], home["lon"].to_numpy(float)])
+    lat = np.concatenate([[base["lat"], sp["lat"]], home["lat"].to_numpy(float)])
     duration = _duration_matrix(network, lon, lat)
-    begin, finish = (0, 0) if oc.start_at == "office" else (1, 1)
+    begin, finish = (0, 0) if start_at == "office" else (1, 1)
     skip_reason: dict[int, str] = {}
     team_skills = {k: frozenset(tm.skills) for k, tm in oc.teams.items()}
     all_skills = frozenset().union(*team_skills.values()) if team_skills else frozenset()
@@ -224,8 +232,8 @@ def plan_month(
             if day_entry is None:
                 day_entry = {
                     "date": day.isoformat(),
-                    "start": office if begin == 0 else sp,
-                    "end": office if finish == 0 else sp,
+                    "start": base if begin == 0 else sp,
+                    "end": base if finish == 0 else sp,
                     "lunch": {"start": oc.lunch_start, "end": oc.lunch_end, "place": sp["name"]},
                     "stops": [],
                     "travel_min": 0.0,
@@ -323,6 +331,10 @@ def plan_month(
         "month": f"{year}-{month:02d}",
         "villages": village_entries,
         "service_point": sp,
+        "office": office,
+        "office_from": office_from,
+        "start_at": start_at,
+        "start_note": _start_note(office, office_from, start_at),
         "invited_people": invited_people,
         "teams": teams,
         "unplanned": unplanned,
@@ -343,6 +355,34 @@ def plan_month(
         routing=tuple(routing),
         seconds=time.perf_counter() - started,
     )
+
+
+def _office(store: Store, config: Config) -> tuple[dict[str, Any] | None, str | None]:
+    """The federation office the teams start from, and where it comes from.
+
+    ``[outreach] office`` when the configuration sets it (``"config"``), else
+    the office recorded by ``coverplan init`` (``"store"``), else None.
+    """
+    if config.outreach.office is not None:
+        o = config.outreach.office
+        return {"name": o.name, "lon": o.lon, "lat": o.lat}, "config"
+    stored = store.district_office()
+    if stored is not None:
+        return {"name": stored.name, "lon": stored.lon, "lat": stored.lat}, "store"
+    return None, None
+
+
+def _start_note(office: dict[str, Any] | None, source: str | None, start_at: str) -> str:
+    """Where the teams start and end, in words for the plan."""
+    if office is None:
+        return (
+            "未设置残联办公地点（coverplan init --district 区县代码 --office 经度,纬度，"
+            "或配置 [outreach] office），入户队从现场服务点出发并返回"
+        )
+    where = "配置 [outreach] office" if source == "config" else "数据库（coverplan init --office）"
+    if start_at == "office":
+        return f"入户队从{office['name']}出发并返回（办公地点取自{where}）"
+    return '入户队从现场服务点出发并返回（[outreach] start_at = "service_point"）'
 
 
 def _who(

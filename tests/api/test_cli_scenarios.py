@@ -14,7 +14,7 @@ import pytest
 from api.cli_scenarios import add_arguments, cmd_scenarios
 from planner._errors import ScenarioError
 from planner.scenarios import list_scenarios, save_scenario
-from planner.store import Store, open_store
+from planner.store import Store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,8 +26,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 @pytest.fixture
-def seeded(db_url: str) -> Iterator[Store]:
-    store = open_store(db_url)
+def seeded(store: Store) -> Iterator[Store]:
+    # commands need a store with a district (the `store` fixture: 奉化区 at db_url)
     save_scenario(
         store,
         name="三处新建",
@@ -49,7 +49,6 @@ def seeded(db_url: str) -> Iterator[Store]:
         by_town={"锦屏街道": {"covered_after": 95}},
     )
     yield store
-    store.dispose()
 
 
 def run(db_url: str, *argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

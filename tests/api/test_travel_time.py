@@ -21,6 +21,7 @@ import pytest
 
 from data.demo.generate import generate_demo
 from planner.settings import load_config
+from planner.store import Store
 
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 ONEWAY_FORWARD = {"yes", "true", "1"}
@@ -69,7 +70,10 @@ def nearest_node(pos: dict[int, tuple[float, float]], lon: float, lat: float) ->
 
 
 @pytest.mark.slow
-def test_travel_time_agrees_with_independent_dijkstra(tmp_path: Path, db_url: str) -> None:
+def test_travel_time_agrees_with_independent_dijkstra(
+    tmp_path: Path, db_url: str, store: Store
+) -> None:
+    # `store`: commands run on a store with a district (奉化区 at db_url)
     files = generate_demo(tmp_path / "demo")
     g, pos = independent_drive_graph(files.roads)
     villages = json.loads(files.villages.read_text(encoding="utf-8"))["features"]

@@ -196,9 +196,9 @@ def test_from_records_accepts_mappings_and_objects() -> None:
     assert yantou.aliases == ("上岩头村", "下岩头村")
     assert yantou.has_point and yantou.lon == pytest.approx(121.2)
     assert not gaz.village("330213100245").has_point
-    # The known district gets its former code and names by default.
-    assert gaz.former_codes == ("330283",)
-    assert gaz.parents == ("浙江省", "宁波市")
+    # Nothing is assumed from the code: former codes and parents come from the
+    # store or the packaged districts.toml (load_reference), never from code.
+    assert gaz.former_codes == () and gaz.parents == () and gaz.district_aliases == ()
 
 
 def test_from_records_explicit_extras_override_defaults() -> None:

@@ -145,7 +145,7 @@ def test_demo_refuses_a_store_with_real_data(tmp_path: Path) -> None:
         "COVERPLAN_DATA_DIR": str(tmp_path / "var"),
         "COVERPLAN_OUT_DIR": str(tmp_path / "out"),
     }
-    assert _run(["init"], env, tmp_path).returncode == 0
+    assert _run(["init", "--district", "330213"], env, tmp_path).returncode == 0
     reg = tmp_path / "r.csv"
     reg.write_text(
         "姓名,公民身份号码,残疾类别,残疾等级,乡镇（街道）,村（社区）\n"

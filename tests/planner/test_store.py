@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 
+from geo.gazetteer import load_fenghua
 from planner import tables as t
 from planner._errors import StoreError
 from planner.store import Store, init_store, open_store
@@ -32,8 +33,8 @@ def test_init_loads_the_real_gazetteer(store: Store) -> None:
 
 
 def test_init_twice_is_harmless(db_url: str) -> None:
-    init_store(db_url).dispose()
-    s = init_store(db_url)
+    init_store(db_url, gazetteer=load_fenghua()).dispose()
+    s = init_store(db_url, gazetteer=load_fenghua())
     with s.read() as r:
         assert r.scalar(select(func.count()).select_from(t.Village)) == 337
     s.dispose()
@@ -101,7 +102,7 @@ def test_postgresql_runs_the_same_code(tmp_path: Path) -> None:
     with fresh.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     fresh.dispose()
-    store = init_store(url)
+    store = init_store(url, gazetteer=load_fenghua())
     cfg = load_config()
     path = reg.write_gbk_csv(tmp_path / "a.csv")
     res = import_file(store, "residents", path, config=cfg, today=date(2026, 11, 1))
