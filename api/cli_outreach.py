@@ -102,6 +102,20 @@ def cmd_outreach(args: argparse.Namespace) -> int:
                 f"  {tm['label']} {d['date']}：入户 {d['stops_count']} 户，"
                 f"车程 {d['travel_min']:g} 分钟，午休 {d['lunch']['start']}–{d['lunch']['end']}"
             )
+    from planner.offnetwork import summary_zh
+
+    for e in out.get("off_network", []):
+        if e["kind"] == "service_point":
+            far = (
+                "没有点位或边界" if e["distance_m"] is None else f"距路网 {e['distance_m']:.0f} 米"
+            )
+            print(f"  注意：{e['name']}{far}，现场服务点改设在{sp['name']}")
+    line = summary_zh(
+        [e for e in out.get("off_network", []) if e["kind"] != "service_point"],
+        max_m=config.network.snap_max_m,
+    )
+    if line:
+        print(f"  {line}（见顺延名单）")
     need, done = st["households_needing_visit"], st["planned"]
     print(f"  需入户 {need} 户，已排 {done} 户，顺延 {st['unplanned']} 户")
     for u in out["unplanned"][:10]:

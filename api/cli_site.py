@@ -115,6 +115,14 @@ def cmd_site(args: argparse.Namespace) -> int:
     )
     for i in proposal.indicators():
         print(f"  {i['name']}：{i['before_pct']}% → {i['after_pct']}%（目标 {i['target_pct']:g}%）")
+    from planner.offnetwork import not_located_summary, summary_zh
+
+    for line in (
+        summary_zh(proposal.off_network, max_m=config.network.snap_max_m),
+        not_located_summary(proposal.before.not_located),
+    ):
+        if line:
+            print(line)
     if args.scenario:
         print(f"已保存为方案「{args.scenario}」")
     if args.out:

@@ -12,6 +12,15 @@ facility. Villages get the E2SFCA accessibility index
 counted (those awaiting village review are reported apart), so per-village sums
 equal the totals.
 
+Points are snapped to the network with the limit ``[network] snap_max_m``
+(:mod:`planner.offnetwork`): a resident whose point (own, else the village's)
+is farther than that from the network is not covered, with the reason
+``off_network``, whatever facility sits next to the node it would snap to; a
+resident whose village has no point and no polygon is ``not_located``; an
+off-network facility serves nobody. All of them are listed under
+``off_network`` / ``not_located``. So ``uncovered`` = ``off_network`` +
+``not_located`` + those beyond the threshold.
+
 ``coverage_pct`` is covered / (eligible − home_service) × 100: the share of those
 who can travel.
 """
@@ -39,6 +48,7 @@ from planner.allocation import assign
 from planner.devices import due_devices
 from planner.eligibility import eligibility_table, retrofit_needy
 from planner.frames import facilities_frame, residents_frame, villages_frame
+from planner.offnetwork import PointSnap, point_entries, resident_entries, snap_to_network
 from planner.settings import Config
 from planner.store import Store
 
@@ -56,6 +66,16 @@ VILLAGE_FIELDS = (
     "over_capacity",
     "coverage_pct",
     "accessibility",
+    "off_network",
+    "not_located",
+)
+COUNTED = (
+    "eligible",
+    "home_service",
+    "covered",
+    "covered_within_capacity",
+    "off_network",
+    "not_located",
 )
 
 
@@ -74,6 +94,8 @@ class TypeCoverage:
     home_service: int
     covered: int
     covered_within_capacity: int
+    off_network: int = 0  # travellers whose point is beyond snap_max_m of the network
+    not_located: int = 0  # travellers without any point (village without point or polygon)
 
     @property
     def coverage_pct(self) -> float | None:
@@ -96,6 +118,8 @@ class TypeCoverage:
             "over_capacity": self.covered - self.covered_within_capacity,
             "facilities": self.facilities,
             "capacity": None if np.isinf(self.capacity) else self.capacity,
+            "off_network": self.off_network,
+            "not_located": self.not_located,
         }
 
 
@@ -152,13 +176,16 @@ class CoverageResult:
         Totals per facility type.
     residents
         One row per (eligible resident, type): ``resident_id, type, village_code,
-        town_code, home_service, minutes, facility_id, covered, within_capacity``
-        (minutes NaN when no facility is within reach or for village catchments).
+        town_code, home_service, minutes, facility_id, covered, within_capacity,
+        off_network, not_located, snap_m`` (minutes NaN when no facility is
+        within reach or for village catchments; ``off_network``/``not_located``:
+        the reason a traveller is not covered; ``snap_m``: metres from the
+        point to the network, NaN without a point or for village catchments).
     villages
         One row per (village, type): ``village_code, village_name, town_code,
         town_name, type, eligible, home_service, covered, covered_within_capacity,
-        uncovered, over_capacity, coverage_pct, accessibility``
-        (accessibility: E2SFCA places per 1,000 eligible persons).
+        uncovered, over_capacity, coverage_pct, accessibility, off_network,
+        not_located`` (accessibility: E2SFCA places per 1,000 eligible persons).
     towns
         The same columns per (town, type), plus ``has_home``.
     facilities
@@ -169,6 +196,14 @@ class CoverageResult:
         Service areas per type and threshold (EPSG:4326).
     awaiting_review
         Residents not yet assigned to a village (not counted above).
+    off_network
+        The ``off_network`` entries (see :mod:`planner.offnetwork`): villages,
+        facilities and residents (per village) beyond ``snap_max_m``, per mode.
+    not_located
+        Per village without a point or polygon: ``village_code, village_name,
+        count`` (eligible travellers counted as not located).
+    snap_max_m
+        The snap limit used, metres.
     """
 
     today: date
@@ -182,6 +217,9 @@ class CoverageResult:
     awaiting_review: int
     seconds: float
     networks: dict[str, str] = field(default_factory=dict)
+    off_network: tuple[dict[str, Any], ...] = ()
+    not_located: tuple[dict[str, Any], ...] = ()
+    snap_max_m: float | None = None
 
     def type(self, key: str) -> TypeCoverage:
         return next(t for t in self.types if t.type == key)
@@ -204,6 +242,8 @@ class CoverageResult:
                                 "covered",
                                 "covered_within_capacity",
                                 "coverage_pct",
+                                "off_network",
+                                "not_located",
                             )
                         }
                         for _, r in rows.iterrows()
@@ -216,6 +256,9 @@ class CoverageResult:
             "towns": towns,
             "indicators": [i.to_json() for i in self.indicators],
             "awaiting_review": self.awaiting_review,
+            "off_network": list(self.off_network),
+            "not_located": list(self.not_located),
+            "snap_max_m": self.snap_max_m,
             "networks": self.networks,
             "seconds": round(self.seconds, 3),
         }
@@ -255,12 +298,19 @@ def _locate(residents: pd.DataFrame, villages: gpd.GeoDataFrame) -> _Located:
 
 @dataclass(frozen=True)
 class _Snapped:
-    """Network nodes of residents, villages and facilities for one mode."""
+    """Residents, villages and facilities snapped to one mode's network (with the limit)."""
 
     network: RoadNetwork
-    resident: NDArray[np.int64]  # aligned with _Located.frame (-1: no point)
-    village: NDArray[np.int64]  # aligned with the villages frame (-1: no point)
-    facility: pd.Series  # facility id → node
+    resident: PointSnap  # aligned with _Located.frame
+    village: PointSnap  # aligned with the villages frame
+    facility: PointSnap  # aligned with the facilities frame
+    facility_ids: NDArray[np.int64]
+
+    def facility_nodes(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Network node of each facility id (-1: no point or off the network)."""
+        pos = pd.Series(np.arange(self.facility_ids.size), index=self.facility_ids)
+        at = pos.reindex(ids).to_numpy(np.int64)
+        return np.asarray(self.facility.node[at], dtype=np.int64)
 
 
 def _snap_all(
@@ -268,32 +318,29 @@ def _snap_all(
     located: _Located,
     villages: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
+    *,
+    max_m: float,
 ) -> _Snapped:
-    """Snap every distinct point once."""
+    """Snap every distinct point once; points beyond ``max_m`` get node -1."""
     frame = located.frame
-    has = frame["point_lon"].notna().to_numpy()
-    pts = np.column_stack([frame["point_lon"].to_numpy(float), frame["point_lat"].to_numpy(float)])
-    res_node = np.full(len(frame), -1, dtype=np.int64)
-    if has.any():
-        uniq, inverse = np.unique(pts[has], axis=0, return_inverse=True)
-        res_node[has] = network.snap(uniq[:, 0], uniq[:, 1]).node[inverse.ravel()]
-    v_has = villages["lon"].notna().to_numpy()
-    v_node = np.full(len(villages), -1, dtype=np.int64)
-    if v_has.any():
-        lon = villages["lon"].to_numpy(float)[v_has]
-        lat = villages["lat"].to_numpy(float)[v_has]
-        v_node[v_has] = network.snap(lon, lat).node
-    f = facilities[facilities["lon"].notna()]
-    f_node = (
-        network.snap(f["lon"].to_numpy(float), f["lat"].to_numpy(float)).node
-        if len(f)
-        else np.empty(0, dtype=np.int64)
-    )
     return _Snapped(
         network=network,
-        resident=res_node,
-        village=v_node,
-        facility=pd.Series(f_node, index=f["id"].to_numpy(), dtype=np.int64),
+        resident=snap_to_network(
+            network,
+            frame["point_lon"].to_numpy(float),
+            frame["point_lat"].to_numpy(float),
+            max_m=max_m,
+        ),
+        village=snap_to_network(
+            network, villages["lon"].to_numpy(float), villages["lat"].to_numpy(float), max_m=max_m
+        ),
+        facility=snap_to_network(
+            network,
+            facilities["lon"].to_numpy(float),
+            facilities["lat"].to_numpy(float),
+            max_m=max_m,
+        ),
+        facility_ids=facilities["id"].to_numpy(np.int64),
     )
 
 
@@ -356,8 +403,16 @@ def _type_residents(
             "facility_id": pd.array([pd.NA] * len(people), dtype="Int64"),
             "covered": False,
             "within_capacity": False,
+            "off_network": False,
+            "not_located": False,
+            "snap_m": np.nan,
         }
     )
+    if ft.catchment == "travel" and snapped is not None:
+        # why a traveller cannot be covered, whatever the facilities
+        out["off_network"] = snapped.resident.off_network[mask] & ~home
+        out["not_located"] = ~snapped.resident.located[mask] & ~home
+        out["snap_m"] = snapped.resident.distance_m[mask]
     facs = facilities[(facilities["type"] == key) & facilities["lon"].notna()]
     load: pd.Series = pd.Series(0, index=facs["id"].to_numpy(), dtype=np.int64)
     access: pd.Series = pd.Series(0.0, index=villages["code"].to_numpy())
@@ -370,12 +425,18 @@ def _type_residents(
         return out, load, access
     if snapped is None:
         raise ConfigError(f"设施类型 {ft.label} 需要 {ft.mode} 道路网络")
+    res_nodes = snapped.resident.node[mask]
+    # an off-network facility serves nobody
+    facs = facs[snapped.facility_nodes(facs["id"].to_numpy(np.int64)) >= 0]
+    if facs.empty:
+        return out, load, access
     limit = ft.threshold_min * SECONDS_PER_MINUTE
     fac_ids = facs["id"].to_numpy()
-    fac_nodes = snapped.facility.loc[fac_ids].to_numpy()
-    res_nodes = snapped.resident[mask]
-    v_nodes = snapped.village
+    fac_nodes = snapped.facility_nodes(fac_ids.astype(np.int64))
+    v_nodes = snapped.village.node
     origins = np.unique(np.concatenate([res_nodes[res_nodes >= 0], v_nodes[v_nodes >= 0]]))
+    if origins.size == 0:
+        return out, load, access
     od = od_matrix(snapped.network, origins, fac_nodes, limit_s=limit)
     od_minutes = od.seconds / SECONDS_PER_MINUTE
     best, where = _best_per_row(od.rows, od.seconds, origins.size)
@@ -446,7 +507,9 @@ def _aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         home_service=frame["home_service"].astype(int),
         covered=frame["covered"].astype(int),
         covered_within_capacity=frame["within_capacity"].astype(int),
-    ).groupby(keys, sort=True)[["eligible", "home_service", "covered", "covered_within_capacity"]]
+        off_network=frame["off_network"].astype(int),
+        not_located=frame["not_located"].astype(int),
+    ).groupby(keys, sort=True)[list(COUNTED)]
     return g.sum().reset_index()
 
 
@@ -622,7 +685,9 @@ def coverage_from_frames(
             if net is None:
                 raise ConfigError(f"设施类型 {ft.label} 需要 {ft.mode} 道路网络")
             if ft.mode not in snapped:
-                snapped[ft.mode] = _snap_all(net, located, villages, facilities)
+                snapped[ft.mode] = _snap_all(
+                    net, located, villages, facilities, max_m=config.network.snap_max_m
+                )
         rows, load, access[key] = _type_residents(
             key,
             config=config,
@@ -648,10 +713,16 @@ def coverage_from_frames(
             home_service=int(rows["home_service"].sum()),
             covered=int(rows["covered"].sum()),
             covered_within_capacity=int(rows["within_capacity"].sum()),
+            off_network=int(rows["off_network"].sum()),
+            not_located=int(rows["not_located"].sum()),
         )
         pts = facs[facs["lon"].notna()]
         if isochrones and ft.catchment == "travel" and net is not None and len(pts):
-            nodes = snapped[ft.mode].facility.loc[pts["id"].to_numpy()].to_numpy()
+            nodes = snapped[ft.mode].facility_nodes(pts["id"].to_numpy(np.int64))
+            nodes = nodes[nodes >= 0]
+        else:
+            nodes = np.empty(0, dtype=np.int64)
+        if nodes.size and net is not None:
             area = service_area(net, nodes, minutes=[ft.threshold_min], buffer_m=ISOCHRONE_BUFFER_M)
             iso.append(area.assign(type=key, label=ft.label))
 
@@ -668,9 +739,7 @@ def coverage_from_frames(
         access[t].get(c, 0.0) for c, t in zip(vtab["village_code"], vtab["type"], strict=True)
     ]
     ttab = (
-        vtab.groupby(["town_code", "town_name", "type"], sort=True)[
-            ["eligible", "home_service", "covered", "covered_within_capacity"]
-        ]
+        vtab.groupby(["town_code", "town_name", "type"], sort=True)[list(COUNTED)]
         .sum()
         .reset_index()
     )
@@ -717,4 +786,80 @@ def coverage_from_frames(
         awaiting_review=int(residents["village_code"].isna().sum()),
         seconds=time.perf_counter() - started,
         networks={m: n.source for m, n in networks.items()},
+        off_network=_off_network_entries(
+            snapped,
+            per_resident,
+            villages=villages,
+            facilities=facilities,
+            config=config,
+            keys=keys,
+        ),
+        not_located=_not_located_entries(per_resident, villages=villages),
+        snap_max_m=config.network.snap_max_m,
+    )
+
+
+def _off_network_entries(
+    snapped: Mapping[str, _Snapped],
+    per_resident: pd.DataFrame,
+    *,
+    villages: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    config: Config,
+    keys: list[str],
+) -> tuple[dict[str, Any], ...]:
+    """Villages, facilities (of the requested types) and residents beyond the limit, per mode."""
+    names = dict(zip(villages["code"], villages["name"], strict=True))
+    out: list[dict[str, Any]] = []
+    for mode, sn in sorted(snapped.items()):
+        out += point_entries(
+            "village", sn.village, keys=villages["code"].to_list(), names=villages["name"].to_list()
+        )
+        travel = [
+            k
+            for k in keys
+            if config.facility_types[k].catchment == "travel"
+            and config.facility_types[k].mode == mode
+        ]
+        mine = facilities["type"].isin(travel).to_numpy()
+        fac_snap = PointSnap(
+            node=sn.facility.node,
+            nearest=sn.facility.nearest,
+            distance_m=sn.facility.distance_m,
+            located=sn.facility.located,
+            off_network=sn.facility.off_network & mine,
+            max_m=sn.facility.max_m,
+            mode=mode,
+        )
+        out += point_entries(
+            "facility",
+            fac_snap,
+            keys=facilities["id"].to_list(),
+            names=facilities["name"].to_list(),
+            key="id",
+        )
+        if len(per_resident):
+            rows = per_resident[per_resident["type"].isin(travel) & per_resident["off_network"]]
+            rows = rows.drop_duplicates("resident_id")
+            out += resident_entries(
+                rows["village_code"].to_numpy(),
+                rows["snap_m"].to_numpy(float),
+                village_names=names,
+                mode=mode,
+            )
+    return tuple(out)
+
+
+def _not_located_entries(
+    per_resident: pd.DataFrame, *, villages: gpd.GeoDataFrame
+) -> tuple[dict[str, Any], ...]:
+    """Villages whose eligible travellers have no point at all, with their count."""
+    if not len(per_resident):
+        return ()
+    rows = per_resident[per_resident["not_located"]].drop_duplicates("resident_id")
+    names = dict(zip(villages["code"], villages["name"], strict=True))
+    counts = rows.groupby("village_code", sort=True).size()
+    return tuple(
+        {"village_code": str(c), "village_name": names.get(str(c), ""), "count": int(n)}
+        for c, n in counts.items()
     )

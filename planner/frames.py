@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 
 from planner import tables as t
@@ -64,10 +66,28 @@ def residents_frame(store: Store, *, personal: bool = False) -> pd.DataFrame:
 
 
 def villages_frame(store: Store) -> gpd.GeoDataFrame:
-    """Villages with their town name, committee point and polygon (may be None).
+    """Villages with their town name, the point to route from and the polygon.
 
-    Columns: ``code, name, town_code, town_name, lon, lat, synthetic, geometry``
-    (the polygon when known, else the point).
+    Any mix works: villages with a committee point, with only a polygon, with
+    both, or with neither.
+
+    Columns
+    -------
+    code, name, town_code, town_name
+        The village and its town.
+    lon, lat
+        WGS-84 point every travel computation starts from: the committee point
+        when known, else a point inside the polygon (its representative point),
+        else NaN (the village is *not located*).
+    point_source
+        ``"point"``, ``"polygon"`` or None (not located).
+    synthetic
+        Geometry from the synthetic demo.
+    polygon
+        The boundary (shapely Polygon/MultiPolygon) or None.
+    geometry
+        For maps and the GeoPackage: the polygon when known, else the point,
+        else None.
     """
     with store.read() as s:
         rows = s.execute(
@@ -84,15 +104,42 @@ def villages_frame(store: Store) -> gpd.GeoDataFrame:
             .join(t.Town, t.Town.code == t.Village.town_code)
             .order_by(t.Village.code)
         ).all()
+    cols = ["code", "name", "town_code", "town_name", "lon", "lat", "synthetic", "polygon"]
     frame = pd.DataFrame(
-        rows,
-        columns=["code", "name", "town_code", "town_name", "lon", "lat", "synthetic", "polygon"],
+        {c: pd.Series([r[i] for r in rows], dtype=object) for i, c in enumerate(cols)}
     )
+    polygons = [_polygon(p) for p in frame["polygon"]]
+    lon = np.array(pd.to_numeric(frame["lon"], errors="coerce"), dtype=np.float64)
+    lat = np.array(pd.to_numeric(frame["lat"], errors="coerce"), dtype=np.float64)
+    stored = np.isfinite(lon) & np.isfinite(lat)
+    source: list[str | None] = []
+    for i, poly in enumerate(polygons):
+        if stored[i]:
+            source.append("point")
+        elif poly is not None:
+            rp = poly.representative_point()
+            lon[i], lat[i] = rp.x, rp.y
+            source.append("polygon")
+        else:
+            lon[i] = lat[i] = np.nan
+            source.append(None)
+    frame["lon"], frame["lat"] = lon, lat
+    frame["point_source"] = pd.Series(source, dtype=object)
+    frame["synthetic"] = frame["synthetic"].fillna(False).astype(bool)
+    frame["polygon"] = pd.Series(polygons, dtype=object)
     geoms = [
-        shape(json.loads(p)) if p else (Point(x, y) if x is not None else None)
-        for p, x, y in zip(frame["polygon"], frame["lon"], frame["lat"], strict=True)
+        poly if poly is not None else (Point(x, y) if src is not None else None)
+        for poly, x, y, src in zip(polygons, lon, lat, source, strict=True)
     ]
-    return gpd.GeoDataFrame(frame.drop(columns="polygon"), geometry=geoms, crs="EPSG:4326")
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+def _polygon(text: object) -> BaseGeometry | None:
+    """A stored GeoJSON polygon (None when absent or empty)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    geom = shape(json.loads(text))
+    return None if geom.is_empty else geom
 
 
 def facilities_frame(store: Store) -> gpd.GeoDataFrame:

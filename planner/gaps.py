@@ -42,16 +42,24 @@ class Gaps:
     coverage
         One row per (village, type) with unmet demand, ranked within each type:
         ``type, rank, village_code, village_name, town_name, eligible,
-        home_service, covered, covered_within_capacity, unmet`` (persons;
-        ``unmet`` = eligible − home_service − covered_within_capacity).
+        home_service, covered, covered_within_capacity, unmet, off_network,
+        not_located`` (persons; ``unmet`` = eligible − home_service −
+        covered_within_capacity; ``off_network`` and ``not_located`` are the
+        part of ``unmet`` whose point is beyond ``snap_max_m`` of the road
+        network or missing).
     policy
         One row per village, ranked by ``score``: ``rank, village_code,
         village_name, town_name, residents``, then for each part its count and
         its rate per 100 residents, then ``score``.
+    off_network, not_located
+        As in :class:`~planner.coverage.CoverageResult`: points beyond the snap
+        limit and villages without any point.
     """
 
     coverage: pd.DataFrame
     policy: pd.DataFrame
+    off_network: tuple[dict[str, Any], ...] = ()
+    not_located: tuple[dict[str, Any], ...] = ()
 
     def to_json(self, *, top: int | None = None) -> dict[str, Any]:
         cov = self.coverage if top is None else self.coverage.groupby("type").head(top)
@@ -60,6 +68,8 @@ class Gaps:
             "coverage_gaps": _records(cov),
             "policy_gaps": _records(pol),
             "policy_weights_parts": list(POLICY_PARTS),
+            "off_network": list(self.off_network),
+            "not_located": list(self.not_located),
         }
 
 
@@ -91,6 +101,8 @@ def coverage_gaps(result: CoverageResult, *, types: list[str] | None = None) -> 
         "covered",
         "covered_within_capacity",
         "unmet",
+        "off_network",
+        "not_located",
     ]
     return v[cols].reset_index(drop=True)
 
@@ -162,4 +174,6 @@ def find_gaps(
     return Gaps(
         coverage=coverage_gaps(result, types=types),
         policy=policy_gaps(store, config=config, today=result.today),
+        off_network=result.off_network,
+        not_located=result.not_located,
     )

@@ -46,6 +46,8 @@ _ZH = {
     "unmet": "未满足人数",
     "residents": "持证人数",
     "score": "政策缺口分",
+    "off_network": "距路网过远人数",
+    "not_located": "未定位人数",
 }
 _ZH.update(PART_LABELS)
 _ZH.update({f"{p}_per_100": f"{PART_LABELS[p]}(每百人)" for p in POLICY_PARTS})

@@ -309,8 +309,21 @@ class NetworkModeConfig(BaseModel):
 
 
 class NetworkConfig(BaseModel):
+    """Road networks (``[network]``).
+
+    ``snap_max_m``: a point (household, village, facility, candidate site,
+    office, service point) farther than this many metres (great-circle, to the
+    network node it snaps to) is off the network: reported and counted as not
+    reachable. ``access_speed_kmh``: walking speed from a point to its node
+    (reported, not added). ``min_village_share``: ``coverplan network build``
+    refuses a file when fewer than this share (0–1) of the villages with a
+    point lie within ``snap_max_m`` of its network (the wrong district, or a
+    clipped extract).
+    """
+
     snap_max_m: float = Field(default=500.0, gt=0)
     access_speed_kmh: float = Field(default=4.0, gt=0)
+    min_village_share: float = Field(default=0.8, ge=0, le=1)
     drive: NetworkModeConfig
     walk: NetworkModeConfig
     wheelchair: NetworkModeConfig

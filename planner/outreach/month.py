@@ -9,6 +9,15 @@ two halves are separate vehicles of the routing problem. Skills hold because a
 household needing a skill can only be routed to a shift of a team that has it.
 Every home visit is optional with a prize by priority, so when not everyone
 fits the lowest priorities wait for next month, with the reason.
+
+Points farther than ``[network] snap_max_m`` from the road network
+(:mod:`planner.offnetwork`) are never routed: such a household (own point or
+its village's) goes to ``unplanned`` with the reason "距路网过远（N 米），无法
+安排路线", as does one without any point. The service point is the first of
+the month's villages whose point is on the network (a skipped village is
+reported under ``off_network`` as ``service_point``); when none is, or when
+the teams start at an office that is off the network, planning stops with a
+message naming the place, the distance and the fix.
 """
 
 from __future__ import annotations
@@ -27,6 +36,12 @@ from planner import tables as t
 from planner.eligibility import POOR
 from planner.frames import residents_frame, villages_frame
 from planner.idnumber import mask_id, mask_phone
+from planner.offnetwork import (
+    NetworkCoverageError,
+    PointSnap,
+    resident_entries,
+    snap_to_network,
+)
 from planner.outreach.calendar import outreach_days, plan_year
 from planner.outreach.needs import POINT_SERVICES, person_needs
 from planner.outreach.routing import RoutingProblem, RoutingResult, Shift, Stop, solve_routes
@@ -75,9 +90,8 @@ class MonthPlan:
         return self.plan
 
 
-def _duration_matrix(network: RoadNetwork, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Whole travel seconds between the points (each distinct node routed once)."""
-    nodes = network.snap(lon, lat).node
+def _duration_matrix(network: RoadNetwork, nodes: np.ndarray) -> np.ndarray:
+    """Whole travel seconds between the network nodes (each distinct node routed once)."""
     uniq, inv = np.unique(nodes, return_inverse=True)
     od = od_matrix(network, uniq, uniq)
     secs = np.full((len(uniq), len(uniq)), np.inf)
@@ -86,6 +100,61 @@ def _duration_matrix(network: RoadNetwork, lon: np.ndarray, lat: np.ndarray) -> 
     if not np.isfinite(secs).all():
         secs[~np.isfinite(secs)] = 24 * 3600  # unreachable: never feasible in a day
     return np.ceil(secs[np.ix_(inv, inv)]).astype(np.int64)
+
+
+def _service_point(
+    network: RoadNetwork, vf: pd.DataFrame, villages: list[str], *, max_m: float
+) -> tuple[str, list[dict[str, Any]]]:
+    """The first village whose point is on the network, and the villages skipped."""
+    lon = vf.loc[villages, "lon"].to_numpy(float)
+    lat = vf.loc[villages, "lat"].to_numpy(float)
+    snap = snap_to_network(network, lon, lat, max_m=max_m)
+    names = [str(vf.at[c, "town_name"]) + str(vf.at[c, "name"]) for c in villages]
+    usable = np.flatnonzero(snap.usable)
+    first = int(usable[0]) if usable.size else len(villages)
+    skipped = [
+        {
+            "kind": "service_point",
+            "code": villages[i],
+            "name": names[i],
+            "distance_m": None if not snap.located[i] else round(float(snap.distance_m[i]), 1),
+            "mode": network.mode,
+        }
+        for i in range(first)
+    ]
+    if not usable.size:
+        why = "；".join(
+            f"{e['name']}（{e['code']}）"
+            + ("没有点位或边界" if e["distance_m"] is None else f"距路网 {e['distance_m']:.0f} 米")
+            for e in skipped
+        )
+        raise NetworkCoverageError(
+            f"无法设置现场服务点：{why}，超过 [network] snap_max_m（{max_m:g} 米）；"
+            "请用 --village 另选村社，或导入更准确的村社点位（coverplan import villages）"
+            "或更完整的道路网络（coverplan network build）"
+        )
+    return villages[first], skipped
+
+
+def _check_office(network: RoadNetwork, office: dict[str, Any], *, max_m: float) -> None:
+    """Refuse an office (where the teams start) that is off the network."""
+    snap = snap_to_network(network, [office["lon"]], [office["lat"]], max_m=max_m)
+    if snap.off_network[0]:
+        raise NetworkCoverageError(
+            f"出发地点「{office['name']}」（{office['lon']},{office['lat']}）距路网 "
+            f"{float(snap.distance_m[0]):.0f} 米，超过 [network] snap_max_m（{max_m:g} 米），"
+            "无法安排路线；请在配置 [outreach] office 中更正其经纬度，"
+            '或设 start_at = "service_point" 从服务点出发'
+        )
+
+
+def _unroutable(snap: PointSnap, i: int) -> str | None:
+    """Why household ``i`` cannot be routed (None: it can)."""
+    if not snap.located[i]:
+        return "没有住户点位，所在村社也没有点位或边界，无法安排路线"
+    if snap.off_network[i]:
+        return f"距路网过远（{float(snap.distance_m[i]):.0f} 米），无法安排路线"
+    return None
 
 
 def plan_month(
@@ -154,7 +223,8 @@ def plan_month(
             )
         }
     pv = config.privacy
-    sp_code = villages[0]
+    max_m = config.network.snap_max_m
+    sp_code, off_network = _service_point(network, vf, villages, max_m=max_m)
     sp = {
         "name": f"{vf.at[sp_code, 'town_name']}{vf.at[sp_code, 'name']}",
         "lon": float(vf.at[sp_code, "lon"]),
@@ -164,18 +234,39 @@ def plan_month(
     office, office_from = _office(store, config)
     start_at = oc.start_at if office is not None else "service_point"
     base = office or sp  # without an office, location 0 is the service point too
+    if start_at == "office":
+        _check_office(network, base, max_m=max_m)
 
-    # locations: 0 office, 1 service point, then households
-    lon = np.concatenate([[base["lon"], sp["lon"]], home["lon"].to_numpy(float)])
-    lat = np.concatenate([[base["lat"], sp["lat"]], home["lat"].to_numpy(float)])
-    duration = _duration_matrix(network, lon, lat)
-    begin, finish = (0, 0) if start_at == "office" else (1, 1)
+    # households off the network (or without any point) are never routed
+    hh_snap = snap_to_network(
+        network, home["lon"].to_numpy(float), home["lat"].to_numpy(float), max_m=max_m
+    )
     skip_reason: dict[int, str] = {}
+    for i in range(len(hh)):
+        why = _unroutable(hh_snap, i)
+        if why:
+            skip_reason[i] = why
+    off_hh = hh_snap.off_network
+    off_network += resident_entries(
+        home["village_code"].to_numpy()[off_hh],
+        hh_snap.distance_m[off_hh],
+        village_names={str(c): str(vf.at[c, "name"]) for c in villages},
+        mode=network.mode,
+    )
+    # locations: 0 office, 1 service point, then households (an unroutable one
+    # stands at the service point in the matrix; it is never a stop)
+    ends = network.snap(
+        np.array([base["lon"], sp["lon"]], dtype=float),
+        np.array([base["lat"], sp["lat"]], dtype=float),
+    ).node
+    nodes = np.concatenate([ends, np.where(hh_snap.usable, hh_snap.node, ends[1])])
+    duration = _duration_matrix(network, nodes)
+    begin, finish = (0, 0) if start_at == "office" else (1, 1)
     team_skills = {k: frozenset(tm.skills) for k, tm in oc.teams.items()}
     all_skills = frozenset().union(*team_skills.values()) if team_skills else frozenset()
-    servable = [i for i in range(len(hh)) if hh[i]["skills"] <= all_skills]
+    servable = [i for i in range(len(hh)) if hh[i]["skills"] <= all_skills and i not in skip_reason]
     for i in range(len(hh)):
-        if i not in servable:
+        if i not in servable and i not in skip_reason:
             lacking = "、".join(sorted(hh[i]["skills"] - all_skills))
             skip_reason[i] = f"没有具备“{lacking}”技能的入户服务队"
 
@@ -338,6 +429,7 @@ def plan_month(
         "invited_people": invited_people,
         "teams": teams,
         "unplanned": unplanned,
+        "off_network": off_network,
         "routine": routine_visits(store, config=config, year=year, month=month),
         "stats": {
             "households_needing_visit": len(home),

@@ -5,8 +5,11 @@ residents are served at home), at their household point or else their
 village's point, snapped to the type's road network; residents on the same
 node and in the same town form one demand point. Sites: the type's existing
 facilities (open, with their capacities; optionally upgradable) and the
-candidates: village committee points by default, or a user's list. The
-before/after figures come from the coverage engine itself
+candidates: village committee points by default, or a user's list. A resident, candidate
+or facility farther than ``[network] snap_max_m`` from the network
+(:mod:`planner.offnetwork`) is off the network: such demand is not coverable,
+such candidates are left out, such facilities serve nobody; all are reported
+under ``off_network``. The before/after figures come from the coverage engine itself
 (:func:`planner.coverage.coverage_from_frames`), run on the facilities before
 and after the proposal, so they match ``coverplan coverage`` exactly.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ from geo.traveltime import od_matrix
 from planner.coverage import CoverageResult, coverage_from_frames
 from planner.eligibility import eligibility_table
 from planner.frames import facilities_frame, residents_frame, villages_frame
+from planner.offnetwork import point_entries, snap_to_network
 from planner.settings import Config
 from planner.siting.problem import Objective, SiteGroup, SitingError, SitingProblem, SitingResult
 from planner.siting.solve import solve
@@ -59,10 +63,13 @@ class Sites:
     ``village_code``, ``village_name``, ``town_code``, ``town_name``, ``lon``,
     ``lat`` (WGS-84), ``node``, ``capacity`` (places; inf: no limit),
     ``build_cost`` and ``upgrade_cost`` (yuan; NaN: not applicable),
-    ``upgrade_capacity`` (places).
+    ``upgrade_capacity`` (places), ``on_network`` (within ``snap_max_m``;
+    an existing facility off the network is kept but reaches nobody).
+    ``off_network``: the candidates left out because they lie off the network.
     """
 
     frame: pd.DataFrame
+    off_network: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,9 @@ class Proposal:
         the proposal.
     inputs
         What the proposal was asked (for scenarios).
+    off_network
+        Points off the road network: villages, facilities and residents (from
+        ``before``) and the candidates left out.
     """
 
     type: str
@@ -96,6 +106,7 @@ class Proposal:
     before: CoverageResult
     after: CoverageResult
     inputs: dict[str, Any] = field(default_factory=dict)
+    off_network: tuple[dict[str, Any], ...] = ()
 
     def totals(self, which: str) -> dict[str, Any]:
         """Before or after totals of the type (persons, percent, minutes)."""
@@ -205,6 +216,8 @@ class Proposal:
             "towns": self.towns().to_dict(orient="records"),
             "indicators": self.indicators(),
             "inputs": self.inputs,
+            "off_network": list(self.off_network),
+            "not_located": list(self.before.not_located),
         }
 
 
@@ -298,6 +311,15 @@ def read_candidates(path: Path, *, villages: gpd.GeoDataFrame, crs: str = "wgs84
             lon, lat = float(np.atleast_1d(lo)[0]), float(np.atleast_1d(la)[0])
         elif code is not None:
             lon, lat = float(by_code.at[code, "lon"]), float(by_code.at[code, "lat"])
+            if not (math.isfinite(lon) and math.isfinite(lat)):
+                raise InputError(
+                    f"村社 {by_code.at[code, 'name']}（{code}）没有点位或边界；"
+                    "请在该行填写经度、纬度，或先用 coverplan import villages 导入村社点位",
+                    file=str(path),
+                    row=i,
+                    column=cols["village"],
+                    value=village,
+                )
         else:
             raise InputError("需要村社或经纬度", file=str(path), row=i)
         cap = number("capacity")
@@ -381,9 +403,27 @@ def _sites(
     frame["village_name"] = frame["village_code"].map(vinfo["name"])
     frame["town_code"] = frame["village_code"].map(vinfo["town_code"])
     frame["town_name"] = frame["village_code"].map(vinfo["town_name"])
-    frame["node"] = network.snap(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)).node
+    snap = snap_to_network(
+        network,
+        frame["lon"].to_numpy(float),
+        frame["lat"].to_numpy(float),
+        max_m=config.network.snap_max_m,
+    )
+    # an off-network candidate is left out (reported); an existing facility stays
+    # (it exists) but reaches nobody
+    is_cand = (frame["kind"] == "candidate").to_numpy()
+    dropped = is_cand & ~snap.usable
+    off = point_entries(
+        "candidate",
+        replace(snap, off_network=snap.off_network & is_cand),
+        keys=frame["village_code"].to_list(),
+        names=frame["name"].to_list(),
+    )
+    frame["node"] = snap.nearest
+    frame["on_network"] = snap.usable
+    frame = frame[~dropped].reset_index(drop=True)
     frame.insert(0, "site", np.arange(len(frame)))
-    return Sites(frame=frame)
+    return Sites(frame=frame, off_network=tuple(off))
 
 
 def build_problem(
@@ -423,9 +463,10 @@ def build_problem(
     own = people["lon"].notna() & people["lat"].notna()
     lon = people["lon"].where(own, people["village_code"].map(vp["lon"])).to_numpy(float)
     lat = people["lat"].where(own, people["village_code"].map(vp["lat"])).to_numpy(float)
-    ok = ~np.isnan(lon)
-    node = np.full(len(people), -1, np.int64)
-    node[ok] = network.snap(lon[ok], lat[ok]).node
+    # demand off the network (or without any point) is not coverable: left out
+    snap = snap_to_network(network, lon, lat, max_m=config.network.snap_max_m)
+    ok = snap.usable
+    node = snap.node
     demand = (
         pd.DataFrame({"node": node[ok], "town_code": people["town_code"].to_numpy()[ok]})
         .groupby(["node", "town_code"], sort=True)
@@ -447,6 +488,8 @@ def build_problem(
     limit_s = ft.threshold_min * factor * SECONDS_PER_MINUTE
     # residents travel to the site, as in the coverage engine
     od = od_matrix(network, demand["node"].to_numpy(), sf["node"].to_numpy(), limit_s=limit_s)
+    reach = sf["on_network"].to_numpy(bool)[od.cols]
+    pair_rows, pair_cols, pair_s = od.rows[reach], od.cols[reach], od.seconds[reach]
     existing = (sf["kind"] == "existing").to_numpy()
     groups: list[SiteGroup] = []
     if town_rule is None:
@@ -470,9 +513,9 @@ def build_problem(
     problem = SitingProblem(
         objective=objective,
         demand=demand["persons"].to_numpy(float),
-        pair_demand=od.rows,
-        pair_site=od.cols,
-        pair_minutes=od.seconds / SECONDS_PER_MINUTE,
+        pair_demand=pair_rows,
+        pair_site=pair_cols,
+        pair_minutes=pair_s / SECONDS_PER_MINUTE,
         existing=existing,
         site_cost=np.where(existing, 0.0, sf["build_cost"].to_numpy(float)),
         site_capacity=sf["capacity"].to_numpy(float),
@@ -713,4 +756,5 @@ def propose_sites(
         before=before,
         after=after,
         inputs=inputs,
+        off_network=(*before.off_network, *sites.off_network),
     )
