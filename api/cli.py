@@ -129,6 +129,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         report_dir=get_settings().out_dir / "import_reports",
         config=_config(),
         progress=progress,
+        replace=args.replace,
     )
     if args.json:
         _print_json(result.to_json())
@@ -156,7 +157,7 @@ def cmd_geocode(args: argparse.Namespace) -> int:
         s = res.by_status
         print(
             f"地址 {res.rows} 条：匹配 {s['matched']}，有歧义 {s['ambiguous']}，"
-            f"未匹配 {s['unmatched']}；结果写入 {res.out}"
+            f"未匹配 {s['unmatched']}，区外 {s['outside']}；结果写入 {res.out}"
         )
     return 0
 
@@ -546,6 +547,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--crs", default="wgs84", help="坐标系：wgs84（默认）、gcj02（高德/腾讯）、bd09（百度）"
     )
     p.add_argument("--report", help="问题清单路径（.csv 或 .xlsx）")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="村社：允许覆盖超过 [import] geometry_replace_share 比例的已有真实点位与边界",
+    )
     p.set_defaults(func=cmd_import)
 
     p = add("geocode", "把地址匹配到村社代码")

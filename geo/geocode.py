@@ -20,8 +20,15 @@ Resolution order, first decisive step wins:
    for cores of three or more characters, when the town is known or the core is
    long enough, and when the best candidate beats the runner-up by
    ``fuzzy_margin``;
-6. otherwise the town alone (method ``town_only``) or nothing (``none``); an
-   address in another district gives method ``outside``.
+6. otherwise the town alone (method ``town_only``) or nothing (``none``).
+
+An address whose prefix names another province, city or district (an
+administrative word ending in 省/自治区/市/区/县 that is not the gazetteer's
+district name, alias or parent: 浙江省宁波市海曙区…, 江苏省…, 慈溪市… for 奉化区)
+gets status and method ``outside`` and is never matched into this district. The
+prefixes that are stripped (province, city, district, old names, former codes)
+all come from the gazetteer (``parents``, ``district_name``,
+``district_aliases``, ``former_codes``), so any district works.
 
 Whenever the evidence fits several villages, or the town named in the text (or
 the town column) disagrees with the village, the result is ``ambiguous`` with the
@@ -55,7 +62,10 @@ from geo.gazetteer import (
 __all__ = [
     "AMBIGUOUS",
     "MATCHED",
+    "OUTSIDE",
     "RESULT_COLUMNS",
+    "STATUSES",
+    "STATUS_LABELS",
     "UNMATCHED",
     "GeocodeResult",
     "Geocoder",
@@ -65,6 +75,9 @@ __all__ = [
 MATCHED = "matched"
 AMBIGUOUS = "ambiguous"
 UNMATCHED = "unmatched"
+OUTSIDE = "outside"
+STATUSES = (MATCHED, AMBIGUOUS, UNMATCHED, OUTSIDE)
+STATUS_LABELS = {MATCHED: "匹配", AMBIGUOUS: "有歧义", UNMATCHED: "未匹配", OUTSIDE: "区外"}
 
 METHOD_CORRECTION = "correction"
 METHOD_CODE = "code"
@@ -122,10 +135,13 @@ _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _VILLAGE_CODE_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
 _TOWN_CODE_RE = re.compile(r"(?<!\d)\d{9}(?!\d)")
 _DISTRICT_CODE_RE = re.compile(r"(?<!\d)\d{6}(?!\d)")
-# Another district or county at the start ("鄞州区", "宁海县", "余姚市"), not a
-# community, living area or estate ("长岭社区", "三溪农场生活区", "阳光小区").
-_FOREIGN_DISTRICT_RE = re.compile(
-    r"^[\u4e00-\u9fff]{2,3}?(?<!社)(?<!生活)(?<!小)(?<!园)(?<!景)(?<!校)(?<!片)(?:区|县|市)"
+# Another province ("江苏省", "内蒙古自治区"), city, district or county ("鄞州区",
+# "宁海县", "余姚市") at the start, once the gazetteer's own names are stripped;
+# not a community, living area, estate or market ("长岭社区", "三溪农场生活区",
+# "阳光小区", "农贸市场").
+_FOREIGN_UNIT_RE = re.compile(
+    r"^(?:[\u4e00-\u9fff]{2,5}?(?:省|自治区)"
+    r"|[\u4e00-\u9fff]{2,3}?(?<!社)(?<!生活)(?<!小)(?<!园)(?<!景)(?<!校)(?<!片)(?:区|县|市)(?!场))"
 )
 # A town-like word at the start that is not a town of the gazetteer ("姜山镇").
 _FOREIGN_TOWN_RE = re.compile(r"^[\u4e00-\u9fff]{2,4}?(?:街道|镇|乡)")
@@ -235,7 +251,8 @@ class GeocodeResult:
     score
         Confidence 0-100 of the evidence.
     status
-        ``matched``, ``ambiguous`` (see ``candidates``) or ``unmatched``.
+        ``matched``, ``ambiguous`` (see ``candidates``), ``unmatched`` or
+        ``outside`` (the address is in another province, city or district).
     candidates
         Village codes that fit when ambiguous, best first.
     """
@@ -302,7 +319,7 @@ class _Verdict:
 
 
 _NONE = _Verdict(UNMATCHED, METHOD_NONE, SCORE_NONE)
-_OUTSIDE = _Verdict(UNMATCHED, METHOD_OUTSIDE, SCORE_NONE)
+_OUTSIDE = _Verdict(OUTSIDE, METHOD_OUTSIDE, SCORE_NONE)
 
 
 @lru_cache(maxsize=8192)
@@ -628,7 +645,19 @@ class Geocoder:
         town_like = text.endswith(("镇", "街道", "乡", "区", "县", "市"))
         return None, town_like
 
+    def _is_outside(self, text: str) -> bool:
+        """Whether normalised ``text`` starts with another province, city or district."""
+        rest = self._strip_prefixes(_VILLAGE_CODE_RE.sub("", text))
+        foreign = _FOREIGN_UNIT_RE.match(rest)
+        if foreign is None:
+            return False
+        first = min((s.start for s in self._select(rest)), default=len(rest))
+        return foreign.end() <= first
+
     def _resolve_parts(self, town: str, village: str, address: str, code: str) -> _Verdict:
+        # Any column placing the row in another district decides: never matched here.
+        if any(self._is_outside(normalize_address(p)) for p in (town, village, address) if p):
+            return _OUTSIDE
         hint, unknown_town = self._town_hint(town) if town else (None, False)
         verdict = self._parts_verdict(hint, village, address, code)
         if unknown_town and verdict.status == MATCHED:
@@ -704,6 +733,8 @@ class Geocoder:
         self, codes: list[str], by_name: _Verdict, hint: frozenset[str] | None
     ) -> _Verdict:
         """A village code in the text wins when the name (and town) agree with it."""
+        if by_name.status == OUTSIDE:
+            return by_name  # the text places the address in another district
         known: dict[str, bool] = {}  # current code -> came with a former prefix
         for raw in codes:
             current = self._current(raw)
@@ -806,7 +837,7 @@ class Geocoder:
             return _NONE
         spans = self._select(text)
         first = min((s.start for s in spans), default=len(text))
-        foreign = _FOREIGN_DISTRICT_RE.match(text)
+        foreign = _FOREIGN_UNIT_RE.match(text)
         if foreign and foreign.end() <= first:
             return _OUTSIDE
         odd_town = _FOREIGN_TOWN_RE.match(text)

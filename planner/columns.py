@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Kind = Literal["residents", "facilities", "villages", "devices", "leads"]
@@ -121,6 +121,15 @@ FIELDS: dict[Kind, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# Fields that identify a row or its village: when a file has two columns for one of
+# them (身份证号 and 公民身份号码), their values must agree (see ``ColumnMap.alternates``).
+IDENTIFIER_FIELDS = frozenset({"id_number", "village_code", "code"})
+# A file whose columns fit another kind better is refused when at least this many
+# of its columns belong only to that other kind (one when its own required columns
+# are missing anyway).
+_TELLING_COLUMNS = 2
+_TELLING_SHOWN = 3
+
 REQUIRED: dict[Kind, tuple[tuple[str, ...], ...]] = {
     # each inner tuple: at least one of these fields must be a column
     "residents": (
@@ -147,10 +156,16 @@ def header_key(name: object) -> str:
 
 @dataclass(frozen=True)
 class ColumnMap:
-    """Which file column feeds which field, and what was left unused."""
+    """Which file column feeds which field, and what was left unused.
+
+    ``alternates`` lists, per field, the further columns that also name it (the
+    first column feeds the field; for :data:`IDENTIFIER_FIELDS` the importer checks
+    that all of them agree).
+    """
 
     fields: dict[str, str]  # field -> header as written in the file
     ignored: tuple[str, ...]
+    alternates: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def missing(self, kind: Kind, *, also: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
         """Required field groups with no column (``also``: fields given otherwise)."""
@@ -160,24 +175,95 @@ class ColumnMap:
 
 def _lookup(kind: Kind) -> dict[str, str]:
     table: dict[str, str] = {}
-    for field, names in FIELDS[kind].items():
+    for fld, names in FIELDS[kind].items():
         for n in names:
-            table.setdefault(header_key(n), field)
+            table.setdefault(header_key(n), fld)
     return table
 
 
 def map_columns(kind: Kind, headers: list[str]) -> ColumnMap:
-    """Map file headers to fields; the first column wins when two map to one field."""
+    """Map file headers to fields; the first column wins when two map to one field.
+
+    Further columns of an identifier field (:data:`IDENTIFIER_FIELDS`) are kept in
+    ``alternates`` (they are checked, not ignored); those of other fields are
+    reported as ignored.
+    """
     lookup = _lookup(kind)
     fields: dict[str, str] = {}
+    alternates: dict[str, list[str]] = {}
     ignored: list[str] = []
     for h in headers:
-        field = lookup.get(header_key(h))
-        if field and field not in fields:
-            fields[field] = h
+        fld = lookup.get(header_key(h))
+        if fld and fld not in fields:
+            fields[fld] = h
+        elif fld in IDENTIFIER_FIELDS:
+            alternates.setdefault(fld, []).append(h)
         elif str(h).strip():
             ignored.append(str(h))
-    return ColumnMap(fields=fields, ignored=tuple(ignored))
+    return ColumnMap(
+        fields=fields,
+        ignored=tuple(ignored),
+        alternates={f: tuple(hs) for f, hs in alternates.items()},
+    )
+
+
+@dataclass(frozen=True)
+class KindGuess:
+    """Another import kind that a file's columns fit better than the one asked for."""
+
+    kind: Kind
+    columns: tuple[str, ...]  # the file's columns that only that kind knows, file order
+
+    def shown(self) -> str:
+        """The telling columns for a message: at most three, then 等."""
+        return "、".join(self.columns[:_TELLING_SHOWN])
+
+
+def other_kind(
+    kind: Kind, headers: list[str], *, also: frozenset[str] = frozenset()
+) -> KindGuess | None:
+    """The kind these columns really belong to, when it is not ``kind``.
+
+    Another kind is named when the file has all its required columns, more of its
+    fields than of ``kind``'s, and columns that only it knows: at least two, or
+    one when the file lacks columns ``kind`` requires anyway. A residents register
+    given as villages (姓名、公民身份号码、残疾类别 … beside 村（社区）) is caught
+    here before anything is written.
+
+    Parameters
+    ----------
+    kind
+        The kind the user asked for.
+    headers
+        The file's column names.
+    also
+        Fields given otherwise (``lon``/``lat`` by point geometry).
+    """
+    own_keys = set(_lookup(kind))
+    own = map_columns(kind, headers)
+    own_missing = bool(own.missing(kind, also=also))
+    best: tuple[int, KindGuess] | None = None
+    for other in KINDS:
+        if other == kind:
+            continue
+        cmap = map_columns(other, headers)
+        if cmap.missing(other, also=also) or len(cmap.fields) <= len(own.fields):
+            continue
+        mapped = {header_key(h) for h in cmap.fields.values()}
+        telling = tuple(
+            str(h) for h in headers if header_key(h) in mapped and header_key(h) not in own_keys
+        )
+        if len(telling) < (1 if own_missing else _TELLING_COLUMNS):
+            continue
+        if best is None or len(cmap.fields) > best[0]:
+            best = (len(cmap.fields), KindGuess(other, telling))
+    return best[1] if best else None
+
+
+def best_header_score(cells: list[object]) -> int:
+    """The best :func:`score_header` of a row over all kinds (header detection
+    when a file has no header of the kind asked for)."""
+    return max(score_header(k, cells) for k in KINDS)
 
 
 def score_header(kind: Kind, cells: list[object]) -> int:

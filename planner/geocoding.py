@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.geocode import RESULT_COLUMNS, Geocoder, normalize_address
+from geo.geocode import RESULT_COLUMNS, STATUSES, Geocoder, normalize_address
 from planner import tables as t
 from planner._errors import InputError
 from planner._readers import read_table
@@ -111,7 +111,7 @@ def geocode_file(
         file=str(path),
         out=out,
         rows=len(frame),
-        by_status={s: int(counts.get(s, 0)) for s in ("matched", "ambiguous", "unmatched")},
+        by_status={s: int(counts.get(s, 0)) for s in STATUSES},
     )
 
 

@@ -57,6 +57,8 @@ class ImportConfig(BaseModel):
     unresolved_village: Literal["review", "reject"] = "review"
     header_search_rows: int = Field(default=15, ge=1, le=200)
     household_point_max_km: float = Field(default=15.0, gt=0)
+    geometry_replace_share: float = Field(default=0.2, ge=0, le=1)
+    village_area_margin_km: float = Field(default=10.0, gt=0)
 
 
 class GeocodeConfig(BaseModel):

@@ -17,6 +17,7 @@ from geo.gazetteer import Gazetteer, Town, Village, load_fenghua
 from geo.geocode import (
     AMBIGUOUS,
     MATCHED,
+    OUTSIDE,
     RESULT_COLUMNS,
     UNMATCHED,
     Geocoder,
@@ -27,7 +28,7 @@ from geo.geocode import (
 CASES = Path(__file__).resolve().parents[1] / "data" / "geocode_cases.csv"
 MIN_CASES = 350
 MIN_ACCURACY = 0.97
-STATUSES = {MATCHED, AMBIGUOUS, UNMATCHED}
+STATUSES = {MATCHED, AMBIGUOUS, UNMATCHED, OUTSIDE}
 
 # Pre-merger names (村规模调整) used by some rows of geocode_cases.csv. They are
 # illustrative: "董家村" and "联胜村" deliberately collide with real villages of
@@ -257,9 +258,105 @@ def test_garbage_is_unmatched(coder: Geocoder, address: str) -> None:
 
 def test_other_district_is_outside(coder: Geocoder) -> None:
     res = coder.geocode("宁波市鄞州区姜山镇东山村")
-    assert (res.status, res.method) == (UNMATCHED, "outside")
+    assert (res.status, res.method) == (OUTSIDE, "outside")
+    assert res.village_code is None and res.town_code is None and res.candidates == ()
     # An unknown town is never a confident match either.
     assert coder.geocode("姜山镇东山村").status == AMBIGUOUS
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "浙江省宁波市海曙区西门街道1号",
+        "江苏省南京市玄武区中山路1号",
+        "江苏省溪口镇岩头村",  # a village name of this district does not pull it in
+        "慈溪市白沙路街道",
+        "浙江省杭州市西湖区",
+        "内蒙古自治区呼和浩特市",
+        "住址：宁波海曙区",
+    ],
+)
+def test_other_province_city_or_district_is_outside(coder: Geocoder, address: str) -> None:
+    res = coder.geocode(address)
+    assert (res.status, res.method, res.village_code) == (OUTSIDE, "outside", None)
+
+
+@pytest.mark.parametrize("address", ["农贸市场12号", "溪口镇岩头村（宁波市海曙区西门）"])
+def test_admin_words_that_are_not_a_prefix_are_not_outside(coder: Geocoder, address: str) -> None:
+    assert coder.geocode(address).status != OUTSIDE
+
+
+def test_parts_in_another_district_are_outside(coder: Geocoder) -> None:
+    # Village column of this district, address of another: never matched here.
+    by_address = coder.geocode_parts(
+        town="溪口镇", village="岩头村", address="浙江省宁波市海曙区西门街道1号"
+    )
+    assert (by_address.status, by_address.village_code) == (OUTSIDE, None)
+    by_town = coder.geocode_parts(town="海曙区西门街道", village="岩头村")
+    assert by_town.status == OUTSIDE
+    with_code = coder.geocode_parts(village="岩头村", village_code=YANTOU, address="江苏省南京市")
+    assert with_code.status == OUTSIDE
+    assert coder.geocode(f"{YANTOU} 宁波市海曙区").status == OUTSIDE
+
+
+# --------------------------------------------------------------------- another district
+
+# A made-up district: its own prefixes come from its gazetteer, nothing from code.
+TEST_COUNTY = Gazetteer.from_records(
+    district_code="330999",
+    district_name="测试县",
+    district_aliases=["旧测试市"],
+    former_codes=["330998"],
+    parents=["浙江省", "测试市"],
+    towns=[
+        {"code": "330999001", "name": "甲山镇"},
+        {"code": "330999002", "name": "乙水街道"},
+    ],
+    villages=[
+        {"code": "330999001201", "name": "东岭村委会", "town_code": "330999001"},
+        {"code": "330999001202", "name": "西岭村委会", "town_code": "330999001"},
+        {"code": "330999002001", "name": "河滨社区", "town_code": "330999002"},
+        {"code": "330999002201", "name": "岩头村委会", "town_code": "330999002"},
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("address", "code"),
+    [
+        ("浙江省测试市测试县甲山镇东岭村5号", "330999001201"),
+        ("测试市测试县乙水街道河滨社区", "330999002001"),
+        ("浙江测试测试县甲山西岭村", "330999001202"),
+        ("旧测试市甲山镇东岭村", "330999001201"),
+        ("测试县乙水街道岩头村", "330999002201"),
+        ("330998002201 岩头村", "330999002201"),  # former district code
+    ],
+)
+def test_another_district_strips_its_own_prefixes(address: str, code: str) -> None:
+    res = Geocoder(TEST_COUNTY).geocode(address)
+    assert (res.status, res.village_code) == (MATCHED, code), res
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "浙江省宁波市奉化区溪口镇岩头村",  # 岩头村委会 exists here too: still outside
+        "奉化区溪口镇岩头村",
+        "宁波市奉化区锦屏街道",
+        "浙江省宁波市海曙区西门街道",
+        "江苏省测试市甲山镇东岭村",  # another province with a city of the same name
+    ],
+)
+def test_fenghua_addresses_are_outside_of_another_district(address: str) -> None:
+    res = Geocoder(TEST_COUNTY).geocode(address)
+    assert (res.status, res.method, res.village_code) == (OUTSIDE, "outside", None)
+
+
+def test_fenghua_names_are_not_prefixes_of_another_district() -> None:
+    """奉化市/宁波市 are only stripped for 奉化区: elsewhere they are other places."""
+    coder = Geocoder(TEST_COUNTY)
+    assert coder.geocode("奉化市甲山镇东岭村").status == OUTSIDE
+    assert Geocoder(load_fenghua()).geocode("测试县甲山镇东岭村").status == OUTSIDE
 
 
 def test_longest_name_wins(coder: Geocoder) -> None:

@@ -183,7 +183,20 @@ DATA: list[list[str]] = [
         "",
         "",
     ],
-    ["14", "卫六", "男", ID_A, "", "听力残疾", "二级", "溪口镇", "武岭社区", "", ""],  # duplicate
+    # an exact duplicate of row 1 (rows with one ID but different data: test_import_integrity)
+    [
+        "14",
+        "张三",
+        "男",
+        ID_A,
+        "1950-01-01",
+        "肢体残疾",
+        "一级",
+        "溪口镇",
+        "武岭社区",
+        "溪口镇武岭社区5号",
+        "13812345678",
+    ],
     # stored, flagged for review: the village does not exist
     [
         "15",

@@ -103,7 +103,7 @@ def test_changed_row_is_updated(store: Store, config: Config, tmp_path: Path) ->
         store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=config, today=TODAY
     )
     rows = [list(r) for r in reg.DATA]
-    rows[0][6] = "二级"
+    rows[0][6] = rows[13][6] = "二级"  # row 14 repeats row 1 exactly: change both
     res = import_file(
         store,
         "residents",
