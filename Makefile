@@ -32,8 +32,9 @@ ifeq ($(SERVE),1)
 	@echo "网页界面将在后续版本提供（SERVE=1）；当前演示数据已写入数据库和 out/。"
 endif
 
+# with a throwaway PostgreSQL cluster when the server can be had (tools/with-postgres.sh)
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	tools/with-postgres.sh $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         Directory for reports and other outputs.
     config
         Path of a user TOML overlaid on the packaged defaults.
+    sqlite_busy_timeout_ms
+        How long a write waits for another process's write to finish, in
+        milliseconds, before giving up with a clear message; despite the name, on
+        PostgreSQL too.
     """
 
     model_config = SettingsConfigDict(env_prefix="COVERPLAN_", extra="ignore")

@@ -2,7 +2,12 @@
 
 SQLite (default) runs in WAL mode with a busy timeout, and every write transaction
 begins ``IMMEDIATE`` so that two writers never dead-lock on a lock upgrade; reads
-begin deferred. PostgreSQL works by URL (``COVERPLAN_DB_URL=postgresql+psycopg://…``).
+begin deferred. PostgreSQL works by URL (``COVERPLAN_DB_URL=postgresql+psycopg://…``);
+there every write transaction first takes a transaction-level advisory lock, so
+writers are serialised exactly as on SQLite (a second import of the same file waits
+for the first, then finds its rows), waiting at most the same busy timeout.
+Migrations are serialised the same way: two first commands at once on an empty
+database both end with the schema migrated once.
 """
 
 from __future__ import annotations
@@ -16,16 +21,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from geo.gazetteer import Gazetteer, Place, reference_district
 from geo.gazetteer import Town as GazTown
 from geo.gazetteer import Village as GazVillage
 from planner import tables as t
-from planner._errors import GazetteerError, StoreError
+from planner._errors import GazetteerError, StoreBusyError, StoreError
 from planner.settings import get_settings
 
 _WRITE_OPTION = "coverplan_write"
@@ -60,6 +65,14 @@ def no_gazetteer_message(url: str) -> str:
     )
 
 
+# PostgreSQL advisory lock keys: any two distinct bigints, here named by their bytes.
+_PG_WRITE_LOCK = int.from_bytes(b"cpwrite", "big")
+_PG_MIGRATE_LOCK = int.from_bytes(b"cpmigr", "big")
+# SQLSTATEs of a clash with another writer: serialization failure, deadlock, lock
+# wait timeout / not available, unique violation.
+_PG_CONFLICT_STATES = frozenset({"40001", "40P01", "55P03", "23505"})
+
+
 def _sqlite_setup(engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -90,12 +103,16 @@ class Store:
         except ArgumentError as exc:
             raise StoreError(f"数据库地址「{url}」无效；请检查 COVERPLAN_DB_URL。") from exc
         self.url = url
+        self.busy_timeout_ms = int(busy_timeout_ms)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.sqlite_path: Path | None = (
             Path(parsed.database)
             if self.is_sqlite and parsed.database and parsed.database != ":memory:"
             else None
         )
+        self.is_postgresql = parsed.get_backend_name() == "postgresql"
+        if self.sqlite_path is not None:
+            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, future=True)
         if self.is_sqlite:
             _sqlite_setup(self.engine, busy_timeout_ms=busy_timeout_ms)
@@ -113,14 +130,50 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session in one write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(**{_WRITE_OPTION: True})
-            with Session(bind=conn, expire_on_commit=False) as session, session.begin():
-                yield session
+        """A session in one write transaction, the only writer of the store meanwhile.
+
+        SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-level advisory lock
+        taken first. Either waits up to the busy timeout for another writer.
+
+        Raises
+        ------
+        StoreBusyError
+            When another writer held the store beyond the busy timeout, or clashed
+            with this transaction (nothing of this transaction is kept).
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**{_WRITE_OPTION: True})
+                with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                    if self.is_postgresql:  # through the session: it owns the transaction
+                        self._pg_lock(session.connection(), _PG_WRITE_LOCK)
+                    yield session
+        except (OperationalError, IntegrityError) as exc:
+            if _is_conflict(exc):
+                raise StoreBusyError(self.display_url) from exc
+            raise
+
+    def _pg_lock(self, conn: Connection, key: int) -> None:
+        """Take the advisory lock ``key`` for the current transaction.
+
+        Waits up to the busy timeout (none when it is 0, as on SQLite).
+        """
+        if self.busy_timeout_ms == 0:
+            got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
+            if not got.scalar():
+                raise StoreBusyError(self.display_url)
+            return
+        conn.execute(text(f"SET LOCAL lock_timeout = {self.busy_timeout_ms}"))
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        conn.execute(text("SET LOCAL lock_timeout = 0"))  # 0: the server's default, none
 
     def migrate(self) -> None:
-        """Bring the schema up to date (Alembic ``upgrade head``)."""
+        """Bring the schema up to date (Alembic ``upgrade head``) in one transaction.
+
+        Concurrent callers are serialised (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL:
+        an advisory lock): the first migrates, the others then find the schema at
+        head and do nothing.
+        """
         from alembic import command
         from alembic.config import Config as AlembicConfig
 
@@ -130,11 +183,17 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**{_WRITE_OPTION: True})
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-                conn.commit()
-        except OperationalError as exc:
-            raise StoreError(f"无法打开或升级数据库 {self.url}：{exc.orig}") from exc
+                # An open transaction: Alembic runs every step inside it (SQLite too,
+                # where it would otherwise commit per step and let another process in).
+                with conn.begin():
+                    if self.is_postgresql:
+                        self._pg_lock(conn, _PG_MIGRATE_LOCK)
+                    cfg.attributes["connection"] = conn
+                    command.upgrade(cfg, "head")
+        except (OperationalError, IntegrityError) as exc:
+            if _is_conflict(exc):
+                raise StoreBusyError(self.display_url) from exc
+            raise StoreError(f"无法打开或升级数据库 {self.display_url}：{exc.orig}") from exc
 
     def get_meta(self, key: str) -> str | None:
         with self.read() as s:
@@ -332,6 +391,14 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _is_conflict(exc: DBAPIError) -> bool:
+    """True when ``exc`` is a clash with another writer, not a fault of the data."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state is not None:
+        return state in _PG_CONFLICT_STATES
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
 def display_url(url: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,35 +34,85 @@ def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database on the server of ``COVERPLAN_TEST_PG_URL``.
+PG_URL_VAR = "COVERPLAN_TEST_PG_URL"
+PG_REQUIRED_VAR = "COVERPLAN_TEST_PG_REQUIRED"
 
-    Skips when the variable is unset. The database is dropped afterwards.
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests using a PostgreSQL fixture carry the ``pg`` marker (``-m pg`` / ``-m "not pg"``)."""
+    for item in items:
+        if {"pg_url", "pg_database"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pg)
+
+
+@pytest.fixture
+def pg_database() -> Iterator[Callable[..., str]]:
+    """Factory of fresh, empty PostgreSQL databases on the server of ``COVERPLAN_TEST_PG_URL``.
+
+    ``pg_database(icu_locale="zh")`` gives a database whose text collation is that
+    ICU locale (e.g. Chinese pinyin order) instead of the cluster's default.
+    Every database made is dropped afterwards.
+
+    Skips when the variable is unset, unless ``COVERPLAN_TEST_PG_REQUIRED=1`` (set by
+    ``tools/with-postgres.sh``, i.e. ``make test``): then it fails. A URL that is set
+    but unusable always fails: the server was meant to be there.
     """
     import uuid
 
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
 
-    base = os.environ.get("COVERPLAN_TEST_PG_URL")
+    base = os.environ.get(PG_URL_VAR)
     if not base:
-        pytest.skip("COVERPLAN_TEST_PG_URL not set")
-    name = f"cp_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if os.environ.get(PG_REQUIRED_VAR) == "1":
+            pytest.fail(f"{PG_REQUIRED_VAR}=1 but {PG_URL_VAR} is not set", pytrace=False)
+        pytest.skip(f"{PG_URL_VAR} not set (make test sets it when PostgreSQL is installed)")
+    made: list[str] = []
     try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    except (ImportError, SQLAlchemyError) as exc:
+        pytest.fail(f"{PG_URL_VAR}={base} is unusable: {exc}", pytrace=False)
+
+    def new_database(*, icu_locale: str | None = None) -> str:
+        name = f"cp_test_{uuid.uuid4().hex[:12]}"
+        options = (
+            f" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '{icu_locale}'"
+            if icu_locale
+            else ""
+        )
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"{options}'))
+        except SQLAlchemyError as exc:
+            pytest.fail(f"{PG_URL_VAR}: cannot create a test database: {exc}", pytrace=False)
+        made.append(name)
+        return make_url(base).set(database=name).render_as_string(hide_password=False)
+
+    try:
+        yield new_database
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if made:
+            with admin.connect() as conn:
+                for name in made:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_database: Callable[..., str]) -> str:
+    """A fresh, empty PostgreSQL database (see :func:`pg_database`), dropped afterwards."""
+    return pg_database()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
 def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A store URL on each backend: a new SQLite file, and a fresh PostgreSQL database."""
+    """A store URL on each backend: a new SQLite file, and a fresh PostgreSQL database.
+
+    Test ids end in ``[sqlite]`` / ``[postgresql]``; the PostgreSQL case is marked
+    ``pg`` and behaves like :func:`pg_url` (skips without a server, fails under
+    ``make test`` when the server it started is unusable).
+    """
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'any.db'}"
     return str(request.getfixturevalue("pg_url"))

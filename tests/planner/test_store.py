@@ -1,9 +1,13 @@
-"""The store: migrations match the tables, WAL, busy timeout, BEGIN IMMEDIATE, PostgreSQL."""
+"""The store: migrations match the tables, WAL, busy timeout, BEGIN IMMEDIATE, PostgreSQL.
+
+Tests taking ``any_store`` / ``any_db_url`` run on SQLite and on PostgreSQL (see
+``tests/conftest.py``; ``make test`` starts a throwaway PostgreSQL server).
+"""
 
 from __future__ import annotations
 
-import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,27 +21,47 @@ from planner._errors import StoreError
 from planner.store import Store, init_store, open_store
 
 
-def test_migrations_create_exactly_the_tables(store: Store) -> None:
-    with store.engine.connect() as conn:
+@pytest.fixture
+def any_store(any_db_url: str) -> Iterator[Store]:
+    s = init_store(any_db_url, gazetteer=load_fenghua())
+    yield s
+    s.dispose()
+
+
+def test_migrations_create_exactly_the_tables(any_store: Store) -> None:
+    with any_store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), t.Base.metadata)
     assert diff == []
 
 
-def test_init_loads_the_real_gazetteer(store: Store) -> None:
-    with store.read() as s:
+def test_init_loads_the_real_gazetteer(any_store: Store) -> None:
+    with any_store.read() as s:
         assert s.scalar(select(func.count()).select_from(t.Town)) == 12
         assert s.scalar(select(func.count()).select_from(t.Village)) == 337
-    gaz = store.gazetteer()
+    gaz = any_store.gazetteer()
     assert gaz.district_name == "奉化区"
     assert gaz.village("330213001212").name == "长岭村委会"
+    assert [v.code for v in gaz.villages] == sorted(v.code for v in gaz.villages)
 
 
-def test_init_twice_is_harmless(db_url: str) -> None:
-    init_store(db_url, gazetteer=load_fenghua()).dispose()
-    s = init_store(db_url, gazetteer=load_fenghua())
+def test_init_twice_is_harmless(any_db_url: str) -> None:
+    init_store(any_db_url, gazetteer=load_fenghua()).dispose()
+    s = init_store(any_db_url, gazetteer=load_fenghua())
     with s.read() as r:
         assert r.scalar(select(func.count()).select_from(t.Village)) == 337
+        assert r.scalar(select(func.count()).select_from(t.AuditLog)) == 2
     s.dispose()
+
+
+def test_a_failed_write_keeps_nothing(any_store: Store) -> None:
+    with pytest.raises(RuntimeError), any_store.write() as s:
+        s.add(t.Meta(key="half", value="done"))
+        s.flush()
+        raise RuntimeError("midway")
+    assert any_store.get_meta("half") is None
+    with any_store.write() as s:
+        s.add(t.Meta(key="whole", value="done"))
+    assert any_store.get_meta("whole") == "done"
 
 
 def test_sqlite_pragmas(store: Store) -> None:
@@ -85,24 +109,15 @@ def test_default_url_lives_in_the_data_dir(tmp_path: Path) -> None:
     assert get_settings().store_url == f"sqlite:///{tmp_path / 'var' / 'coverplan.db'}"
 
 
-@pytest.mark.pg
-@pytest.mark.skipif(
-    not os.environ.get("COVERPLAN_TEST_PG_URL"), reason="COVERPLAN_TEST_PG_URL not set"
-)
-def test_postgresql_runs_the_same_code(tmp_path: Path) -> None:
+def test_postgresql_runs_the_same_code(pg_url: str, tmp_path: Path) -> None:
     from datetime import date
 
     from planner.importer import import_file
     from planner.settings import load_config
     from tests.planner import registers as reg
 
-    url = os.environ["COVERPLAN_TEST_PG_URL"]
-    fresh = Store(url)
-    t.Base.metadata.drop_all(fresh.engine)
-    with fresh.engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    fresh.dispose()
-    store = init_store(url, gazetteer=load_fenghua())
+    store = init_store(pg_url, gazetteer=load_fenghua())
+    assert store.is_postgresql and not store.is_sqlite
     cfg = load_config()
     path = reg.write_gbk_csv(tmp_path / "a.csv")
     res = import_file(store, "residents", path, config=cfg, today=date(2026, 11, 1))
@@ -113,3 +128,20 @@ def test_postgresql_runs_the_same_code(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), t.Base.metadata)
     assert diff == []
     store.dispose()
+
+
+def test_postgresql_writes_hold_the_writers_lock(pg_url: str) -> None:
+    """Inside store.write() on PostgreSQL the writers' advisory lock is held, as
+    BEGIN IMMEDIATE holds SQLite's write lock; reads do not take it."""
+    store = init_store(pg_url, gazetteer=load_fenghua())
+    other = Store(pg_url, busy_timeout_ms=0)
+    with store.write() as s:
+        s.execute(select(1))
+        with pytest.raises(StoreError, match="请稍后重试"), other.write():
+            pass
+    with store.read() as s:
+        s.execute(select(1))
+        with other.write() as o:
+            o.execute(select(1))
+    store.dispose()
+    other.dispose()
