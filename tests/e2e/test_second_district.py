@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from api.cli import main
+from planner.store import Store
 from tests import county
 from tests.county import VILLAGE, CountyFiles, make_county, office_lonlat, person_id
 
@@ -44,15 +45,27 @@ def _ll(point: tuple[float, float]) -> str:
 class County:
     """The example district loaded into a fresh store; ``run`` calls the CLI in-process."""
 
-    def __init__(self, files: CountyFiles, db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    def __init__(
+        self,
+        files: CountyFiles,
+        db: str,
+        capsys: pytest.CaptureFixture[str],
+        opened: list[Store],
+    ) -> None:
         self.files = files
         self.db = db
         self.capsys = capsys
+        self.opened = opened
         self.network: dict[str, Any] = {}
 
     def call(self, *args: str) -> tuple[int, str, str]:
         self.capsys.readouterr()
-        code = main(["--db", self.db, *args])
+        try:
+            code = main(["--db", self.db, *args])
+        finally:
+            # a process would exit here; in-process, close the command's connections
+            while self.opened:
+                self.opened.pop().dispose()
         out, err = self.capsys.readouterr()
         return code, out, err
 
@@ -63,8 +76,13 @@ class County:
         return json.loads(out)
 
 
-def _setup(county_files: CountyFiles, db: str, capsys: pytest.CaptureFixture[str]) -> County:
-    c = County(county_files, db, capsys)
+def _setup(
+    county_files: CountyFiles,
+    db: str,
+    capsys: pytest.CaptureFixture[str],
+    opened: list[Store],
+) -> County:
+    c = County(county_files, db, capsys, opened)
     f = county_files
     init = c.run(
         "init",
@@ -99,10 +117,29 @@ def county_files(tmp_path: Path) -> CountyFiles:
 
 
 @pytest.fixture
+def opened_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Store]]:
+    """Every store a command opens, so that its connections can be closed after it."""
+    opened: list[Store] = []
+    original = Store.__init__
+
+    def record(self: Store, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(Store, "__init__", record)
+    yield opened
+    for store in opened:
+        store.dispose()
+
+
+@pytest.fixture
 def loaded(
-    county_files: CountyFiles, any_db_url: str, capsys: pytest.CaptureFixture[str]
-) -> Iterator[County]:
-    yield _setup(county_files, any_db_url, capsys)
+    county_files: CountyFiles,
+    any_db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    opened_stores: list[Store],
+) -> County:
+    return _setup(county_files, any_db_url, capsys, opened_stores)
 
 
 def _off_network(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -278,7 +315,12 @@ def test_retrofit_by_hand(loaded: County) -> None:
 
 # Need score (weights: devices 1, medication 1, leads 1.5, policy gap 0.5, months since the
 # last outreach 0.5 × 24 when none): 竹园村 4 + 1 + 1.5 + 0.5 × 3.4 + 12 = 20.2, the highest;
-# every other village has only its policy gap and the 12 (中岭 13.6, 东岭 13.5, …).
+# every other village has only 12 + half its policy gap (0.2 per resident, + 1 per grade 1–2
+# without the care subsidy or 低保 without the living subsidy; see test_gaps_by_hand).
+NEED = {
+    "V08": 20.2, "V11": 13.6, "V10": 13.5, "V03": 12 + 0.5 * (1.0 + 1), "V06": 12 + 0.5 * 1.4,
+    "V01": 12.5, "V02": 12.4, "V07": 12.4, "V12": 12.4, "V04": 12.3, "V05": 12.3, "V09": 12.3,
+}  # fmt: skip
 OUTREACH_HOME = {  # 竹园村's home visits: name → team
     "董建国": "A",  # wheelchair, 轮椅 past its life → 辅具更换 (device skill: team A)
     "萧秀英": "A",
@@ -292,20 +334,17 @@ def test_outreach_year_and_month(loaded: County) -> None:
     c = loaded
     year = c.run("outreach", "year", "2027")
     months = year["months"]
-    assert len(months) == 12
-    assert all(m["villages"] for m in months), "every month has a village"
+    # 12 villages for 12 months: each takes a month of its own, highest need first
+    # (ties by code), so both towns are visited
+    order = sorted(NEED, key=lambda k: (-NEED[k], V[k]))
+    assert [[v["code"] for v in m["villages"]] for m in months] == [[V[k]] for k in order]
+    assert [m["villages"][0]["score"] for m in months] == pytest.approx([NEED[k] for k in order])
     first = months[0]["villages"][0]
-    assert first["code"] == V["V08"]
-    assert first["score"] == pytest.approx(20.2)
     assert first["parts"]["devices_overdue"] == 4 and first["parts"]["leads_open"] == 1
     assert first["home_visits"] == 5
-    placed = [v["code"] for m in months for v in m["villages"]]
-    assert len(placed) == len(set(placed))
-    towns = {code[:9] for code in placed}
-    assert towns == {TOWN_1, TOWN_2}
 
     month = c.run("outreach", "month", "2027-01", "--seconds", "1")
-    assert month["villages"][0]["code"] == V["V08"]
+    assert [v["code"] for v in month["villages"]] == [V["V08"]]
     assert month["service_point"]["village_code"] == V["V08"]
     stops = {
         s["name"]: team["team"]
@@ -319,14 +358,16 @@ def test_outreach_year_and_month(loaded: County) -> None:
     # the office is 2 + 3 + 15 = 20 min from 竹园村: nobody is reached before 08:50
     arrivals = [s["arrival"] for t in month["teams"] for d in t["days"] for s in d["stops"]]
     assert min(arrivals) >= "08:50"
-    for t in month["teams"]:
-        for d in t["days"]:
-            assert d["start"]["name"] == county.OFFICE_NAME
+    days = {t["team"]: t["days"] for t in month["teams"]}
+    assert all(d["start"]["name"] == county.OFFICE_NAME for ds in days.values() for d in ds)
+    # team B visits two households at the village point: 20 min of driving; team A also
+    # drives 1 km of 盘山公路 out to 萧秀英's house and back: 20 + 2 × 60/17 = 27.1 min
+    assert sum(d["travel_min"] for d in days["B"]) == pytest.approx(20.0, abs=0.1)
+    assert sum(d["travel_min"] for d in days["A"]) == pytest.approx(20 + 120 / 17, abs=0.1)
     # 曹红's hearing aid is past its life but she can come: invited to the service point
+    # (竹园村's grade 1–2 all have the care subsidy: no policy-check invitations)
     invited = {(p["name"], p["service"]) for p in month["invited_people"]}
-    assert ("曹红", "device_assessment") in invited
-    month_codes = {v["code"] for v in month["villages"]}
-    assert {p["village_code"] for p in month["invited_people"]} <= month_codes
+    assert invited == {("曹红", "device_assessment")}
     # routine visits: 低保/低边 households per town: 周杰, 罗成 | 王福根, 丁秀兰, 余桂兰
     routine = {r["town_code"]: r["poor_households"] for r in month["routine"]}
     assert routine == {TOWN_1: 2, TOWN_2: 3}
@@ -336,10 +377,13 @@ def test_outreach_year_and_month(loaded: County) -> None:
 
 
 def test_console_script_smoke(
-    county_files: CountyFiles, db_url: str, capsys: pytest.CaptureFixture[str]
+    county_files: CountyFiles,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    opened_stores: list[Store],
 ) -> None:
     """One real run of the installed ``coverplan`` on the store set up in-process."""
-    _setup(county_files, db_url, capsys)
+    _setup(county_files, db_url, capsys, opened_stores)
     proc = subprocess.run(
         [COVERPLAN, "coverage", "--type", "home", "--json"],
         capture_output=True,
