@@ -503,14 +503,16 @@ def build_parser() -> argparse.ArgumentParser:
         "init",
         "为一个区县建库并载入行政区划（镇街、村社）；同一区县再次运行只补充，不删除",
     )
-    p.add_argument("--district", help="区县代码（6 位，如 330213）")
+    p.add_argument("--district", metavar="CODE", help="区县代码（6 位，如 330213）")
     p.add_argument(
         "--units",
+        metavar="FILE",
         help="区划表（CSV/XLSX）：code,name,level(county|town|village),parent_code,parent_name"
         "，或 代码/名称/级别(区县/镇街/村社)/上级代码/上级名称",
     )
     p.add_argument(
         "--villages",
+        metavar="FILE",
         help="村社文件（GeoJSON/GeoPackage/Shapefile/CSV/XLSX）：村社代码、名称、镇街代码或镇街，"
         "点位（经度/纬度）或边界",
     )
@@ -524,7 +526,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--former-codes", help="旧区县代码，逗号分隔（如 330283）")
     p.add_argument("--aliases", help="区县旧名，逗号分隔（如 奉化市）")
     p.add_argument(
-        "--office", type=_lonlat, help="残联办公地点 经度,纬度（入村路线的起终点；坐标系同 --crs）"
+        "--office",
+        type=_lonlat,
+        metavar="LON,LAT",
+        help="残联办公地点 经度,纬度（入村路线的起终点；坐标系同 --crs）",
     )
     p.add_argument("--office-name", help="残联办公地点名称（默认：区县名称+残联）")
     p.add_argument(

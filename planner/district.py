@@ -698,8 +698,8 @@ def init_district(
     sources: list[str] = []
     base: Gazetteer | None = None
     if units_file is None and villages_file is None:
-        if ref is not None and previous is None:
-            base = load_reference(code)
+        if ref is not None:
+            base = load_reference(code)  # adds what the store lacks, renames nothing
             sources.append(f"内置区划（{ref.units}）")
         elif previous is None:
             load_reference(code)  # raises: no packaged list, say what to give
@@ -710,10 +710,10 @@ def init_district(
     if villages_file:
         sources.append(villages_file.file)
 
-    # 3. the merged gazetteer: stored < reference < villages file < units file
+    # 3. the merged gazetteer: reference < stored < villages file < units file
     towns: dict[str, Town] = {}
     vills: dict[str, Village] = {}
-    for gaz in (previous, base):
+    for gaz in (base, previous):
         if gaz is not None:
             towns.update({tw.code: tw for tw in gaz.towns})
             vills.update({v.code: v for v in gaz.villages})

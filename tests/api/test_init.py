@@ -498,7 +498,9 @@ def write_grid_osm(path: Path) -> Path:
     return path
 
 
-def test_outreach_runs_on_a_twelve_village_district(tmp_path: Path, cli: Cli) -> None:
+def test_outreach_runs_on_a_twelve_village_district(
+    tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Default configuration, 2 towns, 12 villages, no office: a year and a month plan."""
     from datetime import date
 
@@ -533,9 +535,13 @@ def test_outreach_runs_on_a_twelve_village_district(tmp_path: Path, cli: Cli) ->
     assert all(m["note"] is None for m in year["months"])
     assert {v["town_name"] for m in year["months"] for v in m["villages"]} == set(TOWNS.values())
 
-    code, out, err = cli("outreach", "month", "2026-05", "--seconds", "1", "--json", db=url)
+    sheets = tmp_path / "sheets"
+    code, out, err = cli(
+        "outreach", "month", "2026-05", "--seconds", "1", "--out", str(sheets), "--json", db=url
+    )
     assert code == 0, err
     plan = json.loads(out)
+    assert plan["files"] and all(Path(f).exists() for f in plan["files"])
     assert (plan["office"], plan["start_at"]) == (None, "service_point")
     assert "未设置残联办公地点" in plan["start_note"]
     sp = plan["service_point"]
@@ -552,6 +558,20 @@ def test_outreach_runs_on_a_twelve_village_district(tmp_path: Path, cli: Cli) ->
     office = {"name": "余姚市残联", "lon": 121.12, "lat": 30.01}
     assert (plan["office"], plan["office_from"], plan["start_at"]) == (office, "store", "office")
     assert all(d["start"] == office for tm in plan["teams"] for d in tm["days"])
+
+    # a TOML [outreach] office overrides the store's
+    from planner.settings import reset_settings
+
+    toml = tmp_path / "my.toml"
+    toml.write_text(
+        '[outreach]\noffice = { name = "临时点", lon = 121.11, lat = 30.0 }\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("COVERPLAN_CONFIG", str(toml))
+    reset_settings()
+    code, out, err = cli("outreach", "month", "2026-05", "--seconds", "1", "--json", db=url)
+    assert code == 0, err
+    plan = json.loads(out)
+    assert (plan["office"]["name"], plan["office_from"]) == ("临时点", "config")
 
 
 def test_a_year_with_fewer_villages_than_months_leaves_months_empty_with_a_reason(
@@ -575,3 +595,21 @@ def test_a_year_with_fewer_villages_than_months_leaves_months_empty_with_a_reaso
     assert all("no_repeat_months" in m["note"] for m in months[2:])
     code, out, err = cli("outreach", "year", "2026", db=f"sqlite:///{db}")
     assert code == 0 and "2026-12：不入村（没有可安排的村社" in out
+
+
+@pytest.mark.slow
+def test_demo_geometry_stays_reachable_for_a_fenghua_store(tmp_path: Path) -> None:
+    """`init` never loads synthetic geometry; planner.demo.load_demo_geometry still can."""
+    from planner.demo import load_demo_geometry
+    from planner.district import init_district
+    from planner.settings import load_config
+    from planner.store import open_district_store
+
+    db = tmp_path / "fh.db"
+    res = init_district(f"sqlite:///{db}", district="330213")
+    assert (res.villages, res.without_geometry) == (337, 337)
+    store = open_district_store(f"sqlite:///{db}")
+    geometry = load_demo_geometry(store, config=load_config(), data_dir=tmp_path / "var")
+    assert geometry.stored == 337
+    assert rows(db, "select count(polygon), sum(synthetic) from villages") == [(337, 337)]
+    store.dispose()

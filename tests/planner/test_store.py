@@ -64,6 +64,33 @@ def test_a_failed_write_keeps_nothing(any_store: Store) -> None:
     assert any_store.get_meta("whole") == "done"
 
 
+def test_district_metadata_lives_in_the_store(store: Store) -> None:
+    from geo.gazetteer import Place
+
+    gaz = store.gazetteer()
+    assert gaz.former_codes == ("330283",) and gaz.district_aliases == ("奉化市",)
+    assert gaz.parents == ("浙江省", "宁波市")
+    # what the store says wins: nothing is looked up from the code
+    with store.write() as s:
+        store.set_meta(s, "district_former_codes", "[]")
+        store.set_meta(s, "district_parents", '["某省"]')
+        store.set_meta(s, "district_office", '{"name": "新址", "lon": 121.5, "lat": 29.7}')
+    gaz = store.gazetteer()
+    assert gaz.former_codes == () and gaz.parents == ("某省",)
+    assert store.district_office() == Place(name="新址", lon=121.5, lat=29.7)
+
+
+def test_a_store_set_up_before_the_metadata_gets_the_packaged_values(store: Store) -> None:
+    with store.write() as s:
+        for key in ("district_former_codes", "district_parents", "district_aliases"):
+            s.execute(text("delete from meta where key = :k"), {"k": key})
+        s.execute(text("delete from meta where key = 'district_office'"))
+    gaz = store.gazetteer()
+    assert gaz.former_codes == ("330283",) and gaz.parents == ("浙江省", "宁波市")
+    office = store.district_office()
+    assert office is not None and office.name == "奉化区残联"
+
+
 def test_sqlite_pragmas(store: Store) -> None:
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
