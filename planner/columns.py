@@ -226,7 +226,8 @@ def other_kind(
 
     Another kind is named when the file has all its required columns, more of its
     fields than of ``kind``'s, and columns that only it knows: at least two, or
-    one when the file lacks columns ``kind`` requires anyway. A residents register
+    one when that one is required by the other kind (残疾等级 for residents) or
+    the file lacks columns ``kind`` requires anyway. A residents register
     given as villages (姓名、公民身份号码、残疾类别 … beside 村（社区）) is caught
     here before anything is written.
 
@@ -249,11 +250,13 @@ def other_kind(
         cmap = map_columns(other, headers)
         if cmap.missing(other, also=also) or len(cmap.fields) <= len(own.fields):
             continue
-        mapped = {header_key(h) for h in cmap.fields.values()}
+        mapped = {header_key(h): f for f, h in cmap.fields.items()}
         telling = tuple(
             str(h) for h in headers if header_key(h) in mapped and header_key(h) not in own_keys
         )
-        if len(telling) < (1 if own_missing else _TELLING_COLUMNS):
+        required = {f for group in REQUIRED[other] for f in group}
+        decisive = any(mapped[header_key(h)] in required for h in telling)
+        if not (own_missing or decisive or len(telling) >= _TELLING_COLUMNS) or not telling:
             continue
         if best is None or len(cmap.fields) > best[0]:
             best = (len(cmap.fields), KindGuess(other, telling))

@@ -84,6 +84,8 @@ _FIELD_WORDS = {
     "synthetic": "数据说明",
     "aliases": "别名",
     "attributes": "其他列",
+    "lon": "坐标",
+    "lat": "坐标",
 }
 
 
@@ -173,6 +175,7 @@ class _Parsed:
     record: dict[str, Any]
     reviews: list[Problem] = field(default_factory=list)
     geometry: _VillageGeometry | None = None  # villages only: what the row gives
+    values: dict[str, Any] = field(default_factory=dict)  # the row's cells
 
 
 @dataclass(frozen=True)
@@ -421,6 +424,7 @@ def _resolve_village(
     )
     column = ctx.col("village") or ctx.col("address") or ctx.col("village_code")
     if res.status == OUTSIDE:
+        column = ctx.col("address") or column
         reason = f"地址在本库{ctx.district_label()}以外（区外）"
         if ctx.config.import_.unresolved_village == "reject":
             raise _RowError(column, shown, f"{reason}；请核对地址，或导入到该地所属区县的数据库")
@@ -476,13 +480,17 @@ def _check_village_code(ctx: _Context, row: RawRow) -> None:
     if named is None or named.status == OUTSIDE:
         return
     town = ctx.gazetteer.village(current).town_code
+    by_town = _village_by_name(ctx, nz.text(ctx.raw(row, "town")), None)
     if named.status == MATCHED:
         clash = named.village_code != current
     elif named.status == AMBIGUOUS and named.candidates:
         clash = current not in named.candidates
     else:
         clash = False
-    clash = clash or (named.town_code is not None and named.town_code != town)
+    clash = clash or named.town_code not in (None, town)
+    if by_town is not None and by_town.town_code not in (None, town):
+        clash = True
+        named = by_town
     if not clash:
         return
     names = " ".join(
@@ -1027,8 +1035,10 @@ def _differing_columns(ctx: _Context, a: _Parsed, b: _Parsed) -> list[str]:
             keys = set(ra.get(fld) or {}) | set(rb.get(fld) or {})
             out += [k for k in keys if (ra.get(fld) or {}).get(k) != (rb.get(fld) or {}).get(k)]
             continue
-        sources = _DERIVED_FROM.get(fld, ("lon", "lat") if fld in ("lon", "lat") else (fld,))
+        sources = _DERIVED_FROM.get(fld, (fld,))
         cols = [c for src in sources if (c := ctx.col(src))]
+        if len(cols) > 1:  # derived: point to the source columns that differ
+            cols = [c for c in cols if nz.text(a.values.get(c)) != nz.text(b.values.get(c))] or cols
         out += cols or [_FIELD_WORDS.get(fld, fld)]
     order = {h: i for i, h in enumerate(ctx.cmap.fields.values())}
     return sorted(set(out), key=lambda c: (order.get(c, len(order)), c))
@@ -1331,6 +1341,7 @@ def import_file(
         except _RowError as err:
             problems.append(Problem(row.line, err.column, err.value, "rejected", err.reason))
             continue
+        parsed.values = row.values
         by_key.setdefault(parsed.key, []).append(parsed)
     good = _unique_rows(ctx, by_key, problems)
 
