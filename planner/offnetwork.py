@@ -196,7 +196,8 @@ def resident_entries(
     Parameters
     ----------
     village_codes
-        Village code of each off-network resident (one per person).
+        Village code of each off-network resident (one per person; None for
+        residents awaiting village review).
     distance_m
         Metres from each person's point to the network.
     village_names
@@ -204,12 +205,8 @@ def resident_entries(
     mode
         The travel mode.
     """
-    frame = pd.DataFrame(
-        {
-            "village_code": np.asarray(village_codes, dtype=object),
-            "d": np.asarray(distance_m, dtype=float),
-        }
-    )
+    codes = pd.Series(np.asarray(village_codes, dtype=object)).fillna("")
+    frame = pd.DataFrame({"village_code": codes.astype(str), "d": np.asarray(distance_m, float)})
     if frame.empty:
         return []
     g = frame.groupby("village_code", sort=True)["d"].agg(["size", "max"])
@@ -217,7 +214,7 @@ def resident_entries(
     return [
         {
             "kind": "resident",
-            "village_code": str(code),
+            "village_code": str(code) or None,  # None: awaiting village review
             "village_name": village_names.get(str(code), ""),
             "count": int(row["size"]),
             "max_distance_m": _metres(row["max"]),

@@ -271,6 +271,11 @@ def test_siting_leaves_out_an_off_network_candidate(
     assert cand["name"] == "剡溪地块" and cand["distance_m"] == pytest.approx(2001.5, abs=0.5)
     assert [f["name"] for f in entries(out, "facility")] == ["茗山康复站"]
 
+    nowhere = district.tmp / "nowhere.csv"
+    nowhere.write_text(f"名称,村社\n空地,{toy.V_NOWHERE}\n", encoding="utf-8")
+    _, err = run(district, capsys, *args, "--candidates", str(nowhere), code=2)
+    assert "第 2 行" in err and "没有点位或边界" in err and "经度、纬度" in err
+
     home, _ = run(district, capsys, "site", "--type", "home", "--new", "1", "--json")
     # the three off-network residents and the one not located are never coverable
     assert home["objective"] == pytest.approx(4.0) and home["after"]["covered"] == 4
