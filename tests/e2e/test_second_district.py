@@ -84,6 +84,8 @@ def _setup(
 ) -> County:
     c = County(county_files, db, capsys, opened)
     f = county_files
+    code, _, err = c.call("status")
+    assert code == 2 and "coverplan init" in err  # no store, no district: say how to begin
     init = c.run(
         "init",
         "--district", county.DISTRICT_CODE,
@@ -166,8 +168,20 @@ def test_init_imports_and_network(loaded: County) -> None:
     assert drive["snap"]["villages"]["flagged"] == 1
     assert drive["snap"]["villages"]["max_m"] == pytest.approx(3000.0, abs=0.5)
     assert drive["snap"]["households"] == {"points": 2, "flagged": 0, "max_m": 0.0}
-    # wheelchairs cannot use the track: its 20 nodes are not in that network
+    # wheelchairs cannot use the track: its 20 nodes are not in that network, and 远山村
+    # is then 19.4 km from the nearest node, (2000, -1000): √(4² + 19²) km
     assert c.network["wheelchair"]["nodes"] == 41
+    shares = {m: c.network[m]["villages"] for m in ("drive", "walk", "wheelchair")}
+    assert shares["drive"] == {"villages_located": 12, "villages_within": 11, "share": 0.9167}
+    assert shares["wheelchair"]["villages_within"] == 10  # still above 80 %
+    off = {(e["mode"], e["code"]) for e in c.network["off_network"]}
+    assert off == {(m, V["V09"]) for m in shares} | {("wheelchair", V["V06"])}
+    far = next(e for e in c.network["off_network"] if e["code"] == V["V06"])
+    assert far["distance_m"] == pytest.approx(1000 * (4**2 + 19**2) ** 0.5, abs=1)
+    # a file of the wrong kind is refused, naming the right command; nothing written
+    code, _, err = c.call("import", "residents", str(c.files.facilities))
+    assert code == 2 and "import facilities" in err
+    assert c.run("status")["residents"] == 51
 
 
 def test_travel_time_by_hand(loaded: County) -> None:
@@ -201,6 +215,22 @@ def test_travel_time_refuses_an_off_network_point(loaded: County) -> None:
     forced = c.run(*args, "--snap-any")
     assert forced["minutes"] == pytest.approx(1.5, abs=0.1)
     assert forced["from_snap_m"] == pytest.approx(3000.0, abs=0.5)
+
+
+def test_geocoding_knows_the_district(loaded: County, tmp_path: Path) -> None:
+    c = loaded
+    book = tmp_path / "地址.csv"
+    book.write_text(
+        "地址\n"
+        "浙江省示例市示例县云岭镇竹园村5号\n"  # the full prefix of this district
+        "云岭镇中岭村\n"
+        "浙江省宁波市奉化区锦屏街道南门社区1号\n",  # another district
+        encoding="utf-8",
+    )
+    out = c.run("geocode", str(book), "--column", "地址", "--out", str(tmp_path / "结果.csv"))
+    assert (out["rows"], out["matched"], out["outside"]) == (3, 2, 1)
+    rows = (tmp_path / "结果.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert [r.split(",")[1] for r in rows] == [V["V08"], V["V11"], ""]
 
 
 # --- coverage and gaps -------------------------------------------------------------------
