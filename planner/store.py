@@ -111,8 +111,6 @@ class Store:
             else None
         )
         self.is_postgresql = parsed.get_backend_name() == "postgresql"
-        if self.sqlite_path is not None:
-            self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, future=True)
         if self.is_sqlite:
             _sqlite_setup(self.engine, busy_timeout_ms=busy_timeout_ms)
