@@ -822,15 +822,7 @@ def _off_network_entries(
             and config.facility_types[k].mode == mode
         ]
         mine = facilities["type"].isin(travel).to_numpy()
-        fac_snap = PointSnap(
-            node=sn.facility.node,
-            nearest=sn.facility.nearest,
-            distance_m=sn.facility.distance_m,
-            located=sn.facility.located,
-            off_network=sn.facility.off_network & mine,
-            max_m=sn.facility.max_m,
-            mode=mode,
-        )
+        fac_snap = replace(sn.facility, off_network=sn.facility.off_network & mine)
         out += point_entries(
             "facility",
             fac_snap,
