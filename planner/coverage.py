@@ -135,7 +135,11 @@ def device_counts(store: Store, *, today: date) -> DeviceCounts:
     """Count current and overdue devices in the store."""
     with store.read() as s:
         current = len(
-            s.execute(select(t.Device.resident_id, t.Device.device_type).distinct()).all()
+            s.execute(
+                select(t.Device.resident_id, t.Device.device_type)
+                .distinct()
+                .order_by(t.Device.resident_id, t.Device.device_type)
+            ).all()
         )
         overdue = len(due_devices(s, today=today, within_days=0))
     return DeviceCounts(current=current, overdue=overdue)

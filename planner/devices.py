@@ -46,7 +46,7 @@ def due_devices(session: Session, *, today: date, within_days: int = 365) -> lis
         t.Device.issued_on,
         t.Device.service_years,
         t.Device.replaced_on,
-    )
+    ).order_by(t.Device.id)
     for rid, kind, issued, years, replaced in session.execute(q):
         key = (rid, kind)
         if key not in latest or issued > latest[key][0]:

@@ -47,14 +47,16 @@ PERSONAL_COLUMNS = ("name", "id_number", "phone", "address")
 
 
 def residents_frame(store: Store, *, personal: bool = False) -> pd.DataFrame:
-    """Residents, one row each, indexed by resident id.
+    """Residents, one row each, indexed by resident id (in id order).
 
     Columns as in :data:`RESIDENT_COLUMNS` (``lon``/``lat``: the household's own
     GPS point, NaN when absent), plus :data:`PERSONAL_COLUMNS` when ``personal``.
     """
     cols = [*RESIDENT_COLUMNS, *(PERSONAL_COLUMNS if personal else ())]
     with store.read() as s:
-        rows = s.execute(select(*(getattr(t.Resident, c) for c in cols))).all()
+        rows = s.execute(
+            select(*(getattr(t.Resident, c) for c in cols)).order_by(t.Resident.id)
+        ).all()
     # column-wise construction: several times faster than row records
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(cols)
     frame = pd.DataFrame(

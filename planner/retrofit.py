@@ -679,7 +679,7 @@ def plan_from_frames(
 def _id_numbers(store: Store) -> dict[int, str]:
     """ID numbers by resident id (for masking only; names are never loaded)."""
     with store.read() as s:
-        rows = s.execute(select(t.Resident.id, t.Resident.id_number)).all()
+        rows = s.execute(select(t.Resident.id, t.Resident.id_number).order_by(t.Resident.id)).all()
     return dict(rows)
 
 

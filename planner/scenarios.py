@@ -490,7 +490,9 @@ def compare_scenarios(store: Store, names: Sequence[str]) -> ScenarioComparison:
     with store.read() as s:
         rows = {
             row.name: _to_record(row)
-            for row in s.scalars(select(t.Scenario).where(t.Scenario.name.in_(names)))
+            for row in s.scalars(
+                select(t.Scenario).where(t.Scenario.name.in_(names)).order_by(t.Scenario.id)
+            )
         }
         missing = [n for n in names if n not in rows]
         if missing:

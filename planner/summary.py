@@ -77,17 +77,26 @@ def summarize(store: Store, *, config: Config) -> StoreSummary:
         def count(q: Any) -> int:
             return int(s.scalar(q) or 0)
 
-        towns = dict(s.execute(select(t.Town.code, t.Town.name)).all())
+        towns = dict(s.execute(select(t.Town.code, t.Town.name).order_by(t.Town.code)).all())
         by_cat = dict(
-            s.execute(select(t.Resident.category, func.count()).group_by(t.Resident.category)).all()
+            s.execute(
+                select(t.Resident.category, func.count())
+                .group_by(t.Resident.category)
+                .order_by(t.Resident.category)
+            ).all()
         )
         by_town_code = s.execute(
             select(t.Resident.town_code, func.count())
             .where(t.Resident.village_code.is_not(None))
             .group_by(t.Resident.town_code)
+            .order_by(t.Resident.town_code)
         ).all()
         by_type = dict(
-            s.execute(select(t.Facility.type, func.count()).group_by(t.Facility.type)).all()
+            s.execute(
+                select(t.Facility.type, func.count())
+                .group_by(t.Facility.type)
+                .order_by(t.Facility.type)
+            ).all()
         )
         review = count(
             select(func.count()).select_from(t.Resident).where(t.Resident.needs_review.is_(True))

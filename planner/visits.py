@@ -451,7 +451,8 @@ def _due_devices(session: Session, resident_id: int, *, by: date) -> list[t.Devi
     ``replaced_on`` (as in :func:`planner.devices.due_devices`).
     """
     latest: dict[str, t.Device] = {}
-    for d in session.scalars(select(t.Device).where(t.Device.resident_id == resident_id)):
+    devices = select(t.Device).where(t.Device.resident_id == resident_id).order_by(t.Device.id)
+    for d in session.scalars(devices):
         cur = latest.get(d.device_type)
         if cur is None or d.issued_on > cur.issued_on:
             latest[d.device_type] = d
@@ -900,9 +901,15 @@ def import_visits(store: Store, path: Path | str, *, today: date | None = None) 
             ids_r = {r.visit.resident_id for r in good if r.visit.resident_id is not None}
             ids_l = {r.visit.lead_id for r in good if r.visit.lead_id is not None}
             residents = {
-                r.id: r for r in s.scalars(select(t.Resident).where(t.Resident.id.in_(ids_r)))
+                r.id: r
+                for r in s.scalars(
+                    select(t.Resident).where(t.Resident.id.in_(ids_r)).order_by(t.Resident.id)
+                )
             }
-            leads = {x.id: x for x in s.scalars(select(t.Lead).where(t.Lead.id.in_(ids_l)))}
+            leads = {
+                x.id: x
+                for x in s.scalars(select(t.Lead).where(t.Lead.id.in_(ids_l)).order_by(t.Lead.id))
+            }
             file_status: Counter[str] = Counter()
             file_review = 0
             for r in good:

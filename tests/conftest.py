@@ -29,6 +29,30 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     reset_settings()
 
 
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    """Keep every engine a test connects with alive until the test ends, then dispose it.
+
+    A CLI command called in-process leaves its store open (a real process just
+    exits); its engine, garbage-collected with pooled PostgreSQL connections still
+    open, would warn (ResourceWarning, an error under ``filterwarnings = error``).
+    """
+    from sqlalchemy import Connection, Engine, event
+
+    engines: dict[int, Engine] = {}
+
+    def keep(conn: Connection) -> None:
+        engines.setdefault(id(conn.engine), conn.engine)
+
+    event.listen(Engine, "engine_connect", keep)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "engine_connect", keep)
+        for engine in engines.values():
+            engine.dispose()
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'store.db'}"

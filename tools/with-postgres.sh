@@ -114,7 +114,9 @@ if [[ $EUID -eq 0 ]]; then
 	as_owner=(runuser -u postgres --)
 fi
 
-workdir=$(mktemp -d "${TMPDIR:-/tmp}/coverplan-pg.XXXXXX") || run_without "cannot create a temporary directory" "$@"
+# Under /tmp whatever TMPDIR says: the owner must reach it, and a unix socket path
+# must stay short (about 100 bytes).
+workdir=$(mktemp -d /tmp/coverplan-pg.XXXXXX) || run_without "cannot create a temporary directory in /tmp" "$@"
 started=0
 cleanup() {
 	if [[ $started -eq 1 ]]; then

@@ -217,9 +217,9 @@ def plan_month(
         leads = {
             r.id: r
             for r in s.execute(
-                select(t.Lead.id, t.Lead.name, t.Lead.phone, t.Lead.address).where(
-                    t.Lead.village_code.in_(villages)
-                )
+                select(t.Lead.id, t.Lead.name, t.Lead.phone, t.Lead.address)
+                .where(t.Lead.village_code.in_(villages))
+                .order_by(t.Lead.id)
             )
         }
     pv = config.privacy

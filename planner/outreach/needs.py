@@ -134,9 +134,9 @@ def person_needs(
     vp = villages_frame(store).set_index("code")
     with store.read() as s:
         leads = s.execute(
-            select(t.Lead.id, t.Lead.village_code).where(
-                t.Lead.village_code.in_(villages), t.Lead.status.in_(["open", "visited"])
-            )
+            select(t.Lead.id, t.Lead.village_code)
+            .where(t.Lead.village_code.in_(villages), t.Lead.status.in_(["open", "visited"]))
+            .order_by(t.Lead.id)
         ).all()
     masks = _masks(store, res, config=config, start=start, end=end)
     needs = masks.home()
@@ -229,10 +229,14 @@ def village_needs(store: Store, *, config: Config, today: date, horizon_days: in
     horizon = today + timedelta(days=horizon_days)
     with store.read() as s:
         leads = s.execute(
-            select(t.Lead.village_code).where(t.Lead.status.in_(["open", "visited"]))
+            select(t.Lead.village_code)
+            .where(t.Lead.status.in_(["open", "visited"]))
+            .order_by(t.Lead.id)
         ).all()
         last = s.execute(
-            select(t.Visit.village_code, t.Visit.visited_on).where(t.Visit.team.is_not(None))
+            select(t.Visit.village_code, t.Visit.visited_on)
+            .where(t.Visit.team.is_not(None))
+            .order_by(t.Visit.id)
         ).all()
     v = res["village_code"]
     m = _masks(store, res, config=config, start=today, end=horizon)
