@@ -20,14 +20,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.cli import main
-from planner.store import Store
 from tests import county
 from tests.county import VILLAGE, CountyFiles, make_county, office_lonlat, person_id
 
@@ -45,27 +43,16 @@ def _ll(point: tuple[float, float]) -> str:
 class County:
     """The example district loaded into a fresh store; ``run`` calls the CLI in-process."""
 
-    def __init__(
-        self,
-        files: CountyFiles,
-        db: str,
-        capsys: pytest.CaptureFixture[str],
-        opened: list[Store],
-    ) -> None:
+    def __init__(self, files: CountyFiles, db: str, capsys: pytest.CaptureFixture[str]) -> None:
         self.files = files
         self.db = db
         self.capsys = capsys
-        self.opened = opened
         self.network: dict[str, Any] = {}
 
     def call(self, *args: str) -> tuple[int, str, str]:
+        """Exit status, stdout and stderr (engines are disposed by conftest's fixture)."""
         self.capsys.readouterr()
-        try:
-            code = main(["--db", self.db, *args])
-        finally:
-            # a process would exit here; in-process, close the command's connections
-            while self.opened:
-                self.opened.pop().dispose()
+        code = main(["--db", self.db, *args])
         out, err = self.capsys.readouterr()
         return code, out, err
 
@@ -76,13 +63,8 @@ class County:
         return json.loads(out)
 
 
-def _setup(
-    county_files: CountyFiles,
-    db: str,
-    capsys: pytest.CaptureFixture[str],
-    opened: list[Store],
-) -> County:
-    c = County(county_files, db, capsys, opened)
+def _setup(county_files: CountyFiles, db: str, capsys: pytest.CaptureFixture[str]) -> County:
+    c = County(county_files, db, capsys)
     f = county_files
     code, _, err = c.call("status")
     assert code == 2 and "coverplan init" in err  # no store, no district: say how to begin
@@ -119,29 +101,10 @@ def county_files(tmp_path: Path) -> CountyFiles:
 
 
 @pytest.fixture
-def opened_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Store]]:
-    """Every store a command opens, so that its connections can be closed after it."""
-    opened: list[Store] = []
-    original = Store.__init__
-
-    def record(self: Store, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        opened.append(self)
-
-    monkeypatch.setattr(Store, "__init__", record)
-    yield opened
-    for store in opened:
-        store.dispose()
-
-
-@pytest.fixture
 def loaded(
-    county_files: CountyFiles,
-    any_db_url: str,
-    capsys: pytest.CaptureFixture[str],
-    opened_stores: list[Store],
+    county_files: CountyFiles, any_db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> County:
-    return _setup(county_files, any_db_url, capsys, opened_stores)
+    return _setup(county_files, any_db_url, capsys)
 
 
 def _off_network(doc: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -407,13 +370,10 @@ def test_outreach_year_and_month(loaded: County) -> None:
 
 
 def test_console_script_smoke(
-    county_files: CountyFiles,
-    db_url: str,
-    capsys: pytest.CaptureFixture[str],
-    opened_stores: list[Store],
+    county_files: CountyFiles, db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """One real run of the installed ``coverplan`` on the store set up in-process."""
-    _setup(county_files, db_url, capsys, opened_stores)
+    _setup(county_files, db_url, capsys)
     proc = subprocess.run(
         [COVERPLAN, "coverage", "--type", "home", "--json"],
         capture_output=True,
