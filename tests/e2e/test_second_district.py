@@ -16,6 +16,7 @@ month, each with ``--json``. One test runs the installed console script.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -23,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import pytest
 
 from api.cli import main
@@ -124,8 +126,8 @@ def test_init_imports_and_network(loaded: County) -> None:
     again = c.run("import", "villages", str(c.files.villages))
     assert (again["stored"], again["unchanged"], again["rejected"]) == (12, 12, 0)
     drive = c.network["drive"]
-    # a node every km: 清河路 3, 河滨路 +3, 示例县道 +10, 盘山公路 +20, 石桥支路 +3,
-    # 机耕路 +20 = 59 … plus (4000, 2200) and (13000, 0) where ways bend = 61, one component
+    # nodes at every vertex and at most 1 km apart: 清河路 3, 河滨路 +3, 示例县道 +10,
+    # 盘山公路 +1 +8 +6 +6, 石桥支路 +3 +1, 机耕路 +20 = 61, one strongly connected component
     assert (drive["nodes"], drive["dropped_nodes"]) == (61, 0)
     # 孤岛村 is 3 km from the nearest node (11000, 0); the two households sit on nodes
     assert drive["snap"]["villages"]["flagged"] == 1
@@ -208,15 +210,19 @@ HOME_ELIGIBLE = {
     "V01": 3, "V02": 3, "V03": 3, "V04": 2, "V05": 2, "V06": 1,
     "V07": 3, "V08": 2, "V09": 2, "V10": 3, "V11": 4, "V12": 3,
 }  # fmt: skip
+HOME_COVERED = {
+    "V01": 3, "V02": 3, "V03": 2, "V04": 2, "V05": 2, "V06": 0,
+    "V07": 3, "V08": 2, "V09": 0, "V10": 0, "V11": 0, "V12": 0,
+}  # fmt: skip
 HOME_UNMET = {"V11": 4, "V10": 3, "V12": 3, "V09": 2, "V06": 1}
 # 精神 residents (any grade or age), station in 清河社区, 30 min; to the station from
 # V02 8 (河滨路 loop), V03 11, V05 14, V07 20, V08 23 (two persons) → covered 1+1+1+1+1+2
 # plus V01's own = 7 of 12 (V06 129 min, V09 off the network, V10–V12 53+ min).
 
 
-def test_coverage_by_hand(loaded: County) -> None:
+def test_coverage_by_hand(loaded: County, tmp_path: Path) -> None:
     c = loaded
-    cov = c.run("coverage")
+    cov = c.run("coverage", "--out", str(tmp_path / "cov"))
     types = {t["type"]: t for t in cov["facility_types"]}
     home = types["home"]
     assert (home["eligible"], home["home_service"], home["covered"]) == (31, 1, 17)
@@ -243,6 +249,17 @@ def test_coverage_by_hand(loaded: County) -> None:
     residents = _off_network(cov, "resident")
     assert {(r["village_code"], r["count"]) for r in residents} == {(V["V09"], 3)}
     assert "邓超" not in json.dumps(cov, ensure_ascii=False)
+    # per village, in the CSV table --out writes
+    with (tmp_path / "cov" / "coverage_villages.csv").open(encoding="utf-8-sig") as fh:
+        table = [r for r in csv.DictReader(fh) if r["设施类型代码"] == "home"]
+    by_code = {r["村社代码"]: r for r in table}
+    assert {k: int(by_code[code]["可达人数"]) for k, code in V.items()} == HOME_COVERED
+    assert {k: int(by_code[code]["符合条件人数"]) for k, code in V.items()} == HOME_ELIGIBLE
+    assert int(by_code[V["V09"]]["距路网过远人数"]) == 2
+    assert int(by_code[V["V06"]]["不可达人数"]) == 1  # two hours away, on the network
+    # the GeoPackage keeps each village's own geometry: six polygons and six points
+    shapes = gpd.read_file(tmp_path / "cov" / "coverage.gpkg", layer="villages")
+    assert sorted(shapes.geom_type) == ["Point"] * 6 + ["Polygon"] * 6
 
 
 def test_gaps_by_hand(loaded: County) -> None:
@@ -257,6 +274,7 @@ def test_gaps_by_hand(loaded: County) -> None:
         key = next(k for k, code in V.items() if code == r["village_code"])
         assert r["eligible"] == HOME_ELIGIBLE[key]
     assert [v["code"] for v in _off_network(gaps, "village")] == [V["V09"]]
+    assert next(r for r in rows if r["village_code"] == V["V09"])["off_network"] == 2
     # policy gaps: 0.2 per resident (no home visit on record) + 1 per grade 1–2 without
     # the care subsidy + 1 per 低保/低边 without the living subsidy + 0.5 per device overdue
     policy = {r["village_code"]: r["score"] for r in gaps["policy_gaps"]}
