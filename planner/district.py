@@ -55,6 +55,7 @@ from planner.store import (
     Store,
     display_url,
     open_store,
+    redact_url,
 )
 
 __all__ = ["InitResult", "init_district", "read_units", "read_village_file"]
@@ -503,7 +504,11 @@ def _read_stored(url: str) -> _Stored | None:
                 gaz = store.gazetteer() if has_villages else None
             return _Stored(code, name, gaz, META_OFFICE in meta)
         except DBAPIError as exc:
-            raise StoreError(f"无法打开数据库 {display_url(url)}：{exc.orig}") from exc
+            detail = redact_url(str(exc.orig).strip(), url)
+            raise StoreError(
+                f"无法打开或升级数据库 {display_url(url)}：{detail}；"
+                "请确认数据库服务已启动，地址、端口与账号无误"
+            ) from None
     finally:
         store.dispose()
 

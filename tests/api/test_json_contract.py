@@ -161,7 +161,14 @@ CASES: dict[tuple[str, ...], Case] = {
         _addresses(c),
     ],
     ("import",): lambda c: ["import", "residents", _import_file(c), "--json"],
-    ("init",): lambda c: ["--db", f"sqlite:///{c.tmp / 'fresh.db'}", "init", "--json"],
+    ("init",): lambda c: [
+        "--db",
+        f"sqlite:///{c.tmp / 'fresh.db'}",
+        "init",
+        "--district",
+        "330213",
+        "--json",
+    ],
 }
 BY_FIXTURE = {("demo",)}  # run by the module fixture as a subprocess
 

@@ -13,10 +13,20 @@ import pytest
 
 from api.cli import EXIT_BROKEN_PIPE, main
 from api.output import command_output, dumps, print_json
+from geo.gazetteer import load_fenghua
 from planner.settings import reset_settings
+from planner.store import init_store
 
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 SECRET_URL = "postgresql+psycopg://u:secret@127.0.0.1:1/x"  # nothing listens on port 1
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A store of the packaged district: the commands refuse one that does not exist."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    init_store(url, gazetteer=load_fenghua()).dispose()
+    return url
 
 
 def run(
@@ -81,9 +91,9 @@ def test_outreach_year_not_a_number(capsys: pytest.CaptureFixture[str], db_url: 
 
 
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])
-def test_output_cut_off_by_head_exits_quietly(tmp_path: Path, json_flag: list[str]) -> None:
+def test_output_cut_off_by_head_exits_quietly(db_url: str, json_flag: list[str]) -> None:
     """``coverplan … | head``: the reader is gone; no traceback, status 141."""
-    env = {**os.environ, "COVERPLAN_DB_URL": f"sqlite:///{tmp_path / 's.db'}"}
+    env = {**os.environ, "COVERPLAN_DB_URL": db_url}
     with subprocess.Popen(
         [COVERPLAN, "status", *json_flag],
         stdout=subprocess.PIPE,
@@ -106,7 +116,7 @@ def test_a_password_is_never_shown(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_an_unreachable_database_in_a_subprocess(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [COVERPLAN, "--db", SECRET_URL, "init", "--json"],
+        [COVERPLAN, "--db", SECRET_URL, "init", "--district", "330213", "--json"],
         capture_output=True,
         text=True,
         timeout=120,
