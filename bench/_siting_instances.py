@@ -102,14 +102,14 @@ class Instance:
 
 def district_instance(workdir: Path, *, type_key: str = "home") -> tuple[Instance, dict[str, Any]]:
     """The demo district for one facility type; also returns build timings."""
+    from data.demo.build import build_demo
     from geo.network import build_network
     from geo.traveltime import od_matrix
-    from planner.coverage import compute_coverage
-    from planner.demo import build_demo
-    from planner.frames import facilities_frame, villages_frame
-    from planner.roads import network_file
+    from planner.coverage.engine import compute_coverage
+    from planner.networks import network_file
     from planner.settings import load_config
-    from planner.store import open_store
+    from planner.store.core import open_store
+    from planner.store.frames import facilities_frame, villages_frame
 
     info: dict[str, Any] = {}
     t0 = time.perf_counter()

@@ -85,13 +85,13 @@ def networkx_covered(
 
 
 def district(stages: list[Stage], workdir: Path) -> dict[str, Any]:
+    from data.demo.build import build_demo
     from geo.network import build_network
     from geo.traveltime import nearest
-    from planner.coverage import compute_coverage
-    from planner.demo import build_demo
-    from planner.roads import network_file
+    from planner.coverage.engine import compute_coverage
+    from planner.networks import network_file
     from planner.settings import load_config
-    from planner.store import open_store
+    from planner.store.core import open_store
 
     print("District (synthetic demo of 奉化区):", flush=True)
     config = load_config()
@@ -116,7 +116,7 @@ def district(stages: list[Stage], workdir: Path) -> dict[str, Any]:
     )
 
     # baseline: the travel-time part of coverage of every drive type, networkx loop
-    from planner.frames import facilities_frame, residents_frame, villages_frame
+    from planner.store.frames import facilities_frame, residents_frame, villages_frame
 
     res = residents_frame(store)
     vil = villages_frame(store).set_index("code")
@@ -219,7 +219,7 @@ def province(stages: list[Stage], side: int) -> dict[str, Any]:
 
     from bench._province import make_network, make_province
     from geo.traveltime import nearest
-    from planner.coverage import coverage_from_frames
+    from planner.coverage.engine import coverage_from_frames
     from planner.settings import load_config
 
     print(f"Province-scale instance (generated, {side * side:,}-node graph):", flush=True)

@@ -20,12 +20,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+from planner.networks import load_network
 from planner.outreach.month import plan_month
 from planner.outreach.needs import village_needs
 from planner.outreach.routing import solve_routes
-from planner.roads import load_network
 from planner.settings import get_config
-from planner.store import Store
+from planner.store.core import Store
 
 YEAR, MONTH = 2026, 12
 LARGE_HOUSEHOLDS = 150

@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from geo._errors import CRSError
+from geo.errors import CRSError
 
 CRSName: TypeAlias = Literal["wgs84", "gcj02", "bd09"]
 CRS_NAMES: tuple[CRSName, ...] = ("wgs84", "gcj02", "bd09")

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo._errors import GazetteerError
+from geo.errors import GazetteerError
 
 __all__ = [
     "COMMUNITY",

@@ -48,7 +48,7 @@ from pypinyin import Style, lazy_pinyin
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from geo._errors import GazetteerError
+from geo.errors import GazetteerError
 from geo.gazetteer import (
     COMMUNITY,
     DISTRICT_CODE_LEN,

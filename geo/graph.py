@@ -18,7 +18,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from geo._errors import CoverplanError
+from geo.errors import CoverplanError
 
 EARTH_RADIUS_M = 6_371_008.8
 _M_PER_DEG_LAT = 110_574.0

@@ -38,13 +38,13 @@ import pandas as pd
 from numpy.typing import NDArray
 from sqlalchemy import select
 
-from planner import tables as t
-from planner._errors import ConfigError, InputError
-from planner.eligibility import SEVERE_GRADES, age_years, eligible_mask, retrofit_needy
-from planner.frames import facilities_frame, residents_frame, villages_frame
-from planner.idnumber import mask_id
+from planner.domain.eligibility import SEVERE_GRADES, age_years, eligible_mask, retrofit_needy
+from planner.errors import ConfigError, InputError
+from planner.ingest.idnumber import mask_id
 from planner.settings import Config
-from planner.store import Store
+from planner.store import schema as t
+from planner.store.core import Store
+from planner.store.frames import facilities_frame, residents_frame, villages_frame
 
 __all__ = [
     "COMMUNITY_COLUMNS",
@@ -399,7 +399,7 @@ def retrofit_scores(residents: pd.DataFrame, *, config: Config, year: int) -> pd
         One row per resident, indexed by resident id, with columns ``category,
         grade, birth_date, village_code, low_income, lives_alone, elderly_carer,
         wheelchair, retrofit_year, needs_review`` (as
-        :func:`planner.frames.residents_frame` gives them).
+        :func:`planner.store.frames.residents_frame` gives them).
     config
         ``[retrofit]`` (weights, ``repeat_after_years``) and the categories.
     year

@@ -28,9 +28,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planner import tables as t
-from planner._errors import ScenarioError
-from planner.store import Store, audit
+from planner.errors import ScenarioError
+from planner.store import schema as t
+from planner.store.core import Store, audit
 
 __all__ = [
     "METRIC_LABELS",

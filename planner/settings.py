@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.graph import ModeProfile
-from planner._errors import ConfigError
+from planner.errors import ConfigError
 
 Mode = Literal["drive", "walk", "wheelchair"]
 

@@ -10,7 +10,7 @@ import pytest
 
 from geo.gazetteer import load_fenghua
 from planner.settings import Config, load_config, reset_settings
-from planner.store import Store, init_store
+from planner.store.core import Store, init_store
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from planner.idnumber import check_char
+from planner.ingest.idnumber import check_char
 
 DISTRICT_CODE = "330999"
 DISTRICT_NAME = "示例县"

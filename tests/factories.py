@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from planner.idnumber import check_char
+from planner.ingest.idnumber import check_char
 
 
 def make_id(birth: date, seq: int, *, region: str = "330213") -> str:

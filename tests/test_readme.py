@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.columns import KINDS, markdown_table
+from planner.ingest.columns import KINDS, markdown_table
 from planner.settings import reset_settings
 
 README = Path(__file__).resolve().parents[1] / "README.md"

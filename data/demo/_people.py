@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from shapely.geometry import Point
 
 from data.demo._geometry import Village, name_stem, to_lonlat, to_metric
-from planner.idnumber import check_char
+from planner.ingest.idnumber import check_char
 
 # ---------------------------------------------------------------- calibration
 # DOMAIN.md: 14,662 persons in the 2024 survey of 奉化; the demo has this many valid rows.

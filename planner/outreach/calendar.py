@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo._errors import CoverplanError
+from geo.errors import CoverplanError
 from planner.outreach.needs import SCORE_PARTS, village_needs
 from planner.settings import Config
-from planner.store import Store
+from planner.store.core import Store
 
 MONTHS = 12
 DAYS_PER_MONTH = 30.44

@@ -11,7 +11,7 @@ Every home visit is optional with a prize by priority, so when not everyone
 fits the lowest priorities wait for next month, with the reason.
 
 Points farther than ``[network] snap_max_m`` from the road network
-(:mod:`planner.offnetwork`) are never routed: such a household (own point or
+(:mod:`planner.coverage.offnetwork`) are never routed: such a household (own point or
 its village's) goes to ``unplanned`` with the reason "距路网过远（N 米），无法
 安排路线", as does one without any point. The service point is the first of
 the month's villages whose point is on the network (a skipped village is
@@ -32,21 +32,21 @@ from sqlalchemy import select
 
 from geo.graph import RoadNetwork
 from geo.traveltime import od_matrix
-from planner import tables as t
-from planner.eligibility import POOR
-from planner.frames import residents_frame, villages_frame
-from planner.idnumber import mask_id, mask_phone
-from planner.offnetwork import (
+from planner.coverage.offnetwork import (
     NetworkCoverageError,
     PointSnap,
     resident_entries,
     snap_to_network,
 )
+from planner.domain.eligibility import POOR
+from planner.ingest.idnumber import mask_id, mask_phone
 from planner.outreach.calendar import outreach_days, plan_year
 from planner.outreach.needs import POINT_SERVICES, person_needs
 from planner.outreach.routing import RoutingProblem, RoutingResult, Shift, Stop, solve_routes
 from planner.settings import Config
-from planner.store import Store
+from planner.store import schema as t
+from planner.store.core import Store
+from planner.store.frames import residents_frame, villages_frame
 
 PRIZE_PER_PRIORITY_S = 4 * 3600  # a visit is worth up to 4 h of driving per priority point
 SECONDS_PER_MINUTE = 60

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from planner import tables as t
-from planner.devices import due_devices
-from planner.eligibility import POOR, SEVERE_GRADES
-from planner.frames import residents_frame, villages_frame
+from planner.domain.devices import due_devices
+from planner.domain.eligibility import POOR, SEVERE_GRADES
 from planner.settings import Config
-from planner.store import Store
+from planner.store import schema as t
+from planner.store.core import Store
+from planner.store.frames import residents_frame, villages_frame
 
 POINT_SERVICES = {
     "device_assessment": "辅具评估适配",
@@ -210,7 +210,7 @@ def village_needs(store: Store, *, config: Config, today: date, horizon_days: in
 
     Counts of persons (devices past or reaching their service life within
     ``horizon_days``, supervised medication, stroke after-care, re-assessments
-    due, open leads), the village's policy-gap score (:mod:`planner.gaps`),
+    due, open leads), the village's policy-gap score (:mod:`planner.coverage.gaps`),
     and months since its last outreach visit (capped at 24). ``score`` is the
     weighted sum (``[outreach.weights]``).
 
@@ -221,7 +221,7 @@ def village_needs(store: Store, *, config: Config, today: date, horizon_days: in
         column per part, ``home_visits`` (households needing a home visit,
         for the day capacity) and ``score``.
     """
-    from planner.gaps import policy_gaps
+    from planner.coverage.gaps import policy_gaps
 
     villages = villages_frame(store).set_index("code")
     res = residents_frame(store)

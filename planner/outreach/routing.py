@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from geo._errors import CoverplanError
+from geo.errors import CoverplanError
 
 __all__ = [
     "SOLVERS",

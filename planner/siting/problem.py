@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from geo._errors import CoverplanError
+from geo.errors import CoverplanError
 
 Objective = Literal["mclp", "pmedian", "lscp"]
 OBJECTIVES: tuple[Objective, ...] = ("mclp", "pmedian", "lscp")

@@ -7,10 +7,10 @@ node and in the same town form one demand point. Sites: the type's existing
 facilities (open, with their capacities; optionally upgradable) and the
 candidates: village committee points by default, or a user's list. A resident, candidate
 or facility farther than ``[network] snap_max_m`` from the network
-(:mod:`planner.offnetwork`) is off the network: such demand is not coverable,
+(:mod:`planner.coverage.offnetwork`) is off the network: such demand is not coverable,
 such candidates are left out, such facilities serve nobody; all are reported
 under ``off_network``. The before/after figures come from the coverage engine itself
-(:func:`planner.coverage.coverage_from_frames`), run on the facilities before
+(:func:`planner.coverage.engine.coverage_from_frames`), run on the facilities before
 and after the proposal, so they match ``coverplan coverage`` exactly.
 """
 
@@ -29,18 +29,18 @@ import numpy as np
 import pandas as pd
 from shapely import points
 
-from geo._errors import InputError
 from geo.crs import to_wgs84
+from geo.errors import InputError
 from geo.graph import RoadNetwork
 from geo.traveltime import od_matrix
-from planner.coverage import CoverageResult, coverage_from_frames
-from planner.eligibility import eligibility_table
-from planner.frames import facilities_frame, residents_frame, villages_frame
-from planner.offnetwork import point_entries, snap_to_network
+from planner.coverage.engine import CoverageResult, coverage_from_frames
+from planner.coverage.offnetwork import point_entries, snap_to_network
+from planner.domain.eligibility import eligibility_table
 from planner.settings import Config
 from planner.siting.problem import Objective, SiteGroup, SitingError, SitingProblem, SitingResult
 from planner.siting.solve import solve
-from planner.store import Store
+from planner.store.core import Store
+from planner.store.frames import facilities_frame, residents_frame, villages_frame
 
 SECONDS_PER_MINUTE = 60.0
 NEW_ID_BASE = 10_000_000  # ids of proposed facilities, clear of stored ones
@@ -90,7 +90,7 @@ class Proposal:
         village_code, village_name, town_name, lon, lat, cost (yuan),
         places (added), marginal`` (objective gain of that action).
     before, after
-        :class:`~planner.coverage.CoverageResult` of the type without and with
+        :class:`~planner.coverage.engine.CoverageResult` of the type without and with
         the proposal.
     inputs
         What the proposal was asked (for scenarios).
@@ -248,7 +248,7 @@ def read_candidates(path: Path, *, villages: gpd.GeoDataFrame, crs: str = "wgs84
     InputError
         Naming the file, row and column of the first bad value.
     """
-    from planner._readers import detect_encoding, sniff_table
+    from planner.ingest.readers import detect_encoding, sniff_table
 
     if not path.is_file():
         raise InputError(f"候选点文件不存在：{path}", file=str(path))

@@ -11,10 +11,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from api.cli_scenarios import add_arguments, cmd_scenarios
-from planner._errors import ScenarioError
+from api.cli.scenarios import add_arguments, cmd_scenarios
+from planner.errors import ScenarioError
 from planner.scenarios import list_scenarios, save_scenario
-from planner.store import Store
+from planner.store.core import Store
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -132,7 +132,7 @@ def test_compare_text_is_an_aligned_table(
     assert table[1].split() == ["费用（元）", "2,750,000.5", "2,900,000"]
     assert table[2].split() == ["改造升级数", "3", "-"]
     # numbers are right-aligned: every row of the table ends at the same display column
-    from api.cli_scenarios import _width
+    from api.cli.scenarios import _width
 
     assert len({_width(line) for line in table}) == 1
     assert "各镇街 · 覆盖人数（后）：" in text

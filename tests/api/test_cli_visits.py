@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from api.cli_visits import add_arguments, cmd_visits
-from geo._errors import CoverplanError
-from planner import tables as t
-from planner.outreach.sheets import write_route_sheets
+from api.cli.visits import add_arguments, cmd_visits
+from geo.errors import CoverplanError
+from planner.ingest.visits import VisitError
+from planner.reports.route_sheets import write_route_sheets
 from planner.settings import Config
-from planner.store import Store
-from planner.visits import VisitError
+from planner.store import schema as t
+from planner.store.core import Store
 from tests.planner.test_visits import Town, build_town, fill, town_plan, visit_key
 
 DAY = date(2025, 12, 8)  # the CLI checks visit days against the system date

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
-from planner._errors import InputError, StoreError
+from planner.errors import InputError, StoreError
 
 CODE, NAME = "330281", "余姚市"
 TOWNS = {"330281001": "阳明街道", "330281101": "陆埠镇"}
@@ -157,7 +157,7 @@ def test_init_from_units_csv(tmp_path: Path, cli: Cli) -> None:
     assert json.loads(meta["district_aliases"]) == ["余姚县"]
     # the gazetteer carries the store's metadata: old registers resolve
     from geo.geocode import Geocoder
-    from planner.store import open_district_store
+    from planner.store.core import open_district_store
 
     store = open_district_store(f"sqlite:///{db}")
     gaz = store.gazetteer()
@@ -315,22 +315,22 @@ def test_a_bad_last_row_writes_nothing(tmp_path: Path, cli: Cli) -> None:
 
 def test_a_failed_write_leaves_no_new_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure inside the write transaction: rolled back, the new file removed."""
-    import planner.store
-    from planner.district import init_district
+    import planner.store.core
+    from planner.ingest.district import init_district
 
     def broken_audit(*_: object, **__: object) -> None:
         raise RuntimeError("disk full")
 
     units = write_units(tmp_path / "u.csv")
     db = tmp_path / "sub" / "dir" / "f.db"
-    monkeypatch.setattr(planner.store, "audit", broken_audit)
+    monkeypatch.setattr(planner.store.core, "audit", broken_audit)
     with pytest.raises(RuntimeError, match="disk full"):
         init_district(f"sqlite:///{db}", district=CODE, units=units)
     assert not db.exists() and not (tmp_path / "sub").exists()
     monkeypatch.undo()
     init_district(f"sqlite:///{db}", district=CODE, units=units)
     before = sha(db)
-    monkeypatch.setattr(planner.store, "audit", broken_audit)
+    monkeypatch.setattr(planner.store.core, "audit", broken_audit)
     more = write_units(tmp_path / "more.csv", extra="330281101007,新村,village,330281101,陆埠镇\n")
     with pytest.raises(RuntimeError):
         init_district(f"sqlite:///{db}", district=CODE, units=more)
@@ -367,7 +367,7 @@ def test_commands_refuse_a_mistyped_db_and_an_empty_store(
     assert code == 2 and str(typo) in err and "不存在" in err
     assert not typo.exists() and not typo.parent.exists()
     # a store without a district (e.g. made by an older version)
-    from planner.store import open_store
+    from planner.store.core import open_store
 
     empty = tmp_path / "empty.db"
     open_store(f"sqlite:///{empty}").dispose()
@@ -378,7 +378,7 @@ def test_commands_refuse_a_mistyped_db_and_an_empty_store(
 
 
 def test_python_open_district_store_names_the_store(tmp_path: Path) -> None:
-    from planner.store import open_district_store, open_store
+    from planner.store.core import open_district_store, open_store
 
     with pytest.raises(StoreError, match="不存在"):
         open_district_store(f"sqlite:///{tmp_path / 'none.db'}")
@@ -446,7 +446,7 @@ def test_same_district_reinit_adds_and_keeps_everything(tmp_path: Path, cli: Cli
 
 
 def test_reference_district_units_validation_messages(tmp_path: Path) -> None:
-    from planner.district import read_units
+    from planner.ingest.district import read_units
 
     path = tmp_path / "u.csv"
     path.write_text(
@@ -599,11 +599,11 @@ def test_a_year_with_fewer_villages_than_months_leaves_months_empty_with_a_reaso
 
 @pytest.mark.slow
 def test_demo_geometry_stays_reachable_for_a_fenghua_store(tmp_path: Path) -> None:
-    """`init` never loads synthetic geometry; planner.demo.load_demo_geometry still can."""
-    from planner.demo import load_demo_geometry
-    from planner.district import init_district
+    """`init` never loads synthetic geometry; data.demo.build.load_demo_geometry still can."""
+    from data.demo.build import load_demo_geometry
+    from planner.ingest.district import init_district
     from planner.settings import load_config
-    from planner.store import open_district_store
+    from planner.store.core import open_district_store
 
     db = tmp_path / "fh.db"
     res = init_district(f"sqlite:///{db}", district="330213")

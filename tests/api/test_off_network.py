@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 
 from api.cli import main
-from planner.coverage import compute_coverage
-from planner.frames import villages_frame
-from planner.roads import NETWORK_META_KEY, load_network
+from planner.coverage.engine import compute_coverage
+from planner.networks import NETWORK_META_KEY, load_network
 from planner.settings import get_config, reset_settings
-from planner.store import Store
+from planner.store.core import Store
+from planner.store.frames import villages_frame
 from tests import toy_district as toy
 
 SNAP_MAX_M = 500.0

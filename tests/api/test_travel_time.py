@@ -21,7 +21,7 @@ import pytest
 
 from data.demo.generate import generate_demo
 from planner.settings import load_config
-from planner.store import Store
+from planner.store.core import Store
 
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 ONEWAY_FORWARD = {"yes", "true", "1"}

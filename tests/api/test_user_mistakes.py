@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from api.cli import EXIT_BROKEN_PIPE, main
-from api.output import command_output, dumps, print_json
+from api.cli.output import command_output, dumps, print_json
 from geo.gazetteer import load_fenghua
 from planner.settings import reset_settings
-from planner.store import init_store
+from planner.store.core import init_store
 
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 SECRET_URL = "postgresql+psycopg://u:secret@127.0.0.1:1/x"  # nothing listens on port 1
@@ -183,8 +183,8 @@ def test_a_bad_month(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
 def test_a_network_file_that_does_not_build_is_not_registered(
     capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path
 ) -> None:
-    from planner.roads import NETWORK_META_KEY
-    from planner.store import Store
+    from planner.networks import NETWORK_META_KEY
+    from planner.store.core import Store
 
     streets = Path(__file__).parents[1] / "data" / "osm" / "streets.osm"
     code, out, _ = run(

@@ -28,7 +28,7 @@ from data.demo._geometry import load_outline, load_units, written_name
 from data.demo._people import CATEGORIES, CATEGORY_SHARES, DEVICE_LIFE_YEARS, GRADES, add_years
 from data.demo._roads import is_drivable
 from geo.crs import gcj02_to_wgs84
-from planner.idnumber import check_char
+from planner.ingest.idnumber import check_char
 
 TODAY = gen.DEFAULT_TODAY
 LEADS_HEADER = (

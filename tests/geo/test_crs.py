@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo._errors import CRSError
 from geo.crs import from_wgs84, gcj02_to_wgs84, parse_crs, to_wgs84, wgs84_to_gcj02
+from geo.errors import CRSError
 
 lons = st.floats(min_value=100.0, max_value=125.0)
 lats = st.floats(min_value=20.0, max_value=45.0)

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from geo._errors import GazetteerError
+from geo.errors import GazetteerError
 from geo.gazetteer import (
     COMMUNITY,
     LIVING_AREA,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo._errors import GazetteerError
+from geo.errors import GazetteerError
 from geo.gazetteer import Gazetteer, Town, Village, load_fenghua
 from geo.geocode import (
     AMBIGUOUS,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from planner._errors import InputError
-from planner.accessibility import (
+from planner.coverage.accessibility import (
     DEFAULT_BANDS,
     GaussianDecay,
     band_weights,
     e2sfca,
     gaussian_weights,
 )
+from planner.errors import InputError
 
 
 def test_hand_computed_example() -> None:

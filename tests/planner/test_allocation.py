@@ -8,8 +8,8 @@ from numpy.typing import NDArray
 from scipy import sparse
 from scipy.optimize import linprog
 
-from planner._errors import InputError
-from planner.allocation import SOLVER, Assignment, assign
+from planner.coverage.allocation import SOLVER, Assignment, assign
+from planner.errors import InputError
 
 Instance = tuple[
     NDArray[np.int64],  # demand

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from geo.graph import RoadNetwork
-from planner._errors import ConfigError
-from planner.coverage import compute_coverage
-from planner.gaps import find_gaps
-from planner.importer import import_file
+from planner.coverage.engine import compute_coverage
+from planner.coverage.gaps import find_gaps
+from planner.errors import ConfigError
+from planner.ingest.registers import import_file
 from planner.settings import Config, load_config
-from planner.store import Store
+from planner.store.core import Store
 from tests.factories import make_id
 
 TODAY = date(2026, 11, 1)

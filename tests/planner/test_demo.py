@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from data.demo.generate import BAD_ROWS, REJECTED_ROWS, VALID_PERSONS
-from planner import tables as t
-from planner.devices import due_devices
-from planner.store import Store
+from planner.domain.devices import due_devices
+from planner.store import schema as t
+from planner.store.core import Store
 
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 

@@ -1,10 +1,10 @@
 from datetime import date, timedelta
 from pathlib import Path
 
-from planner.devices import due_devices, due_on
-from planner.importer import import_file
+from planner.domain.devices import due_devices, due_on
+from planner.ingest.registers import import_file
 from planner.settings import Config
-from planner.store import Store
+from planner.store.core import Store
 from tests.factories import make_id
 
 TODAY = date(2026, 11, 1)

@@ -3,8 +3,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from planner._errors import ConfigError
-from planner.eligibility import age_years, eligibility_table, eligible_mask
+from planner.domain.eligibility import age_years, eligibility_table, eligible_mask
+from planner.errors import ConfigError
 from planner.settings import Config, Eligibility
 
 TODAY = date(2026, 11, 1)

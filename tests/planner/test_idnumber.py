@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from planner.idnumber import (
+from planner.ingest.idnumber import (
     InvalidIdNumber,
     check_char,
     is_valid_id_number,

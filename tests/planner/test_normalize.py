@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from planner import normalize as nz
+from planner.ingest import normalize as nz
 from planner.settings import Config
 
 

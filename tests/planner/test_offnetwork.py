@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from geo.graph import RoadNetwork
-from planner.offnetwork import (
+from planner.coverage.offnetwork import (
     not_located_summary,
     point_entries,
     resident_entries,

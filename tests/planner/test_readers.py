@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from planner._errors import InputError
-from planner._readers import read_table, sniff_table
-from planner.columns import score_header
+from planner.errors import InputError
+from planner.ingest.columns import score_header
+from planner.ingest.readers import read_table, sniff_table
 from tests.planner import registers as reg
 
 

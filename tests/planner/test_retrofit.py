@@ -11,7 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from planner._errors import ConfigError, InputError
+from planner.errors import ConfigError, InputError
 from planner.retrofit import (
     COMMUNITY_COLUMNS,
     HOUSEHOLD_COLUMNS,
@@ -50,7 +50,7 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def residents(*rows: dict[str, Any]) -> pd.DataFrame:
-    """Residents frame like :func:`planner.frames.residents_frame`; ``id`` is required."""
+    """Residents frame like :func:`planner.store.frames.residents_frame`; ``id`` is required."""
     frame = pd.DataFrame([{**_DEFAULTS, **r} for r in rows])
     frame["birth_date"] = pd.to_datetime(frame["birth_date"])
     return frame.set_index("id", drop=False)

@@ -20,8 +20,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-from planner import tables as t
-from planner._errors import ScenarioError
+from planner.errors import ScenarioError
 from planner.scenarios import (
     METRIC_LABELS,
     Scenario,
@@ -32,7 +31,8 @@ from planner.scenarios import (
     save_scenario,
     write_comparison,
 )
-from planner.store import Store, open_store
+from planner.store import schema as t
+from planner.store.core import Store, open_store
 
 
 @pytest.fixture
@@ -433,7 +433,7 @@ def test_write_other_suffixes_is_refused(three: Store, tmp_path: Path, name: str
 def test_a_store_at_0001_is_upgraded_to_hold_scenarios(db_url: str) -> None:
     old = Store(db_url)
     cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(resources.files("planner") / "migrations"))
+    cfg.set_main_option("script_location", str(resources.files("planner.store") / "migrations"))
     cfg.set_main_option("sqlalchemy.url", db_url)
     with old.engine.connect() as conn:
         cfg.attributes["connection"] = conn

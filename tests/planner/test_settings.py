@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from planner._errors import ConfigError
+from planner.errors import ConfigError
 from planner.settings import get_settings, load_config, reset_settings
 
 

@@ -16,9 +16,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select, text
 
 from geo.gazetteer import load_fenghua
-from planner import tables as t
-from planner._errors import StoreError
-from planner.store import Store, init_store, open_store
+from planner.errors import StoreError
+from planner.store import schema as t
+from planner.store.core import Store, init_store, open_store
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_default_url_lives_in_the_data_dir(tmp_path: Path) -> None:
 def test_postgresql_runs_the_same_code(pg_url: str, tmp_path: Path) -> None:
     from datetime import date
 
-    from planner.importer import import_file
+    from planner.ingest.registers import import_file
     from planner.settings import load_config
     from tests.planner import registers as reg
 

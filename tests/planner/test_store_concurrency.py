@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from geo.gazetteer import load_fenghua
-from planner import tables as t
-from planner._errors import StoreBusyError
-from planner.store import Store, init_store
+from planner.errors import StoreBusyError
+from planner.store import schema as t
+from planner.store.core import Store, init_store
 from tests.factories import make_id
 from tests.planner import registers as reg
 
@@ -73,7 +73,7 @@ def test_two_first_migrations_at_once_both_succeed(any_db_url: str, tmp_path: Pa
     """Two processes open an empty store at the same moment: both end migrated, exit 0."""
     results = _run_together(
         tmp_path,
-        imports="from planner.store import open_store",
+        imports="from planner.store.core import open_store",
         body="open_store(sys.argv[4]).dispose()",
         args=[[any_db_url], [any_db_url], [any_db_url]],
     )
@@ -111,7 +111,7 @@ def test_the_same_file_imported_twice_at_once(any_db_url: str, tmp_path: Path) -
     path = _register(tmp_path / "名册.csv", extra=extra)
     results = _run_together(
         tmp_path,
-        imports="from api.cli import main; import planner.importer",
+        imports="from api.cli import main; import planner.ingest.registers",
         body="sys.exit(main(sys.argv[4:]))",
         args=[_import_args(any_db_url, path, tmp_path / f"r{i}.csv") for i in (1, 2)],
     )

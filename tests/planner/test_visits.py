@@ -11,13 +11,9 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from planner import tables as t
-from planner._errors import InputError
-from planner.importer import import_file
-from planner.outreach.sheets import write_route_sheets
-from planner.settings import Config
-from planner.store import Store
-from planner.visits import (
+from planner.errors import InputError
+from planner.ingest.registers import import_file
+from planner.ingest.visits import (
     SERVICE_LABELS,
     VisitError,
     import_visits,
@@ -28,6 +24,10 @@ from planner.visits import (
     save_visit,
     visit_key,
 )
+from planner.reports.route_sheets import write_route_sheets
+from planner.settings import Config
+from planner.store import schema as t
+from planner.store.core import Store
 from tests.factories import make_id
 
 TODAY = date(2026, 12, 20)

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
+from planner.networks import load_network
 from planner.outreach.calendar import plan_year
 from planner.outreach.month import plan_month
-from planner.roads import load_network
 from planner.settings import Config
-from planner.store import Store
+from planner.store.core import Store
 from tests.planner.outreach.checker import check
 
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
@@ -109,7 +109,7 @@ def test_same_input_and_seed_same_plan(demo: Any, config: Config) -> None:
 
 
 def test_recorded_visits_change_the_plan(demo: Any, config: Config) -> None:
-    from planner.visits import record_visit
+    from planner.ingest.visits import record_visit
 
     store, network = demo
     before = plan_month(

@@ -14,9 +14,9 @@ import openpyxl
 import pytest
 
 from geo.crs import wgs84_to_gcj02
-from planner._errors import InputError
-from planner.outreach.sheets import RouteSheetFiles, mask_name, write_route_sheets
-from planner.visits import OUTCOMES, parse_visit_key
+from planner.errors import InputError
+from planner.ingest.visits import OUTCOMES, parse_visit_key
+from planner.reports.route_sheets import RouteSheetFiles, mask_name, write_route_sheets
 
 GPX = "{http://www.topografix.com/GPX/1/1}"
 OFFICE = {"name": "奉化区残联", "lon": 121.4068, "lat": 29.6551}

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from geo._errors import InputError
+from geo.errors import InputError
+from planner.reports.siting import write_proposal
 from planner.scenarios import compare_scenarios, save_scenario
 from planner.settings import Config
 from planner.siting import SitingError
 from planner.siting.proposal import propose_sites, read_candidates
-from planner.siting.report import write_proposal
-from planner.store import Store
+from planner.store.core import Store
 from tests.planner.test_coverage import POINTS, TODAY, B, C, district, toy_network
 
 __all__ = ["district"]  # the fixture, re-used
@@ -35,7 +35,7 @@ def small(district: Store) -> Store:
     """The toy district with the home at A holding 3 places."""
     from sqlalchemy import update
 
-    from planner import tables as t
+    from planner.store import schema as t
 
     with district.write() as s:
         s.execute(update(t.Facility).values(capacity=3))
@@ -115,7 +115,7 @@ def test_user_candidates_and_errors(small: Store, cfg: Config, tmp_path: Path) -
         f"地块一,{C},,,100000,10\n地块二,,{POINTS[B][0]},{POINTS[B][1]},,\n",
         encoding="utf-8",
     )
-    from planner.frames import villages_frame
+    from planner.store.frames import villages_frame
 
     frame = read_candidates(f, villages=villages_frame(small))
     assert frame["name"].tolist() == ["地块一", "地块二"]

@@ -1,0 +1,133 @@
+"""``coverplan outreach year|month``: the monthly village outreach (康复入村社).
+
+``year [YEAR]`` prints the calendar (1–2 villages a month, the need score's
+parts next to each choice); ``month YYYY-MM [--out DIR]`` plans the month and
+writes the route sheets (HTML, XLSX, GPX) and the plan's JSON under ``DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from api.cli.output import print_json
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``year`` and ``month`` to the ``outreach`` sub-parser."""
+    sub = p.add_subparsers(dest="action", required=True)
+    y = sub.add_parser("year", help="全年入村日历（每月 1–2 个村社及需求得分）")
+    y.add_argument("year", nargs="?", type=int, help="年份（默认今年）")
+    y.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    m = sub.add_parser("month", help="当月入村方案：服务点、邀请名单、两支入户队路线")
+    m.add_argument("month", nargs="?", help="YYYY-MM（默认下个月）")
+    m.add_argument("--out", help="输出目录：路线单（HTML/XLSX/GPX）与方案 JSON")
+    m.add_argument("--village", action="append", help="指定村社代码（可重复；默认取日历）")
+    m.add_argument("--seconds", type=float, help="每个入村日的路线求解时间（秒）")
+    m.add_argument("--network", help="OSM 文件（默认用已登记的）")
+    m.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    p.set_defaults(func=cmd_outreach)
+
+
+def cmd_outreach(args: argparse.Namespace) -> int:
+    """Run ``outreach year`` or ``outreach month``."""
+    from planner.settings import get_config
+    from planner.store.core import open_district_store
+
+    store = open_district_store(args.db)
+    config = get_config()
+    if args.action == "year":
+        from planner.outreach.calendar import PART_LABELS, plan_year
+
+        year = args.year if args.year is not None else date.today().year
+        cal = plan_year(store, config=config, year=year)
+        out = cal.to_json()
+        if args.json:
+            print_json(out)
+            return 0
+        print(f"{year} 年康复入村社日历（每月入户能力 {cal.capacity} 户）")
+        for m in out["months"]:
+            names = "、".join(f"{v['town_name']}{v['name']}" for v in m["villages"])
+            if not m["villages"]:
+                print(f"  {m['month']}：不入村（{m['note']}）")
+                continue
+            print(f"  {m['month']}（{'、'.join(m['dates'])}）：{names}")
+            if m["note"]:
+                print(f"      {m['note']}")
+            for v in m["villages"]:
+                parts = "，".join(
+                    f"{PART_LABELS[k]} {v['parts'][k]:g}" for k in PART_LABELS if v["parts"][k]
+                )
+                print(
+                    f"      {v['name']} 得分 {v['score']:g}（{parts}；需入户 {v['home_visits']}）"
+                )
+        return 0
+
+    from planner.networks import load_network
+    from planner.outreach.month import month_of, next_month, plan_month
+    from planner.reports.route_sheets import write_route_sheets
+
+    year, month = month_of(args.month) if args.month else next_month(date.today())
+    build = load_network(store, config=config, mode="drive", path=args.network)
+    plan = plan_month(
+        store,
+        config=config,
+        network=build.network,
+        year=year,
+        month=month,
+        villages=args.village,
+        seconds=args.seconds,
+    )
+    out = plan.to_json()
+    if args.out:
+        files = write_route_sheets(out, Path(args.out))
+        out = {**out, "files": [str(f) for f in _paths(files)]}
+    if args.json:
+        print_json(out)
+        return 0
+    st = out["stats"]
+    sp = out["service_point"]
+    names = "、".join(v["town_name"] + v["name"] for v in out["villages"])
+    print(f"{out['month']} 康复入村社：{names}")
+    print(f"  现场服务点：{sp['name']}；邀请 {st['invited']} 人到点服务")
+    print(f"  {out['start_note']}")
+    for tm in out["teams"]:
+        for d in tm["days"]:
+            print(
+                f"  {tm['label']} {d['date']}：入户 {d['stops_count']} 户，"
+                f"车程 {d['travel_min']:g} 分钟，午休 {d['lunch']['start']}–{d['lunch']['end']}"
+            )
+    from planner.coverage.offnetwork import summary_zh
+
+    for e in out.get("off_network", []):
+        if e["kind"] == "service_point":
+            far = (
+                "没有点位或边界" if e["distance_m"] is None else f"距路网 {e['distance_m']:.0f} 米"
+            )
+            print(f"  注意：{e['name']}{far}，现场服务点改设在{sp['name']}")
+    line = summary_zh(
+        [e for e in out.get("off_network", []) if e["kind"] != "service_point"],
+        max_m=config.network.snap_max_m,
+    )
+    if line:
+        print(f"  {line}（见顺延名单）")
+    need, done = st["households_needing_visit"], st["planned"]
+    print(f"  需入户 {need} 户，已排 {done} 户，顺延 {st['unplanned']} 户")
+    for u in out["unplanned"][:10]:
+        who = u["masked_id"] or "疑似未登记"
+        print(f"    顺延：{who} {'、'.join(u['service_labels'])}（{u['reason']}）")
+    if args.out:
+        print(f"路线单已写入 {args.out}")
+    return 0
+
+
+def _paths(files: Any) -> list[Path]:
+    out: list[Path] = []
+    for value in getattr(files, "__dict__", {}).values():
+        if isinstance(value, Path):
+            out.append(value)
+        elif isinstance(value, (list, tuple)):
+            out += [v for v in value if isinstance(v, Path)]
+    return out

@@ -1,0 +1,131 @@
+"""``coverplan site``: siting proposals (see :mod:`planner.siting`).
+
+Wired into :mod:`api.cli` by ``add_arguments`` and ``cmd_site``. ``--json``
+prints ``{"selected": [...], "objective", "bound", "gap", "seconds", "before",
+"after", ...}``; ``--scenario NAME`` saves the proposal in the store for
+``coverplan scenarios compare``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from api.cli.output import print_json
+
+OBJECTIVE_CHOICES = ("mclp", "pmedian", "lscp")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``coverplan site`` to its sub-parser."""
+    p.add_argument(
+        "--type", required=True, help="设施类型代码，如 home、psych_station、care_center"
+    )
+    p.add_argument("--new", type=int, help="最多新建几处")
+    p.add_argument("--budget", type=float, help="预算（元），含新建和升级")
+    p.add_argument("--upgrade", action="store_true", help="同时考虑升级现有设施（增加名额）")
+    p.add_argument("--max-upgrades", type=int, help="最多升级几处")
+    p.add_argument(
+        "--objective",
+        default="mclp",
+        choices=OBJECTIVE_CHOICES,
+        help="mclp 最大覆盖（默认）、pmedian 最小出行时间、lscp 最少新建达到覆盖目标",
+    )
+    p.add_argument("--target", type=float, default=1.0, help="lscp 的覆盖目标（0–1，默认 1）")
+    p.add_argument("--candidates", help="候选点文件（CSV/XLSX：名称、村社或经纬度、费用、容量）")
+    p.add_argument("--crs", default="wgs84", help="候选点坐标系：wgs84（默认）、gcj02、bd09")
+    p.add_argument(
+        "--exclude", action="append", default=[], help="排除的村社代码或候选点名称（可重复）"
+    )
+    p.add_argument(
+        "--no-town-rule", action="store_true", help="不要求每个镇街至少一处（默认对残疾人之家要求）"
+    )
+    p.add_argument("--uncapacitated", action="store_true", help="不考虑名额，只看可达")
+    p.add_argument("--time-limit", type=float, help="求解时间上限（秒，默认取配置）")
+    p.add_argument("--scenario", help="把方案以此名称保存，供 scenarios compare 对比")
+    p.add_argument("--out", help="输出目录：方案 CSV/XLSX 与站点 GeoJSON")
+    p.add_argument("--network", help="OSM 文件（默认用已登记的）")
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    """Solve the siting problem, print it, optionally save and write files."""
+    from planner.networks import load_networks
+    from planner.reports.siting import write_proposal
+    from planner.scenarios import save_scenario
+    from planner.settings import get_config
+    from planner.siting.proposal import propose_sites
+    from planner.store.core import open_district_store
+
+    store = open_district_store(args.db)
+    config = get_config()
+    ft = config.facility_types.get(args.type)
+    modes: list[str] = [ft.mode] if ft is not None else []
+    builds = load_networks(
+        store, config=config, modes=modes, path=args.network, progress=not args.json
+    )
+    proposal = propose_sites(
+        store,
+        type_key=args.type,
+        config=config,
+        networks={m: b.network for m, b in builds.items()},
+        objective=args.objective,
+        new=args.new,
+        budget=args.budget,
+        upgrade=args.upgrade,
+        max_upgrades=args.max_upgrades,
+        candidates_file=Path(args.candidates) if args.candidates else None,
+        candidates_crs=args.crs,
+        exclude=args.exclude,
+        town_rule=False if args.no_town_rule else None,
+        capacitated=False if args.uncapacitated else None,
+        target=args.target,
+        time_limit_s=args.time_limit,
+    )
+    out = proposal.to_json()
+    if args.scenario:
+        save_scenario(
+            store,
+            name=args.scenario,
+            kind="site",
+            facility_type=args.type,
+            inputs=proposal.inputs,
+            result=out,
+            metrics=proposal.metrics(),
+            by_town=proposal.by_town(),
+        )
+        out["scenario"] = args.scenario
+    if args.out:
+        files = write_proposal(proposal, Path(args.out))
+        out["files"] = [str(f) for f in files.__dict__.values()]
+    if args.json:
+        print_json(out)
+        return 0
+    r = proposal.result
+    print(f"{proposal.label}选址方案")
+    print(r.summary())
+    for s in out["selected"]:
+        verb = "新建" if s["action"] == "new" else "升级"
+        gain = "" if s["marginal"] is None else f"，边际 +{s['marginal']:g}"
+        print(
+            f"  {s['rank']}. {verb} {s['name']}（{s['town_name']}）费用 {s['cost']:,.0f} 元{gain}"
+        )
+    b, a = out["before"], out["after"]
+    print(
+        f"可达：{b['covered']} → {a['covered']} 人（{b['coverage_pct']}% → {a['coverage_pct']}%）；"
+        f"容量内：{b['within_capacity']} → {a['within_capacity']} 人"
+    )
+    for i in proposal.indicators():
+        print(f"  {i['name']}：{i['before_pct']}% → {i['after_pct']}%（目标 {i['target_pct']:g}%）")
+    from planner.coverage.offnetwork import not_located_summary, summary_zh
+
+    for line in (
+        summary_zh(proposal.off_network, max_m=config.network.snap_max_m),
+        not_located_summary(proposal.before.not_located),
+    ):
+        if line:
+            print(line)
+    if args.scenario:
+        print(f"已保存为方案「{args.scenario}」")
+    if args.out:
+        print(f"结果已写入 {args.out}")
+    return 0

@@ -1,0 +1,146 @@
+"""Build the demo store: generate the synthetic district, then import it through
+exactly the importers a user runs (files in, store out)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete
+
+from data.demo.generate import generate_demo
+from geo.gazetteer import load_fenghua, reference_district
+from planner.errors import StoreError
+from planner.ingest.registers import ImportResult, import_file
+from planner.networks import record_network_file
+from planner.settings import Config
+from planner.store import schema as t
+from planner.store.core import META_CODE, Store, audit
+from planner.store.summary import StoreSummary, pad, summarize
+
+DEMO_SOURCE = "demo"
+DEMO_DISTRICT = "330213"  # the demo district is 奉化区 (packaged reference list)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    inputs: Path
+    imports: tuple[ImportResult, ...]
+    summary: StoreSummary
+    summary_files: tuple[Path, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "inputs": str(self.inputs),
+            "synthetic": True,
+            "imports": [r.to_json() for r in self.imports],
+            "rejected_rows": sum(r.rejected for r in self.imports),
+            "summary": self.summary.to_json(),
+            "summary_files": [str(p) for p in self.summary_files],
+        }
+
+    def text(self) -> str:
+        parts = [self.summary.text(), "", "导入情况："]
+        for r in self.imports:
+            parts.append(
+                f"  {pad(Path(r.file).name, 24)}行 {r.rows:>6}  入库 {r.stored:>6}  "
+                f"拒绝 {r.rejected:>3}  待核查 {r.needs_review:>3}"
+            )
+        parts.append(f"共拒绝 {sum(r.rejected for r in self.imports)} 行（问题清单见 out/）")
+        return "\n".join(parts)
+
+
+def load_demo_geometry(
+    store: Store, *, config: Config, data_dir: Path, seed: int = 2024
+) -> ImportResult:
+    """Give the store's villages the demo's synthetic points and polygons.
+
+    For a 奉化区 store (``coverplan init --district 330213`` holds codes and names
+    only): the demo's geometry, flagged ``synthetic``; importing a real villages
+    file later replaces it. ``coverplan init`` never loads it by itself.
+    """
+    files = generate_demo(data_dir / "demo", seed=seed)
+    return import_file(store, "villages", files.villages, config=config)
+
+
+def _clear_demo_data(store: Store) -> None:
+    """Remove the demo's people and facilities (never called on a non-demo store)."""
+    with store.write() as s:
+        for table in (t.Visit, t.Device, t.Lead, t.Resident, t.Facility):
+            s.execute(delete(table))
+        audit(s, action="reset", entity="demo", detail={"reason": "demo rebuilt"})
+
+
+def build_demo(
+    store: Store,
+    *,
+    config: Config,
+    data_dir: Path,
+    out_dir: Path,
+    seed: int = 2024,
+    today: date | None = None,
+    force: bool = False,
+) -> DemoResult:
+    """Generate the demo inputs under ``data_dir/demo`` and import them into ``store``.
+
+    ``today`` (default: the real today) anchors the synthetic dates (ages, device
+    due dates, last visits), so the demo stays current whenever it is built.
+
+    Raises
+    ------
+    StoreError
+        When the store already holds non-demo data and ``force`` is not set.
+    """
+    source = store.get_meta("district_source")
+    code = store.get_meta(META_CODE)
+    if code is not None and code != DEMO_DISTRICT:
+        name = store.get_meta("district_name")
+        raise StoreError(
+            f"数据库 {store.display_url} 是 {name}（{code}）的数据库，"
+            "演示区（奉化区）不能写入其中；请用 --db 或 COVERPLAN_DB_URL 指向另一个数据库。"
+        )
+    if not force and source not in (None, DEMO_SOURCE) and not store.is_empty():
+        raise StoreError(
+            f"数据库 {store.display_url} 已有真实数据（来源：{source}），演示数据不能写入其中；"
+            "请设置 COVERPLAN_DB_URL 指向另一个数据库，或加 --force。"
+        )
+    today = today or date.today()
+    files = generate_demo(data_dir / "demo", seed=seed, today=today)
+    # The synthetic people are anchored to `today`: a rebuild replaces them rather
+    # than adding a second population (only ever in a store marked as the demo).
+    if source == DEMO_SOURCE:
+        _clear_demo_data(store)
+    ref = reference_district(DEMO_DISTRICT)
+    store.load_gazetteer(load_fenghua(), source=DEMO_SOURCE, office=ref.office if ref else None)
+    reports = out_dir / "demo" / "import_reports"
+    plan: list[tuple[Any, Path, str]] = [
+        ("villages", files.villages, "wgs84"),
+        ("facilities", files.facilities, "wgs84"),
+        ("facilities", files.facilities_amap, "gcj02"),
+        ("residents", files.residents, "wgs84"),
+        ("devices", files.devices, "wgs84"),
+        ("leads", files.leads, "wgs84"),
+    ]
+    results = tuple(
+        import_file(store, kind, path, crs=crs, report_dir=reports, config=config, today=today)
+        for kind, path, crs in plan
+    )
+    record_network_file(store, files.roads)
+    summary = summarize(store, config=config)
+    result = DemoResult(inputs=files.directory, imports=results, summary=summary, summary_files=())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path = out_dir / "demo_summary.json"
+    text_path = out_dir / "demo_summary.txt"
+    json_path.write_text(
+        json.dumps(result.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    text_path.write_text(result.text() + "\n", encoding="utf-8")
+    return DemoResult(
+        inputs=files.directory,
+        imports=results,
+        summary=summary,
+        summary_files=(json_path, text_path),
+    )

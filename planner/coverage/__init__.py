@@ -1,0 +1,2 @@
+"""Coverage: travel-time reach, capacity assignment, E2SFCA accessibility,
+gaps and off-network points."""

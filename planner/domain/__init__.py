@@ -1,0 +1,2 @@
+"""Pure rules of the domain (no store, no files): eligibility, device service
+life, privacy masks."""

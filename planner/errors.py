@@ -1,0 +1,42 @@
+"""Planner-level exceptions (see :mod:`geo.errors` for the base class)."""
+
+from __future__ import annotations
+
+from geo.errors import CoverplanError, CRSError, GazetteerError, InputError
+
+__all__ = [
+    "CRSError",
+    "ConfigError",
+    "CoverplanError",
+    "GazetteerError",
+    "InputError",
+    "ScenarioError",
+    "StoreBusyError",
+    "StoreError",
+]
+
+
+class ConfigError(CoverplanError):
+    """The settings or the TOML configuration are invalid."""
+
+
+class StoreError(CoverplanError):
+    """The store cannot be opened, migrated or written."""
+
+
+class ScenarioError(CoverplanError):
+    """A planning scenario cannot be saved, found or compared (bad name, unknown name)."""
+
+
+class StoreBusyError(StoreError):
+    """Another process was writing the same store (lock timeout, or a clash).
+
+    Nothing of the failed transaction is kept; running the command again is safe.
+    """
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"另一项导入正在写入同一数据，请稍后重试（数据库 {where} 正被另一个进程写入，"
+            "等待超时或发生冲突；本次操作未保存任何内容，可直接重新运行）"
+        )
+        self.where = where

@@ -1,0 +1,101 @@
+"""Coverage and gap outputs on disk: a GeoPackage for GIS and CSV tables for people.
+
+GeoPackage layers use stable English field names (other systems read them);
+CSV tables have Chinese headers and open in Excel (UTF-8 with BOM).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.coverage.engine import VILLAGE_FIELDS, CoverageResult
+from planner.coverage.gaps import PART_LABELS, POLICY_PARTS, Gaps
+
+_ZH = {
+    "type": "设施类型代码",
+    "label": "设施类型",
+    "eligible": "符合条件人数",
+    "home_service": "需上门服务",
+    "covered": "可达人数",
+    "covered_within_capacity": "容量内可服务人数",
+    "uncovered": "不可达人数",
+    "over_capacity": "超出容量人数",
+    "coverage_pct": "覆盖率%",
+    "accessibility": "可及性指数(每千人床位/名额)",
+    "village_code": "村社代码",
+    "village_name": "村社",
+    "town_code": "镇街代码",
+    "town_name": "镇街",
+    "threshold_min": "时间阈值(分钟)",
+    "mode": "出行方式",
+    "catchment": "服务范围",
+    "facilities": "设施数",
+    "capacity": "容量合计",
+    "has_home": "有残疾人之家",
+    "name": "名称",
+    "key": "指标",
+    "target": "目标%",
+    "value": "现值%",
+    "met": "是否达标",
+    "basis": "口径",
+    "rank": "排名",
+    "unmet": "未满足人数",
+    "residents": "持证人数",
+    "score": "政策缺口分",
+    "off_network": "距路网过远人数",
+    "not_located": "未定位人数",
+}
+_ZH.update(PART_LABELS)
+_ZH.update({f"{p}_per_100": f"{PART_LABELS[p]}(每百人)" for p in POLICY_PARTS})
+
+
+@dataclass(frozen=True)
+class CoverageFiles:
+    geopackage: Path
+    tables: tuple[Path, ...]
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame.rename(columns=_ZH).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def villages_wide(result: CoverageResult, villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Villages with ``<type>_<field>`` columns for every type (the GeoPackage layer)."""
+    wide = result.villages.pivot(index="village_code", columns="type", values=list(VILLAGE_FIELDS))
+    wide.columns = [f"{pair[1]}_{pair[0]}" for pair in wide.columns.to_flat_index()]
+    base = villages[["code", "name", "town_code", "town_name", "synthetic", "geometry"]]
+    out = base.merge(wide, left_on="code", right_index=True, how="left")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+
+def write_coverage(
+    result: CoverageResult, *, villages: gpd.GeoDataFrame, out_dir: Path, gaps: Gaps | None = None
+) -> CoverageFiles:
+    """Write ``coverage.gpkg`` (layers villages, facilities, isochrones) and CSV tables."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gpkg = out_dir / "coverage.gpkg"
+    gpkg.unlink(missing_ok=True)
+    villages_wide(result, villages).to_file(gpkg, layer="villages", driver="GPKG")
+    fac = result.facilities.drop(columns=["key"]).copy()
+    fac["capacity"] = fac["capacity"].astype("float64")
+    fac["placed"] = fac["placed"].astype("float64")
+    fac.to_file(gpkg, layer="facilities", driver="GPKG")
+    if len(result.isochrones):
+        result.isochrones.to_file(gpkg, layer="isochrones", driver="GPKG")
+    types = pd.DataFrame([t.to_json() for t in result.types])
+    indicators = pd.DataFrame([i.to_json() for i in result.indicators])
+    tables = [
+        _csv(types, out_dir / "coverage_types.csv"),
+        _csv(result.villages, out_dir / "coverage_villages.csv"),
+        _csv(result.towns, out_dir / "coverage_towns.csv"),
+        _csv(indicators, out_dir / "indicators.csv"),
+    ]
+    if gaps is not None:
+        tables.append(_csv(gaps.coverage, out_dir / "gaps_coverage.csv"))
+        tables.append(_csv(gaps.policy, out_dir / "gaps_policy.csv"))
+    return CoverageFiles(geopackage=gpkg, tables=tuple(tables))
