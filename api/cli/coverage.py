@@ -1,0 +1,145 @@
+"""``coverplan coverage`` and ``gaps``: who is within reach of which service, and where the
+gaps are."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from api.cli._common import (
+    command_config,
+    district_store,
+)
+from api.cli.output import print_json
+
+Add = Callable[[str, str], argparse.ArgumentParser]
+
+
+def _coverage(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    from planner.coverage.engine import compute_coverage
+    from planner.networks import load_networks, modes_for
+
+    store = district_store(args)
+    config = command_config()
+    types = args.type or None
+    builds = load_networks(
+        store,
+        config=config,
+        modes=modes_for(config, types),
+        path=args.network,
+        progress=not args.json,
+    )
+    result = compute_coverage(
+        store,
+        config=config,
+        networks={m: b.network for m, b in builds.items()},
+        types=types,
+        isochrones=bool(getattr(args, "out", None)),
+    )
+    return store, config, result
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from planner.reports.coverage import write_coverage
+    from planner.store.frames import villages_frame
+
+    store, _, result = _coverage(args)
+    files = None
+    if args.out:
+        files = write_coverage(result, villages=villages_frame(store), out_dir=Path(args.out))
+    if args.json:
+        out = result.to_json()
+        if files:
+            out["files"] = [str(files.geopackage), *map(str, files.tables)]
+        print_json(out)
+    else:
+        print("设施类型覆盖（人数；覆盖率 = 可达 / 能出行的符合条件者）：")
+        for t in result.types:
+            pct = "—" if t.coverage_pct is None else f"{t.coverage_pct:.1f}%"
+            reach = (
+                "本村社范围" if t.catchment == "village" else f"{t.threshold_min:g} 分钟，{t.mode}"
+            )
+            why = "".join(
+                f"，{label} {n}"
+                for label, n in (("距路网过远", t.off_network), ("未定位", t.not_located))
+                if n
+            )
+            print(
+                f"  {t.label}：符合条件 {t.eligible}，需上门 {t.home_service}，可达 {t.covered}，"
+                f"容量内 {t.covered_within_capacity}，覆盖率 {pct}"
+                f"（{reach}）{why}"
+            )
+        print("十四五指标：")
+        for i in result.indicators:
+            value = "无数据" if i.value_pct is None else f"{i.value_pct:.1f}%"
+            met = {True: "达标", False: "未达标", None: "—"}[i.met]
+            print(f"  {i.name}：{value}（目标 {i.target_pct:g}%）{met}")
+        if result.awaiting_review:
+            print(f"另有 {result.awaiting_review} 人待核查村社，未计入。")
+        _print_unreachable(result)
+        if files:
+            print(f"结果已写入 {files.geopackage.parent}")
+    return 0
+
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from planner.coverage.gaps import PART_LABELS, POLICY_PARTS, find_gaps
+    from planner.reports.coverage import write_coverage
+    from planner.store.frames import villages_frame
+
+    store, config, result = _coverage(args)
+    gaps = find_gaps(store, config=config, result=result, types=args.type or None)
+    if args.out:
+        write_coverage(result, villages=villages_frame(store), out_dir=Path(args.out), gaps=gaps)
+    if args.json:
+        print_json(gaps.to_json(top=args.top))
+        return 0
+    for key, rows in gaps.coverage.groupby("type", sort=False):
+        print(f"{config.facility_label(str(key))}：未满足需求最多的村社")
+        top = rows.head(args.top)
+        for r, rec in zip(top.itertuples(), top.to_dict(orient="records"), strict=True):
+            far = "".join(
+                f"，{label} {rec[k]}"
+                for k, label in (("off_network", "距路网过远"), ("not_located", "未定位"))
+                if rec[k]
+            )
+            print(
+                f"  {r.rank:>2}. {r.town_name}{r.village_name}  未满足 {r.unmet} 人"
+                f"（符合条件 {r.eligible}，容量内 {r.covered_within_capacity}{far}）"
+            )
+    print("政策落实缺口（加权人数）：")
+    for r in gaps.policy.head(args.top).itertuples():
+        parts = "，".join(f"{PART_LABELS[p]} {getattr(r, p)}" for p in POLICY_PARTS)
+        print(f"  {r.rank:>2}. {r.town_name}{r.village_name}  {r.score:g} 分（{parts}）")
+    _print_unreachable(result)
+    return 0
+
+
+def _print_unreachable(result: Any) -> None:
+    """The Chinese lines on points off the road network and villages without a point."""
+    from planner.coverage.offnetwork import not_located_summary, summary_zh
+
+    if result.snap_max_m is not None:
+        line = summary_zh(result.off_network, max_m=result.snap_max_m)
+        if line:
+            print(line)
+    line = not_located_summary(result.not_located)
+    if line:
+        print(line)
+
+
+def register(sub: Any, add: Add) -> None:
+    """Add this module's commands to the ``coverplan`` parser."""
+    for name, helptext, func in (
+        ("coverage", "服务覆盖：各类设施的可达与容量覆盖、十四五指标", cmd_coverage),
+        ("gaps", "缺口：未满足需求的村社排名与政策落实缺口", cmd_gaps),
+    ):
+        p = add(name, helptext)
+        p.add_argument("--type", action="append", help="设施类型代码（可重复；默认全部）")
+        p.add_argument("--out", help="输出目录（GeoPackage 与 CSV）")
+        p.add_argument("--network", help="OSM 文件（默认用已登记的）")
+        if name == "gaps":
+            p.add_argument("--top", type=int, default=10, help="每类显示前 N 个村社（默认 10）")
+        p.set_defaults(func=func)
