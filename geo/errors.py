@@ -55,3 +55,7 @@ class CRSError(CoverplanError):
 
 class GazetteerError(CoverplanError):
     """The gazetteer (towns and villages) is missing or inconsistent."""
+
+
+class NetworkError(CoverplanError):
+    """A road network cannot be built or used."""

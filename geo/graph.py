@@ -18,17 +18,13 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from geo.errors import CoverplanError
+from geo.errors import NetworkError
 
 EARTH_RADIUS_M = 6_371_008.8
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQUATOR = 111_320.0
 
 MODES = ("drive", "walk", "wheelchair")
-
-
-class NetworkError(CoverplanError):
-    """A road network cannot be built or used."""
 
 
 @dataclass(frozen=True)

@@ -40,3 +40,27 @@ class StoreBusyError(StoreError):
             "等待超时或发生冲突；本次操作未保存任何内容，可直接重新运行）"
         )
         self.where = where
+
+
+class SitingError(CoverplanError):
+    """A siting problem is malformed or infeasible; the message says what to relax."""
+
+
+class CalendarError(CoverplanError):
+    """The calendar rules cannot all hold; the message says which to relax."""
+
+
+class RoutingError(CoverplanError):
+    """A routing problem is malformed or cannot be served; the message says what to fix."""
+
+
+class NetworkCoverageError(CoverplanError):
+    """A road network file covers too little of the district, or a point lies off it."""
+
+
+class VisitError(InputError):
+    """A visit cannot be recorded: unknown person, outcome or service, bad date."""
+
+
+class InvalidIdNumber(CoverplanError):
+    """An ID number that fails GB 11643; the message says why, in Chinese."""

@@ -31,7 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from geo.graph import RoadNetwork
 from geo.network import snap_points
-from planner.errors import CoverplanError
+from planner.errors import NetworkCoverageError
 
 __all__ = [
     "KIND_LABELS",
@@ -59,10 +59,6 @@ KIND_LABELS = {  # Chinese noun and measure word per kind
 DISTANCE_DECIMALS = 1
 FARTHEST_SHOWN = 5  # villages named in a refusal message
 PERCENT = 100.0
-
-
-class NetworkCoverageError(CoverplanError):
-    """A road network file covers too little of the district, or a point lies off it."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from geo.errors import CoverplanError
+from planner.errors import InvalidIdNumber
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -20,10 +20,6 @@ _EARLIEST_BIRTH = date(1890, 1, 1)
 _SEPARATORS = re.compile(r"[\s\-－—'‘’`]")
 _RE18 = re.compile(r"^\d{17}[\dX]$")
 _RE15 = re.compile(r"^\d{15}$")
-
-
-class InvalidIdNumber(CoverplanError):
-    """An ID number that fails GB 11643; the message says why, in Chinese."""
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from planner.domain.devices import due_on
-from planner.errors import InputError
+from planner.errors import InputError, VisitError
 from planner.ingest import normalize as nz
 from planner.ingest.columns import header_key
 from planner.ingest.idnumber import mask_id
@@ -145,10 +145,6 @@ _SERVICE_LOOKUP = {
     **{k: k for k in SERVICE_LABELS},
     **{v: k for k, v in SERVICE_LABELS.items()},
 }
-
-
-class VisitError(InputError):
-    """A visit cannot be recorded: unknown person, outcome or service, bad date."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.errors import CoverplanError
+from planner.errors import CalendarError
 from planner.outreach.needs import SCORE_PARTS, village_needs
 from planner.settings import Config
 from planner.store.core import Store
@@ -42,10 +42,6 @@ PART_LABELS = {
     "policy_gap": "政策落实缺口分",
     "months_since": "距上次入村（月）",
 }
-
-
-class CalendarError(CoverplanError):
-    """The calendar rules cannot all hold; the message says which to relax."""
 
 
 def outreach_days(year: int, month: int, *, weekday: int, days: int) -> list[date]:

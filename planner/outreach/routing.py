@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from geo.errors import CoverplanError
+from planner.errors import RoutingError
 
 __all__ = [
     "SOLVERS",
@@ -59,10 +59,6 @@ forbidden edges cannot overflow 64-bit integers."""
 
 NO_LATEST = 10**9
 """Default latest start of a stop: no time window."""
-
-
-class RoutingError(CoverplanError):
-    """A routing problem is malformed or cannot be served; the message says what to fix."""
 
 
 def _as_int(value: object, what: str, *, low: int = 0, high: int = MAX_TIME) -> int:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from geo.errors import CoverplanError
+from planner.errors import SitingError
 
 Objective = Literal["mclp", "pmedian", "lscp"]
 OBJECTIVES: tuple[Objective, ...] = ("mclp", "pmedian", "lscp")
@@ -27,10 +27,6 @@ OBJECTIVE_LABELS = {
     "lscp": "最少新建点达到覆盖目标",
 }
 Status = Literal["optimal", "time_limit", "heuristic"]
-
-
-class SitingError(CoverplanError):
-    """A siting problem is malformed or infeasible; the message says what to relax."""
 
 
 @dataclass(frozen=True)
