@@ -105,8 +105,8 @@ def district_instance(workdir: Path, *, type_key: str = "home") -> tuple[Instanc
     from data.demo.build import build_demo
     from geo.network import build_network
     from geo.traveltime import od_matrix
-    from planner.coverage.engine import compute_coverage
     from planner.networks import network_file
+    from planner.services.coverage import compute_coverage
     from planner.settings import load_config
     from planner.store.core import open_store
     from planner.store.frames import facilities_frame, villages_frame

@@ -88,8 +88,8 @@ def district(stages: list[Stage], workdir: Path) -> dict[str, Any]:
     from data.demo.build import build_demo
     from geo.network import build_network
     from geo.traveltime import nearest
-    from planner.coverage.engine import compute_coverage
     from planner.networks import network_file
+    from planner.services.coverage import compute_coverage
     from planner.settings import load_config
     from planner.store.core import open_store
 

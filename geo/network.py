@@ -46,6 +46,7 @@ from geo.graph import ModeProfile, NetworkError, RoadNetwork
 __all__ = [
     "NetworkBuild",
     "SnapResult",
+    "StageProgress",
     "build_network",
     "profile_hash",
     "snap_points",
@@ -73,6 +74,9 @@ _UNIT_KMH = {
     "knots": KMH_PER_KNOT,
 }
 _OSMNX_LOCK = threading.Lock()  # osmnx.settings is global state
+
+StageProgress = Callable[[str, float | None], None]
+"""Told each build stage: a Chinese message and the share done (0–1)."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,7 @@ def build_network(
     *,
     profile: ModeProfile,
     cache_dir: Path | None = None,
-    progress: bool = False,
+    progress: bool | StageProgress = False,
 ) -> NetworkBuild:
     """Build the road network of ``profile.mode`` from an OSM file.
 
@@ -189,7 +193,9 @@ def build_network(
         Directory of the build cache (created when missing); ``None``: no cache.
         The key is the file's SHA-256, the mode and :func:`profile_hash`.
     progress
-        Show a progress bar of the build stages on stderr.
+        ``True``: show a progress bar of the build stages on stderr; a callable:
+        called with a Chinese message (``道路网络（drive）：读取 OSM 文件``) and the
+        share done (0–1) at each stage instead (nothing is printed).
 
     Returns
     -------
@@ -613,14 +619,31 @@ def _gc_paused() -> Iterator[None]:
 
 
 @contextmanager
-def _stages(show: bool, mode: str, *, total: int) -> Iterator[Callable[[str], None]]:
-    """A step function that advances a tqdm bar on stderr (a no-op unless ``show``)."""
+def _stages(
+    show: bool | StageProgress, mode: str, *, total: int
+) -> Iterator[Callable[[str], None]]:
+    """A step function that advances a tqdm bar on stderr (``show`` True), tells a
+    callback (``show`` callable) or does nothing."""
+    title = f"道路网络（{mode}）"
+    if callable(show):
+        report = show
+        done = -1
+
+        def tell(name: str) -> None:
+            nonlocal done
+            done += 1
+            report(f"{title}：{name}", done / total)
+
+        yield tell
+        if done >= 0:
+            report(f"{title}：完成", 1.0)
+        return
     if not show:
         yield lambda _name: None
         return
     from tqdm import tqdm
 
-    with tqdm(total=total, desc=f"道路网络（{mode}）", file=sys.stderr, unit="步") as bar:
+    with tqdm(total=total, desc=title, file=sys.stderr, unit="步") as bar:
         started = False
 
         def step(name: str) -> None:

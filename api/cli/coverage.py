@@ -12,91 +12,85 @@ from api.cli._common import (
     command_config,
     district_store,
 )
+from api.cli._progress import stage_bars
 from api.cli.output import print_json
 
 Add = Callable[[str, str], argparse.ArgumentParser]
 
 
-def _coverage(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    from planner.coverage.engine import compute_coverage
-    from planner.networks import load_networks, modes_for
-
-    store = district_store(args)
-    config = command_config()
-    types = args.type or None
-    builds = load_networks(
-        store,
-        config=config,
-        modes=modes_for(config, types),
-        path=args.network,
-        progress=not args.json,
-    )
-    result = compute_coverage(
-        store,
-        config=config,
-        networks={m: b.network for m, b in builds.items()},
-        types=types,
-        isochrones=bool(getattr(args, "out", None)),
-    )
-    return store, config, result
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The coverage options of ``coverage`` and ``gaps`` (isochrones only for --out)."""
+    return {
+        "types": tuple(args.type) if args.type else None,
+        "isochrones": bool(getattr(args, "out", None)),
+        "network": Path(args.network) if args.network else None,
+    }
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     from planner.reports.coverage import write_coverage
-    from planner.store.frames import villages_frame
+    from planner.services.coverage import CoverageOptions, coverage
 
-    store, _, result = _coverage(args)
-    files = None
-    if args.out:
-        files = write_coverage(result, villages=villages_frame(store), out_dir=Path(args.out))
+    store = district_store(args)
+    config = command_config()
+    with stage_bars(not args.json) as progress:
+        result = coverage(
+            store, config=config, options=CoverageOptions(**_options(args)), progress=progress
+        )
+    files = write_coverage(result, out_dir=Path(args.out)) if args.out else None
     if args.json:
         out = result.to_json()
         if files:
-            out["files"] = [str(files.geopackage), *map(str, files.tables)]
+            out["files"] = files.paths()
         print_json(out)
-    else:
-        print("设施类型覆盖（人数；覆盖率 = 可达 / 能出行的符合条件者）：")
-        for t in result.types:
-            pct = "—" if t.coverage_pct is None else f"{t.coverage_pct:.1f}%"
-            reach = (
-                "本村社范围" if t.catchment == "village" else f"{t.threshold_min:g} 分钟，{t.mode}"
-            )
-            why = "".join(
-                f"，{label} {n}"
-                for label, n in (("距路网过远", t.off_network), ("未定位", t.not_located))
-                if n
-            )
-            print(
-                f"  {t.label}：符合条件 {t.eligible}，需上门 {t.home_service}，可达 {t.covered}，"
-                f"容量内 {t.covered_within_capacity}，覆盖率 {pct}"
-                f"（{reach}）{why}"
-            )
-        print("十四五指标：")
-        for i in result.indicators:
-            value = "无数据" if i.value_pct is None else f"{i.value_pct:.1f}%"
-            met = {True: "达标", False: "未达标", None: "—"}[i.met]
-            print(f"  {i.name}：{value}（目标 {i.target_pct:g}%）{met}")
-        if result.awaiting_review:
-            print(f"另有 {result.awaiting_review} 人待核查村社，未计入。")
-        _print_unreachable(result)
-        if files:
-            print(f"结果已写入 {files.geopackage.parent}")
+        return 0
+    _print_coverage(result)
+    if files:
+        print(f"结果已写入 {files.geopackage.parent}")
     return 0
 
 
-def cmd_gaps(args: argparse.Namespace) -> int:
-    from planner.coverage.gaps import PART_LABELS, POLICY_PARTS, find_gaps
-    from planner.reports.coverage import write_coverage
-    from planner.store.frames import villages_frame
+def _print_coverage(result: Any) -> None:
+    """The Chinese text of ``coverage``: totals per type, indicators, unreachable points."""
+    print("设施类型覆盖（人数；覆盖率 = 可达 / 能出行的符合条件者）：")
+    for t in result.types:
+        pct = "—" if t.coverage_pct is None else f"{t.coverage_pct:.1f}%"
+        reach = "本村社范围" if t.catchment == "village" else f"{t.threshold_min:g} 分钟，{t.mode}"
+        why = "".join(
+            f"，{label} {n}"
+            for label, n in (("距路网过远", t.off_network), ("未定位", t.not_located))
+            if n
+        )
+        print(
+            f"  {t.label}：符合条件 {t.eligible}，需上门 {t.home_service}，可达 {t.covered}，"
+            f"容量内 {t.covered_within_capacity}，覆盖率 {pct}"
+            f"（{reach}）{why}"
+        )
+    print("十四五指标：")
+    for i in result.indicators:
+        value = "无数据" if i.value_pct is None else f"{i.value_pct:.1f}%"
+        met = {True: "达标", False: "未达标", None: "—"}[i.met]
+        print(f"  {i.name}：{value}（目标 {i.target_pct:g}%）{met}")
+    if result.awaiting_review:
+        print(f"另有 {result.awaiting_review} 人待核查村社，未计入。")
+    _print_unreachable(result)
 
-    store, config, result = _coverage(args)
-    gaps = find_gaps(store, config=config, result=result, types=args.type or None)
+
+def cmd_gaps(args: argparse.Namespace) -> int:
+    from planner.coverage.gaps import PART_LABELS, POLICY_PARTS
+    from planner.reports.coverage import write_coverage
+    from planner.services.coverage import GapsOptions, gaps
+
+    store = district_store(args)
+    config = command_config()
+    with stage_bars(not args.json) as progress:
+        found = gaps(store, config=config, options=GapsOptions(**_options(args)), progress=progress)
     if args.out:
-        write_coverage(result, villages=villages_frame(store), out_dir=Path(args.out), gaps=gaps)
+        write_coverage(found.coverage, out_dir=Path(args.out), gaps=found.gaps)
     if args.json:
-        print_json(gaps.to_json(top=args.top))
+        print_json(found.to_json(top=args.top))
         return 0
-    for key, rows in gaps.coverage.groupby("type", sort=False):
+    for key, rows in found.gaps.coverage.groupby("type", sort=False):
         print(f"{config.facility_label(str(key))}：未满足需求最多的村社")
         top = rows.head(args.top)
         for r, rec in zip(top.itertuples(), top.to_dict(orient="records"), strict=True):
@@ -110,10 +104,10 @@ def cmd_gaps(args: argparse.Namespace) -> int:
                 f"（符合条件 {r.eligible}，容量内 {r.covered_within_capacity}{far}）"
             )
     print("政策落实缺口（加权人数）：")
-    for r in gaps.policy.head(args.top).itertuples():
+    for r in found.gaps.policy.head(args.top).itertuples():
         parts = "，".join(f"{PART_LABELS[p]} {getattr(r, p)}" for p in POLICY_PARTS)
         print(f"  {r.rank:>2}. {r.town_name}{r.village_name}  {r.score:g} 分（{parts}）")
-    _print_unreachable(result)
+    _print_unreachable(found.coverage)
     return 0
 
 

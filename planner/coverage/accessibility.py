@@ -34,6 +34,7 @@ __all__ = [
     "band_weights",
     "e2sfca",
     "gaussian_weights",
+    "threshold_bands",
 ]
 
 # Luo & Qi's Gaussian-derived step weights for three equal bands of a 30-minute
@@ -58,6 +59,17 @@ class GaussianDecay:
 
 
 Decay = Sequence[tuple[float, float]] | GaussianDecay
+
+
+def threshold_bands(threshold_min: float) -> tuple[tuple[float, float], ...]:
+    """:data:`DEFAULT_BANDS` stretched to a catchment of ``threshold_min`` minutes.
+
+    Three equal bands of the threshold, with Luo & Qi's weights: e.g. 45 minutes
+    gives 0–15 min 1.00, 15–30 min 0.68, 30–45 min 0.22.
+    """
+    (_, near), (_, middle), (_, far) = DEFAULT_BANDS
+    span = threshold_min
+    return ((span / 3, near), (2 * span / 3, middle), (span, far))
 
 
 @dataclass(frozen=True)

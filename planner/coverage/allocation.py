@@ -78,10 +78,12 @@ from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from planner.coverage._pairs import pairs, vector
 from planner.errors import InputError
+from planner.units import FLOAT_TOL
 
 __all__ = ["Assignment", "assign"]
 
 SOLVER = "maximum_flow+highs-ds"
+DEFAULT_TIME_LIMIT_S = 60.0  # seconds for the minutes LP (the maximum flow always finishes)
 _INT32_MAX = np.iinfo(np.int32).max
 _INTEGRAL_TOL = 1e-6
 
@@ -141,7 +143,7 @@ def assign(
     facility: ArrayLike,
     minutes: ArrayLike,
     priority: ArrayLike | None = None,
-    time_limit_s: float = 60.0,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
 ) -> Assignment:
     """Assign persons to facilities: maximum priority coverage, then minimum minutes.
 
@@ -229,12 +231,28 @@ def assign(
             if _verified(cand, x, d, cap_lp, g, f, m, level):
                 x, solver, optimal = cand, SOLVER, True
 
-    # ---- result --------------------------------------------------------------
+    return _assignment(x, d, g, f, m, n_f=n_f, solver=solver, optimal=optimal, start=start)
+
+
+def _assignment(
+    x: NDArray[np.int64],
+    d: NDArray[np.int64],
+    g: NDArray[np.int64],
+    f: NDArray[np.int64],
+    m: NDArray[np.float64],
+    *,
+    n_f: int,
+    solver: str,
+    optimal: bool,
+    start: float,
+) -> Assignment:
+    """The :class:`Assignment` of the persons ``x`` per candidate pair (``start``: the
+    ``perf_counter`` at the call)."""
     pos = x > 0
     rg, rf, rp, rm = g[pos], f[pos], x[pos], m[pos]
     order = np.lexsort((rf, rg))
     rg, rf, rp, rm = rg[order], rf[order], rp[order], rm[order]
-    served = np.bincount(rg, weights=rp, minlength=n_g).astype(np.int64)
+    served = np.bincount(rg, weights=rp, minlength=d.shape[0]).astype(np.int64)
     load = np.bincount(rf, weights=rp, minlength=n_f).astype(np.int64)
     return Assignment(
         group=rg,
@@ -385,6 +403,29 @@ def _lex_max_flow(
 # ---- phase 2 ------------------------------------------------------------------------
 
 
+def _nearest_pairs(
+    g: NDArray[np.int64], m: NDArray[np.float64], n_g: int
+) -> tuple[NDArray[np.bool_], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Each group's nearest pair (fewest minutes; the first listed on a tie).
+
+    Returns ``first`` (per pair: is its group's nearest), ``nearest`` (per
+    group: that pair's position, -1 without pairs), ``has`` (groups with a
+    pair) and ``near_m`` (per group: its nearest minutes, 0 without pairs).
+    """
+    n_p = g.shape[0]
+    order = np.lexsort((m, g))
+    first = np.zeros(n_p, dtype=bool)
+    head = np.ones(n_p, dtype=bool)
+    head[1:] = g[order][1:] != g[order][:-1]
+    first[order[head]] = True
+    nearest = np.full(n_g, -1, dtype=np.int64)
+    nearest[g[first]] = np.nonzero(first)[0]
+    has = np.nonzero(nearest >= 0)[0]
+    near_m = np.zeros(n_g)
+    near_m[has] = m[nearest[has]]
+    return first, nearest, has, near_m
+
+
 def _min_minutes(
     d: NDArray[np.int64],
     cap: NDArray[np.float64],
@@ -412,16 +453,7 @@ def _min_minutes(
     if n_p == 0:
         return np.zeros(0, dtype=np.int64)
     finite = np.isfinite(cap)
-    order = np.lexsort((m, g))
-    first = np.zeros(n_p, dtype=bool)
-    head = np.ones(n_p, dtype=bool)
-    head[1:] = g[order][1:] != g[order][:-1]
-    first[order[head]] = True
-    nearest = np.full(n_g, -1, dtype=np.int64)
-    nearest[g[first]] = np.nonzero(first)[0]
-    has = np.nonzero(nearest >= 0)[0]
-    near_m = np.zeros(n_g)
-    near_m[has] = m[nearest[has]]
+    first, nearest, has, near_m = _nearest_pairs(g, m, n_g)
     fixed_load = np.bincount(f[nearest[has]], weights=d[has], minlength=n_f).astype(np.float64)
     x = np.zeros(n_p, dtype=np.int64)
     x[nearest[has]] = d[has]
@@ -519,4 +551,4 @@ def _verified(
         if served[level >= k].sum() != served0[level >= k].sum():
             return False
     scale = max(1.0, float(np.dot(x0, m)))
-    return float(np.dot(x, m)) <= float(np.dot(x0, m)) + 1e-9 * scale
+    return float(np.dot(x, m)) <= float(np.dot(x0, m)) + FLOAT_TOL * scale

@@ -7,22 +7,25 @@ care subsidy, 低保/低边 households without the living subsidy, devices past
 their service life, and home visits overdue. The policy score is the weighted
 number of persons affected (weights in ``[gaps]`` of the TOML); every part is
 shown next to it, so the ranking is transparent. The outreach calendar uses it.
+
+Frames in (as :mod:`planner.store.frames` returns them), frames out:
+:func:`planner.services.coverage.gaps` reads the store.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
 
-from planner.coverage.engine import CoverageResult
-from planner.domain.devices import due_devices
+from planner.coverage.result import CoverageResult
 from planner.domain.eligibility import POOR, SEVERE_GRADES
+from planner.jsonable import records
 from planner.settings import Config
-from planner.store.core import Store
-from planner.store.frames import residents_frame, villages_frame
+from planner.units import PERCENT
 
 POLICY_PARTS = ("severe_without_care", "poor_without_living", "devices_overdue", "visits_overdue")
 PART_LABELS = {
@@ -31,6 +34,8 @@ PART_LABELS = {
     "devices_overdue": "辅具超期未更换",
     "visits_overdue": "入户走访超期",
 }
+RATE_DECIMALS = 1
+SCORE_DECIMALS = 2
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ class Gaps:
         village_name, town_name, residents``, then for each part its count and
         its rate per 100 residents, then ``score``.
     off_network, not_located
-        As in :class:`~planner.coverage.engine.CoverageResult`: points beyond the snap
+        As in :class:`~planner.coverage.result.CoverageResult`: points beyond the snap
         limit and villages without any point.
     """
 
@@ -61,23 +66,31 @@ class Gaps:
     off_network: tuple[dict[str, Any], ...] = ()
     not_located: tuple[dict[str, Any], ...] = ()
 
+    @classmethod
+    def from_coverage(
+        cls, result: CoverageResult, policy: pd.DataFrame, *, types: list[str] | None = None
+    ) -> Gaps:
+        """The coverage gaps of ``result`` (:func:`coverage_gaps`) next to ``policy``
+        (:func:`policy_gaps`), with the result's off-network and not-located lists."""
+        return cls(
+            coverage=coverage_gaps(result, types=types),
+            policy=policy,
+            off_network=result.off_network,
+            not_located=result.not_located,
+        )
+
     def to_json(self, *, top: int | None = None) -> dict[str, Any]:
+        """``coverage_gaps`` (the first ``top`` per type), ``policy_gaps`` (the first
+        ``top``), ``policy_weights_parts``, ``off_network``, ``not_located``."""
         cov = self.coverage if top is None else self.coverage.groupby("type").head(top)
         pol = self.policy if top is None else self.policy.head(top)
         return {
-            "coverage_gaps": _records(cov),
-            "policy_gaps": _records(pol),
+            "coverage_gaps": records(cov),
+            "policy_gaps": records(pol),
             "policy_weights_parts": list(POLICY_PARTS),
             "off_network": list(self.off_network),
             "not_located": list(self.not_located),
         }
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {str(k): (None if isinstance(v, float) and v != v else v) for k, v in rec.items()}
-        for rec in frame.to_dict(orient="records")
-    ]
 
 
 def coverage_gaps(result: CoverageResult, *, types: list[str] | None = None) -> pd.DataFrame:
@@ -107,11 +120,44 @@ def coverage_gaps(result: CoverageResult, *, types: list[str] | None = None) -> 
     return v[cols].reset_index(drop=True)
 
 
-def policy_gaps(store: Store, *, config: Config, today: date) -> pd.DataFrame:
-    """Per-village policy-gap counts, rates and the weighted score."""
-    res = residents_frame(store)
-    res = res[res["village_code"].notna()]
-    villages = villages_frame(store).set_index("code")
+def policy_gaps(
+    residents: pd.DataFrame,
+    villages: pd.DataFrame,
+    *,
+    devices_overdue: Iterable[int],
+    config: Config,
+    today: date,
+) -> pd.DataFrame:
+    """Per-village policy-gap counts, rates and the weighted score.
+
+    Parameters
+    ----------
+    residents
+        As :func:`planner.store.frames.residents_frame` (index: resident id);
+        residents awaiting village review are left out.
+    villages
+        As :func:`planner.store.frames.villages_frame`: one row per village
+        (every village gets a row, with zeros where nobody lives).
+    devices_overdue
+        Resident id of each current device past its service life on ``today``
+        (one per device: :func:`planner.domain.devices.due_in_frame` with
+        ``within_days=0``).
+    config
+        ``[gaps] visit_overdue_days`` and ``weights``.
+    today
+        The reference day, for overdue visits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Ranked by ``score`` (then village code): ``rank, village_code,
+        village_name, town_name, residents``, then for each part of
+        :data:`POLICY_PARTS` its count (persons; devices for
+        ``devices_overdue``) and ``<part>_per_100`` (per 100 residents, one
+        decimal), then ``score`` (weighted persons, two decimals).
+    """
+    res = residents[residents["village_code"].notna()]
+    places = villages.set_index("code")
     has_care = res["care_subsidy"].fillna(False).astype(bool)
     has_living = res["living_subsidy"].fillna(False).astype(bool)
     severe = res["grade"].isin(SEVERE_GRADES) & ~has_care
@@ -119,9 +165,7 @@ def policy_gaps(store: Store, *, config: Config, today: date) -> pd.DataFrame:
     cutoff = pd.Timestamp(today - timedelta(days=config.gaps.visit_overdue_days))
     visits = pd.to_datetime(res["last_visit"])
     overdue_visit = visits.isna() | (visits < cutoff)
-    with store.read() as s:
-        due = due_devices(s, today=today, within_days=0)
-    due_ids = pd.Series([d.resident_id for d in due], dtype="int64")
+    due_ids = pd.Series(list(devices_overdue), dtype="int64")
     device_village = due_ids.map(res["village_code"]).dropna()
     frame = (
         pd.DataFrame(
@@ -133,24 +177,29 @@ def policy_gaps(store: Store, *, config: Config, today: date) -> pd.DataFrame:
                 "devices_overdue": device_village.value_counts(),
             }
         )
-        .reindex(villages.index)
+        .reindex(places.index)
         .fillna(0)
         .astype(int)
     )
+    return _ranked(frame, places=places, config=config)
+
+
+def _ranked(frame: pd.DataFrame, *, places: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Score, rates per 100 residents, names and rank of the per-village counts."""
     weights = config.gaps.weights
     frame["score"] = sum(weights.get(p, 0.0) * frame[p] for p in POLICY_PARTS)
     for p in POLICY_PARTS:
         frame[f"{p}_per_100"] = (
-            100.0 * frame[p] / frame["residents"].where(frame["residents"] > 0)
-        ).round(1)
-    frame["village_name"] = villages["name"]
-    frame["town_name"] = villages["town_name"]
+            PERCENT * frame[p] / frame["residents"].where(frame["residents"] > 0)
+        ).round(RATE_DECIMALS)
+    frame["village_name"] = places["name"]
+    frame["town_name"] = places["town_name"]
     frame = frame.rename_axis("village_code").reset_index()
     frame = frame.sort_values(["score", "village_code"], ascending=[False, True]).reset_index(
         drop=True
     )
     frame.insert(0, "rank", range(1, len(frame) + 1))
-    frame["score"] = frame["score"].round(2)
+    frame["score"] = frame["score"].round(SCORE_DECIMALS)
     cols = [
         "rank",
         "village_code",
@@ -161,19 +210,3 @@ def policy_gaps(store: Store, *, config: Config, today: date) -> pd.DataFrame:
         "score",
     ]
     return frame[cols]
-
-
-def find_gaps(
-    store: Store,
-    *,
-    config: Config,
-    result: CoverageResult,
-    types: list[str] | None = None,
-) -> Gaps:
-    """Coverage gaps from ``result`` and policy gaps from the store."""
-    return Gaps(
-        coverage=coverage_gaps(result, types=types),
-        policy=policy_gaps(store, config=config, today=result.today),
-        off_network=result.off_network,
-        not_located=result.not_located,
-    )

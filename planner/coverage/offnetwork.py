@@ -32,6 +32,8 @@ from numpy.typing import ArrayLike, NDArray
 from geo.graph import RoadNetwork
 from geo.network import snap_points
 from planner.errors import NetworkCoverageError
+from planner.jsonable import to_jsonable
+from planner.units import PERCENT
 
 __all__ = [
     "KIND_LABELS",
@@ -58,7 +60,6 @@ KIND_LABELS = {  # Chinese noun and measure word per kind
 }
 DISTANCE_DECIMALS = 1
 FARTHEST_SHOWN = 5  # villages named in a refusal message
-PERCENT = 100.0
 
 
 @dataclass(frozen=True)
@@ -171,8 +172,8 @@ def point_entries(
     return [
         {
             "kind": kind,
-            key: _plain(keys[int(i)]),
-            "name": _plain(names[int(i)]),
+            key: to_jsonable(keys[int(i)]),
+            "name": to_jsonable(names[int(i)]),
             "distance_m": _metres(snap.distance_m[i]),
             "mode": snap.mode,
         }
@@ -327,9 +328,3 @@ def village_share(snap: PointSnap, *, codes: Sequence[Any], names: Sequence[Any]
         ),
         max_m=snap.max_m,
     )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

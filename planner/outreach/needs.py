@@ -222,6 +222,8 @@ def village_needs(store: Store, *, config: Config, today: date, horizon_days: in
         for the day capacity) and ``score``.
     """
     from planner.coverage.gaps import policy_gaps
+    from planner.domain.devices import due_in_frame
+    from planner.store.frames import devices_frame
 
     villages = villages_frame(store).set_index("code")
     res = residents_frame(store)
@@ -253,7 +255,14 @@ def village_needs(store: Store, *, config: Config, today: date, horizon_days: in
     lead_counts = pd.Series([c for (c,) in leads], dtype=object).value_counts()
     parts["leads_open"] = lead_counts.reindex(villages.index, fill_value=0).astype(int)
     parts["home_visits"] += parts["leads_open"]
-    pg = policy_gaps(store, config=config, today=today).set_index("village_code")["score"]
+    due = due_in_frame(devices_frame(store), today=today, within_days=0)
+    pg = policy_gaps(
+        residents_frame(store),
+        villages_frame(store),
+        devices_overdue=[d.resident_id for d in due],
+        config=config,
+        today=today,
+    ).set_index("village_code")["score"]
     parts["policy_gap"] = pg.reindex(villages.index, fill_value=0.0)
     latest: dict[str, date] = {}
     for code, day in last:

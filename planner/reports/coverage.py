@@ -12,8 +12,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from planner.coverage.engine import VILLAGE_FIELDS, CoverageResult
 from planner.coverage.gaps import PART_LABELS, POLICY_PARTS, Gaps
+from planner.coverage.result import VILLAGE_FIELDS, CoverageResult
+from planner.reports.tables import write_layers, write_table
 
 _ZH = {
     "type": "设施类型代码",
@@ -55,17 +56,31 @@ _ZH.update({f"{p}_per_100": f"{PART_LABELS[p]}(每百人)" for p in POLICY_PARTS
 
 @dataclass(frozen=True)
 class CoverageFiles:
+    """The files written: the GeoPackage and the CSV tables, in order."""
+
     geopackage: Path
     tables: tuple[Path, ...]
 
+    def paths(self) -> list[str]:
+        """Every file, GeoPackage first (the ``files`` of ``--json``)."""
+        return [str(self.geopackage), *map(str, self.tables)]
+
 
 def _csv(frame: pd.DataFrame, path: Path) -> Path:
-    frame.rename(columns=_ZH).to_csv(path, index=False, encoding="utf-8-sig")
-    return path
+    return write_table(frame, path, columns=_ZH)
 
 
-def villages_wide(result: CoverageResult, villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Villages with ``<type>_<field>`` columns for every type (the GeoPackage layer)."""
+def villages_wide(
+    result: CoverageResult, villages: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Villages with ``<type>_<field>`` columns for every type (the GeoPackage layer).
+
+    ``villages``: the village frame with geometry (default: the one the result
+    was computed on).
+    """
+    villages = result.village_geometry if villages is None else villages
+    if villages is None:
+        raise ValueError("the coverage result carries no village geometry: pass villages=")
     wide = result.villages.pivot(index="village_code", columns="type", values=list(VILLAGE_FIELDS))
     wide.columns = [f"{pair[1]}_{pair[0]}" for pair in wide.columns.to_flat_index()]
     base = villages[["code", "name", "town_code", "town_name", "synthetic", "geometry"]]
@@ -74,19 +89,30 @@ def villages_wide(result: CoverageResult, villages: gpd.GeoDataFrame) -> gpd.Geo
 
 
 def write_coverage(
-    result: CoverageResult, *, villages: gpd.GeoDataFrame, out_dir: Path, gaps: Gaps | None = None
+    result: CoverageResult,
+    *,
+    out_dir: Path,
+    gaps: Gaps | None = None,
+    villages: gpd.GeoDataFrame | None = None,
 ) -> CoverageFiles:
-    """Write ``coverage.gpkg`` (layers villages, facilities, isochrones) and CSV tables."""
+    """Write ``coverage.gpkg`` (layers villages, facilities, isochrones) and CSV tables.
+
+    Tables: ``coverage_types.csv``, ``coverage_villages.csv``,
+    ``coverage_towns.csv``, ``indicators.csv``, and with ``gaps``
+    ``gaps_coverage.csv`` and ``gaps_policy.csv`` (Chinese headers, UTF-8 with BOM).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    gpkg = out_dir / "coverage.gpkg"
-    gpkg.unlink(missing_ok=True)
-    villages_wide(result, villages).to_file(gpkg, layer="villages", driver="GPKG")
     fac = result.facilities.drop(columns=["key"]).copy()
     fac["capacity"] = fac["capacity"].astype("float64")
     fac["placed"] = fac["placed"].astype("float64")
-    fac.to_file(gpkg, layer="facilities", driver="GPKG")
-    if len(result.isochrones):
-        result.isochrones.to_file(gpkg, layer="isochrones", driver="GPKG")
+    gpkg = write_layers(
+        {
+            "villages": villages_wide(result, villages),
+            "facilities": fac,
+            "isochrones": result.isochrones,
+        },
+        out_dir / "coverage.gpkg",
+    )
     types = pd.DataFrame([t.to_json() for t in result.types])
     indicators = pd.DataFrame([i.to_json() for i in result.indicators])
     tables = [

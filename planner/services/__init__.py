@@ -17,4 +17,39 @@ the month plan) take a :data:`Progress` callback and a time limit.
 
 from planner.services._common import Progress, no_progress
 
-__all__ = ["Progress", "no_progress"]
+# network: build, travel time
+from planner.services.network import (
+    NetworkBuildOptions,
+    NetworkBuildResult,
+    TravelTime,
+    TravelTimeOptions,
+    build_networks,
+    travel_time,
+)
+
+# coverage: coverage, gaps
+from planner.services.coverage import (  # isort: skip
+    CoverageOptions,
+    GapsOptions,
+    GapsResult,
+    coverage,
+    gaps,
+)
+
+__all__ = [  # noqa: RUF022 - grouped by family of actions
+    "Progress",
+    "no_progress",
+    # network
+    "NetworkBuildOptions",
+    "NetworkBuildResult",
+    "TravelTime",
+    "TravelTimeOptions",
+    "build_networks",
+    "travel_time",
+    # coverage
+    "CoverageOptions",
+    "GapsOptions",
+    "GapsResult",
+    "coverage",
+    "gaps",
+]

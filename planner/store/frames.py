@@ -169,3 +169,20 @@ def facilities_frame(store: Store) -> gpd.GeoDataFrame:
         for x, y in zip(frame["lon"], frame["lat"], strict=True)
     ]
     return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+DEVICE_COLUMNS = ("id", "resident_id", "device_type", "issued_on", "service_years", "replaced_on")
+
+
+def devices_frame(store: Store) -> pd.DataFrame:
+    """Every device issued, in id order: ``id, resident_id, device_type, issued_on,
+    service_years, replaced_on`` (dates as :class:`datetime.date`, ``replaced_on``
+    None when not replaced; service life in years)."""
+    with store.read() as s:
+        rows = s.execute(
+            select(*(getattr(t.Device, c) for c in DEVICE_COLUMNS)).order_by(t.Device.id)
+        ).all()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(DEVICE_COLUMNS)
+    return pd.DataFrame(
+        {c: pd.Series(v, dtype=object) for c, v in zip(DEVICE_COLUMNS, columns, strict=True)}
+    )

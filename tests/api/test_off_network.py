@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from api.cli import main
-from planner.coverage.engine import compute_coverage
 from planner.networks import NETWORK_META_KEY, load_network
+from planner.services.coverage import compute_coverage
 from planner.settings import get_config, reset_settings
 from planner.store.core import Store
 from planner.store.frames import villages_frame

@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from geo.graph import RoadNetwork
-from planner.coverage.engine import compute_coverage
-from planner.coverage.gaps import find_gaps
 from planner.errors import ConfigError
 from planner.ingest.registers import import_file
+from planner.services.coverage import compute_coverage, find_gaps
 from planner.settings import Config, load_config
 from planner.store.core import Store
 from tests.factories import make_id
