@@ -56,16 +56,12 @@ def cmd_network(args: argparse.Namespace) -> int:
 
 def _snap_line(snap: Any, max_m: float) -> str:
     """``N 个点位匹配到道路：最大距离 … 米，中位距离 … 米；K 个超过 … 米`` (or 没有点位)."""
-    import numpy as np
+    from geo.network import SnapResult
 
-    n = int(snap.node.size)
-    if n == 0:
-        return "没有点位"
-    return (
-        f"{n} 个点位匹配到道路：最大距离 {float(snap.distance_m.max()):.0f} 米，"
-        f"中位距离 {float(np.median(snap.distance_m)):.0f} 米；"
-        f"{int(snap.off_network.sum())} 个超过 {max_m:g} 米"
+    as_geo = SnapResult(
+        node=snap.node, distance_m=snap.distance_m, flagged=snap.off_network, max_m=max_m
     )
+    return as_geo.summary()
 
 
 def cmd_travel_time(args: argparse.Namespace) -> int:

@@ -101,7 +101,6 @@ def write_coverage(
     ``coverage_towns.csv``, ``indicators.csv``, and with ``gaps``
     ``gaps_coverage.csv`` and ``gaps_policy.csv`` (Chinese headers, UTF-8 with BOM).
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
     fac = result.facilities.drop(columns=["key"]).copy()
     fac["capacity"] = fac["capacity"].astype("float64")
     fac["placed"] = fac["placed"].astype("float64")
@@ -112,6 +111,7 @@ def write_coverage(
             "isochrones": result.isochrones,
         },
         out_dir / "coverage.gpkg",
+        keep_empty=("villages", "facilities"),
     )
     types = pd.DataFrame([t.to_json() for t in result.types])
     indicators = pd.DataFrame([i.to_json() for i in result.indicators])

@@ -9,7 +9,7 @@ header row and sensible column widths, an optional note in the first row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -143,14 +143,21 @@ def _cells(row: tuple[object, ...]) -> list[object]:
     return out
 
 
-def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: Path | str) -> Path:
+def write_layers(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    path: Path | str,
+    *,
+    keep_empty: Collection[str] = (),
+) -> Path:
     """Write GeoDataFrames as the layers of one GeoPackage (replacing the file).
 
-    Empty layers are skipped; geometry is written in its own CRS (WGS-84 here).
+    Empty layers are skipped, except those named in ``keep_empty`` (written
+    with their columns and no feature); geometry is written in its own CRS
+    (WGS-84 here).
     """
     path = _ready(Path(path))
     path.unlink(missing_ok=True)
     for name, layer in layers.items():
-        if len(layer):
+        if len(layer) or name in keep_empty:
             layer.to_file(path, layer=name, driver="GPKG")
     return path

@@ -138,3 +138,34 @@ def test_options_refuse_what_no_command_could_mean() -> None:
         TravelTimeOptions(origin=(121.0, 29.0), destination=(121.1, 29.0), mode="bike")
     assert CoverageOptions(types=()).type_list() is None
     assert CoverageOptions(types=["home"]).types == ("home",)  # type: ignore[arg-type]
+
+
+def test_out_files_keep_their_layers_and_headers(district: Toy, tmp_path: Path) -> None:
+    import pyogrio
+
+    from planner.reports.coverage import write_coverage
+
+    build = NetworkBuildOptions(file=district.files["roads"], modes=("drive",))
+    build_networks(district.store, config=district.config, options=build)
+    # no 儿童康复中心 in the toy district: its facilities layer is empty but written
+    options = CoverageOptions(types=("child_rehab",), today=toy.TODAY, isochrones=True)
+    result = coverage(district.store, config=district.config, options=options)
+    files = write_coverage(result, out_dir=tmp_path / "out" / "cov")
+    assert [name for name, _ in pyogrio.list_layers(files.geopackage)] == [
+        "villages",
+        "facilities",
+    ]
+    assert files.paths()[1:] == [
+        str(tmp_path / "out" / "cov" / f)
+        for f in (
+            "coverage_types.csv",
+            "coverage_villages.csv",
+            "coverage_towns.csv",
+            "indicators.csv",
+        )
+    ]
+    head = (tmp_path / "out" / "cov" / "coverage_villages.csv").read_bytes().split(b"\n")[0]
+    assert head.decode("utf-8-sig").startswith(
+        "村社代码,村社,镇街代码,镇街,设施类型代码,符合条件人数"
+    )
+    assert head.startswith("\ufeff".encode())
