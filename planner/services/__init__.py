@@ -17,4 +17,34 @@ the month plan) take a :data:`Progress` callback and a time limit.
 
 from planner.services._common import Progress, no_progress
 
+# siting, scenarios, retrofit
+from planner.services.retrofit import RetrofitOptions, RetrofitPlan, retrofit
+from planner.services.scenarios import (
+    Scenario,
+    ScenarioComparison,
+    compare_scenarios,
+    delete_scenario,
+    list_scenarios,
+    save_proposal,
+    save_scenario,
+    show_scenario,
+)
+from planner.services.siting import Proposal, SitingOptions, site
+
 __all__ = ["Progress", "no_progress"]
+__all__ += [  # siting, scenarios, retrofit
+    "Proposal",
+    "RetrofitOptions",
+    "RetrofitPlan",
+    "Scenario",
+    "ScenarioComparison",
+    "SitingOptions",
+    "compare_scenarios",
+    "delete_scenario",
+    "list_scenarios",
+    "retrofit",
+    "save_proposal",
+    "save_scenario",
+    "show_scenario",
+    "site",
+]

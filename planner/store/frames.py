@@ -169,3 +169,10 @@ def facilities_frame(store: Store) -> gpd.GeoDataFrame:
         for x, y in zip(frame["lon"], frame["lat"], strict=True)
     ]
     return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+def resident_id_numbers(store: Store) -> dict[int, str]:
+    """ID numbers by resident id, for masking only (names are never loaded)."""
+    with store.read() as s:
+        rows = s.execute(select(t.Resident.id, t.Resident.id_number).order_by(t.Resident.id)).all()
+    return {int(rid): number for rid, number in rows}

@@ -21,18 +21,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 
 from planner.errors import ScenarioError
-from planner.scenarios import (
-    METRIC_LABELS,
-    Scenario,
-    compare_scenarios,
-    delete_scenario,
-    list_scenarios,
-    load_scenario,
-    save_scenario,
-    write_comparison,
-)
+from planner.reports.scenarios import write_comparison
+from planner.scenarios import METRIC_LABELS, Scenario
+from planner.services.scenarios import compare_scenarios
 from planner.store import schema as t
 from planner.store.core import Store, open_store
+from planner.store.scenarios import delete_scenario, list_scenarios, load_scenario, save_scenario
 
 
 @pytest.fixture

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from geo.errors import InputError
+from planner.ingest.candidates import read_candidates
 from planner.reports.siting import write_proposal
-from planner.scenarios import compare_scenarios, save_scenario
+from planner.services.scenarios import compare_scenarios
+from planner.services.siting import site
 from planner.settings import Config
-from planner.siting import SitingError
-from planner.siting.proposal import propose_sites, read_candidates
+from planner.siting import SitingError, SitingOptions
 from planner.store.core import Store
+from planner.store.scenarios import save_scenario
 from tests.planner.test_coverage import POINTS, TODAY, B, C, district, toy_network
 
 __all__ = ["district"]  # the fixture, re-used
@@ -43,15 +45,8 @@ def small(district: Store) -> Store:
 
 
 def _propose(store: Store, cfg: Config, **kw: object):  # type: ignore[no-untyped-def]
-    return propose_sites(
-        store,
-        type_key="home",
-        config=cfg,
-        networks={"drive": toy_network()},
-        today=TODAY,
-        town_rule=False,
-        **kw,  # type: ignore[arg-type]
-    )
+    options = SitingOptions(facility_type="home", today=TODAY, town_rule=False, **kw)  # type: ignore[arg-type]
+    return site(store, config=cfg, options=options, networks={"drive": toy_network()})
 
 
 def test_capacity_changes_the_best_site(small: Store, cfg: Config) -> None:
@@ -61,13 +56,13 @@ def test_capacity_changes_the_best_site(small: Store, cfg: Config) -> None:
     p = _propose(small, cfg, new=1)
     assert p.result.objective == pytest.approx(5.0)
     assert p.selected["village_code"].tolist() == [B]
-    assert p.totals("before")["within_capacity"] == 3
-    assert p.totals("after")["within_capacity"] == 5
+    assert p.totals("before").within_capacity == 3
+    assert p.totals("after").within_capacity == 5
     # uncapacitated: A already reaches A and B, only C adds anyone → C
     q = _propose(small, cfg, new=1, capacitated=False)
     assert q.selected["village_code"].tolist() == [C]
     assert q.result.objective == pytest.approx(6.0)
-    assert q.totals("after")["covered"] == 6
+    assert q.totals("after").covered == 6
 
 
 def test_upgrade_beats_building_when_cheaper(small: Store, cfg: Config) -> None:
@@ -75,8 +70,8 @@ def test_upgrade_beats_building_when_cheaper(small: Store, cfg: Config) -> None:
     p = _propose(small, cfg, new=1, budget=300_000, upgrade=True)
     assert p.selected["action"].tolist() == ["upgrade"]
     assert p.result.cost == pytest.approx(200_000)
-    assert p.totals("after")["within_capacity"] == 5
-    assert p.totals("after")["capacity"] == 23
+    assert p.totals("after").within_capacity == 5
+    assert p.totals("after").capacity == 23
 
 
 def test_budget_too_small_for_anything(small: Store, cfg: Config) -> None:
@@ -98,13 +93,11 @@ def test_pmedian_and_lscp(small: Store, cfg: Config) -> None:
 
 def test_town_rule_without_candidates_names_the_town(district: Store, cfg: Config) -> None:
     with pytest.raises(SitingError, match="--no-town-rule"):
-        propose_sites(
+        site(
             district,
-            type_key="home",
             config=cfg,
+            options=SitingOptions(facility_type="home", today=TODAY, new=1),
             networks={"drive": toy_network()},
-            today=TODAY,
-            new=1,
         )
 
 
