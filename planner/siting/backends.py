@@ -38,6 +38,8 @@ __all__ = [
 FIXED_LP_SECONDS = 600.0
 #: Relative amount a bound from the interior-point LP is lowered to stay valid.
 IPM_BOUND_SLACK = 1e-7
+#: Characters of CBC's output shown when it fails.
+_OUTPUT_TAIL = 500
 #: HiGHS's ``primal_solution_status`` of a feasible solution.
 HIGHS_FEASIBLE = 2
 
@@ -233,7 +235,8 @@ def solve_cbc(
         run = subprocess.run(args, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - t
         if not sol.exists():
-            raise SitingError(f"CBC 求解失败：{run.stdout[-500:]}{run.stderr[-500:]}")
+            tail = f"{run.stdout[-_OUTPUT_TAIL:]}{run.stderr[-_OUTPUT_TAIL:]}"
+            raise SitingError(f"CBC 求解失败：{tail}")
         lines = sol.read_text().splitlines()
     head = lines[0].lower() if lines else ""
     if head.startswith("infeasible") or "integer infeasible" in head:

@@ -30,6 +30,9 @@ __all__ = ["SitingOptions", "SolverParams"]
 
 #: Coverage pairs above which a large uncapacitated MCLP solves its LP first.
 KERNEL_PAIRS = 200_000
+#: Solver defaults when no configuration is given (``[siting]`` overrides them).
+DEFAULT_TIME_LIMIT_S = 60.0
+DEFAULT_MIP_GAP = 1e-4
 
 
 def _count(value: int | None, *, what: str, option: str) -> None:
@@ -200,8 +203,8 @@ class SolverParams:
     """
 
     solver: Solver | Mapping[str, Solver] | None = None
-    time_limit_s: float = 60.0
-    mip_gap: float = 1e-4
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S
+    mip_gap: float = DEFAULT_MIP_GAP
     threads: int = 1
     kernel_pairs: int = KERNEL_PAIRS
 

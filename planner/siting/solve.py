@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from planner.siting.backends import MilpOutcome, fix_and_evaluate, lp_bound, solve_model
 from planner.siting.heuristics import greedy, interchange
 from planner.siting.milp import Model, Solver, build_model
+from planner.siting.options import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT_S, KERNEL_PAIRS
 from planner.siting.problem import (
     SitingError,
     SitingProblem,
@@ -330,10 +331,10 @@ def solve(
     problem: SitingProblem,
     *,
     solver: Solver | Mapping[str, Solver] | None = None,
-    time_limit_s: float = 60.0,
-    mip_gap: float = 1e-4,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    mip_gap: float = DEFAULT_MIP_GAP,
     threads: int = 1,
-    kernel_pairs: int = 200_000,
+    kernel_pairs: int = KERNEL_PAIRS,
     progress: Progress = silent,
 ) -> SitingResult:
     """Solve ``problem`` and return the best solution with its proven bound.

@@ -144,3 +144,34 @@ def test_scenarios_and_files(small: Store, cfg: Config, tmp_path: Path) -> None:
     assert "序号" in text and "新建" in text
     geo = json.loads(files.geojson.read_text(encoding="utf-8"))
     assert len(geo["features"]) == 1
+
+
+def test_site_reports_its_stages_and_keeps_the_options(small: Store, cfg: Config) -> None:
+    seen: list[tuple[str, float | None]] = []
+    options = SitingOptions(
+        facility_type="home", today=TODAY, town_rule=False, new=1, time_limit_s=5.0
+    )
+    p = site(
+        small,
+        config=cfg,
+        options=options,
+        networks={"drive": toy_network()},
+        progress=lambda message, share=None: seen.append((message, share)),
+    )
+    assert p.selected["village_code"].tolist() == [B]  # as in the first test
+    shares = [s for _, s in seen if s is not None]
+    assert shares == sorted(shares) and shares[0] <= 0.1 and shares[-1] == 1.0
+    messages = [m for m, _ in seen]
+    assert any("初始解" in m for m in messages)  # the solver's own stages come through
+    assert any("分支定界" in m for m in messages)
+    assert any("前后的覆盖" in m for m in messages)
+    assert p.options.time_limit_s == 5.0 and p.today == TODAY
+    assert p.inputs["today"] == TODAY.isoformat() and p.inputs["town_rule"] is False
+
+
+def test_a_village_catchment_type_is_not_sited(small: Store, cfg: Config) -> None:
+    options = SitingOptions(facility_type="accessible_community", today=TODAY, new=1)
+    with pytest.raises(SitingError, match="缺少 walk 道路网络"):
+        site(small, config=cfg, options=options, networks={"drive": toy_network()})
+    with pytest.raises(SitingError, match="按村社认定，不做选址"):
+        site(small, config=cfg, options=options, networks={"walk": toy_network()})
