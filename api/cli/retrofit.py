@@ -1,5 +1,5 @@
 """``coverplan retrofit``: household accessibility-retrofit priorities and
-accessible-community candidates (see :mod:`planner.retrofit`).
+accessible-community candidates (:func:`planner.services.retrofit.retrofit`).
 
 Wired into :mod:`api.cli` by ``add_arguments`` (options) and ``cmd_retrofit``
 (the command). The parser provides ``--json``; the global ``--db`` is handled by
@@ -9,9 +9,9 @@ Wired into :mod:`api.cli` by ``add_arguments`` (options) and ``cmd_retrofit``
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
 
+from api.cli._common import command_config, district_store
 from api.cli.output import print_json
 
 #: Households listed in the plain-text summary unless ``--top`` says otherwise.
@@ -38,15 +38,12 @@ def cmd_retrofit(args: argparse.Namespace) -> int:
     plus ``files`` when ``--out`` is given); otherwise a short Chinese summary.
     Invalid values raise :class:`geo.errors.CoverplanError` subclasses.
     """
-    from planner.retrofit import plan_retrofits, write_retrofit
-    from planner.settings import get_config
-    from planner.store.core import open_district_store
+    from planner.reports.retrofit import write_retrofit
+    from planner.services.retrofit import RetrofitOptions, retrofit
 
-    store = open_district_store(args.db)
-    year = args.year if args.year is not None else date.today().year
-    plan = plan_retrofits(
-        store, config=get_config(), year=year, quota=args.quota, budget=args.budget
-    )
+    store = district_store(args)
+    options = RetrofitOptions(year=args.year, quota=args.quota, budget=args.budget)
+    plan = retrofit(store, config=command_config(), options=options)
     files = write_retrofit(plan, Path(args.out), xlsx=True) if args.out else None
     if args.json:
         out = plan.to_json()

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from api.cli._common import district_store
 from api.cli.output import print_json
 
 if TYPE_CHECKING:  # planner (pandas, SQLAlchemy) is imported when a command runs
@@ -55,28 +56,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """Run ``coverplan scenarios <action>``; returns the exit status (0)."""
-    from planner.scenarios import (
-        compare_scenarios,
-        delete_scenario,
-        list_scenarios,
-        load_scenario,
-        write_comparison,
-    )
-    from planner.store.core import open_district_store
+    from planner.reports.scenarios import write_comparison
+    from planner.services import scenarios as service
 
     as_json = bool(getattr(args, "json", False))
-    store = open_district_store(getattr(args, "db", None))
+    store = district_store(args)
     try:
         if args.action == "list":
-            _list(list_scenarios(store), as_json=as_json)
+            _list(service.list_scenarios(store), as_json=as_json)
         elif args.action == "show":
-            _show(load_scenario(store, args.name), as_json=as_json)
+            _show(service.show_scenario(store, args.name), as_json=as_json)
         elif args.action == "compare":
-            comparison = compare_scenarios(store, args.names)
+            comparison = service.compare_scenarios(store, args.names)
             files = write_comparison(comparison, Path(args.out)) if args.out else ()
             _compare(comparison, files=files, as_json=as_json)
         elif args.action == "delete":
-            delete_scenario(store, args.name)
+            service.delete_scenario(store, args.name)
             if as_json:
                 print_json({"deleted": args.name})
             else:
@@ -93,21 +88,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 def _list(scenarios: list[Scenario], *, as_json: bool) -> None:
     if as_json:
-        print_json(
-            {
-                "scenarios": [
-                    {
-                        "name": sc.name,
-                        "kind": sc.kind,
-                        "facility_type": sc.facility_type,
-                        "created_at": sc.created_at.isoformat(),
-                        "updated_at": sc.updated_at.isoformat(),
-                        "metrics": sc.metrics,
-                    }
-                    for sc in scenarios
-                ]
-            }
-        )
+        print_json({"scenarios": [sc.summary_json() for sc in scenarios]})
         return
     if not scenarios:
         print("还没有保存任何方案。")
@@ -223,9 +204,11 @@ def _print_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     The first column and text are left-aligned; numbers and missing values in the
     other columns are right-aligned, and so are the headers of number columns.
     """
+    from planner.jsonable import to_jsonable
+
     cells = [[str(h) for h in header]] + [[_cell(v) for v in row] for row in rows]
     right = [[False] * len(header)] + [
-        [i > 0 and (_is_number(_plain(v)) or _cell(v) == _MISSING) for i, v in enumerate(row)]
+        [i > 0 and (_is_number(to_jsonable(v)) or _cell(v) == _MISSING) for i, v in enumerate(row)]
         for row in rows
     ]
     for i in range(1, len(header)):  # a header sits over its numbers
@@ -237,9 +220,3 @@ def _print_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
             pad = " " * (widths[i] - _width(text))
             parts.append(pad + text if flags[i] else text + pad)
         print("  " + "  ".join(parts).rstrip())
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item") and not isinstance(value, str):
-        return value.item()
-    return value

@@ -1,17 +1,26 @@
-"""``coverplan site``: siting proposals (see :mod:`planner.siting`).
+"""``coverplan site``: siting proposals (:func:`planner.services.siting.site`).
 
 Wired into :mod:`api.cli` by ``add_arguments`` and ``cmd_site``. ``--json``
 prints ``{"selected": [...], "objective", "bound", "gap", "seconds", "before",
 "after", ...}``; ``--scenario NAME`` saves the proposal in the store for
-``coverplan scenarios compare``.
+``coverplan scenarios compare``. In text mode the solver's stages are shown on
+stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from api.cli._common import command_config, district_store
 from api.cli.output import print_json
+
+if TYPE_CHECKING:  # planner (pandas, solvers) is imported when the command runs
+    from planner.services import Progress
+    from planner.siting.options import SitingOptions
+    from planner.siting.proposal import Proposal
 
 OBJECTIVE_CHOICES = ("mclp", "pmedian", "lscp")
 
@@ -47,27 +56,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--network", help="OSM 文件（默认用已登记的）")
 
 
-def cmd_site(args: argparse.Namespace) -> int:
-    """Solve the siting problem, print it, optionally save and write files."""
-    from planner.networks import load_networks
-    from planner.reports.siting import write_proposal
-    from planner.scenarios import save_scenario
-    from planner.settings import get_config
-    from planner.siting.proposal import propose_sites
-    from planner.store.core import open_district_store
+def _progress(args: argparse.Namespace) -> Progress:
+    """Stages of the run on stderr (text mode only: ``--json`` keeps stderr quiet)."""
+    from planner.services import no_progress
 
-    store = open_district_store(args.db)
-    config = get_config()
-    ft = config.facility_types.get(args.type)
-    modes: list[str] = [ft.mode] if ft is not None else []
-    builds = load_networks(
-        store, config=config, modes=modes, path=args.network, progress=not args.json
-    )
-    proposal = propose_sites(
-        store,
-        type_key=args.type,
-        config=config,
-        networks={m: b.network for m, b in builds.items()},
+    if args.json:
+        return no_progress
+
+    def report(message: str, fraction: float | None = None) -> None:
+        share = "" if fraction is None else f"（{fraction:.0%}）"
+        print(f"{message}{share}", file=sys.stderr, flush=True)
+
+    return report
+
+
+def _options(args: argparse.Namespace) -> SitingOptions:
+    from planner.siting.options import SitingOptions
+
+    return SitingOptions(
+        facility_type=args.type,
         objective=args.objective,
         new=args.new,
         budget=args.budget,
@@ -75,34 +82,20 @@ def cmd_site(args: argparse.Namespace) -> int:
         max_upgrades=args.max_upgrades,
         candidates_file=Path(args.candidates) if args.candidates else None,
         candidates_crs=args.crs,
-        exclude=args.exclude,
+        exclude=tuple(args.exclude),
         town_rule=False if args.no_town_rule else None,
         capacitated=False if args.uncapacitated else None,
         target=args.target,
         time_limit_s=args.time_limit,
+        network_file=Path(args.network) if args.network else None,
     )
-    out = proposal.to_json()
-    if args.scenario:
-        save_scenario(
-            store,
-            name=args.scenario,
-            kind="site",
-            facility_type=args.type,
-            inputs=proposal.inputs,
-            result=out,
-            metrics=proposal.metrics(),
-            by_town=proposal.by_town(),
-        )
-        out["scenario"] = args.scenario
-    if args.out:
-        files = write_proposal(proposal, Path(args.out))
-        out["files"] = [str(f) for f in files.__dict__.values()]
-    if args.json:
-        print_json(out)
-        return 0
-    r = proposal.result
+
+
+def _print_text(proposal: Proposal, out: dict[str, Any], *, snap_max_m: float) -> None:
+    from planner.coverage.offnetwork import not_located_summary, summary_zh
+
     print(f"{proposal.label}选址方案")
-    print(r.summary())
+    print(proposal.result.summary())
     for s in out["selected"]:
         verb = "新建" if s["action"] == "new" else "升级"
         gain = "" if s["marginal"] is None else f"，边际 +{s['marginal']:g}"
@@ -115,15 +108,39 @@ def cmd_site(args: argparse.Namespace) -> int:
         f"容量内：{b['within_capacity']} → {a['within_capacity']} 人"
     )
     for i in proposal.indicators():
-        print(f"  {i['name']}：{i['before_pct']}% → {i['after_pct']}%（目标 {i['target_pct']:g}%）")
-    from planner.coverage.offnetwork import not_located_summary, summary_zh
-
+        print(f"  {i.name}：{i.before_pct}% → {i.after_pct}%（目标 {i.target_pct:g}%）")
     for line in (
-        summary_zh(proposal.off_network, max_m=config.network.snap_max_m),
+        summary_zh(proposal.off_network, max_m=snap_max_m),
         not_located_summary(proposal.before.not_located),
     ):
         if line:
             print(line)
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    """Solve the siting problem, print it, optionally save and write files."""
+    from planner.reports.siting import write_proposal
+    from planner.scenarios import check_scenario_name
+    from planner.services.scenarios import save_proposal
+    from planner.services.siting import site
+
+    store = district_store(args)
+    config = command_config()
+    options = _options(args)
+    if args.scenario:
+        check_scenario_name(args.scenario)  # a bad name is refused before the solve
+    proposal = site(store, config=config, options=options, progress=_progress(args))
+    out = proposal.to_json()
+    if args.scenario:
+        save_proposal(store, name=args.scenario, proposal=proposal)
+        out["scenario"] = args.scenario
+    if args.out:
+        files = write_proposal(proposal, Path(args.out))
+        out["files"] = [str(f) for f in files.__dict__.values()]
+    if args.json:
+        print_json(out)
+        return 0
+    _print_text(proposal, out, snap_max_m=config.network.snap_max_m)
     if args.scenario:
         print(f"已保存为方案「{args.scenario}」")
     if args.out:

@@ -1,5 +1,5 @@
-"""Siting proposal files for leaders: CSV and XLSX with Chinese headers, and
-a GeoJSON of the proposed and existing sites (for maps)."""
+"""Siting proposal files for leaders: CSV and XLSX with Chinese headers (through
+:mod:`planner.reports.tables`), and a GeoJSON of the proposed sites (for maps)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from planner.reports.tables import write_table, write_workbook
 from planner.siting.proposal import Proposal
+from planner.units import PERCENT
+
+#: Decimals of the optimality gap shown in percent.
+GAP_PCT_DECIMALS = 3
 
 SELECTED_HEADERS = {
     "rank": "序号",
@@ -62,23 +67,23 @@ class ProposalFiles:
 def _selected(proposal: Proposal) -> pd.DataFrame:
     sel = proposal.selected.copy()
     sel["action"] = sel["action"].map(ACTION_LABELS)
-    return sel.rename(columns=SELECTED_HEADERS)
+    return sel
 
 
 def _towns(proposal: Proposal) -> pd.DataFrame:
     towns = proposal.towns()
-    return towns[[c for c in TOWN_HEADERS if c in towns]].rename(columns=TOWN_HEADERS)
+    return towns[[c for c in TOWN_HEADERS if c in towns]]
 
 
 def _summary(proposal: Proposal) -> pd.DataFrame:
-    b, a = proposal.totals("before"), proposal.totals("after")
+    b, a = proposal.totals("before").to_json(), proposal.totals("after").to_json()
     rows = [{"指标": label, "方案前": b[k], "方案后": a[k]} for k, label in SUMMARY_LABELS.items()]
     for i in proposal.indicators():
         rows.append(
             {
-                "指标": f"{i['name']}（目标 {i['target_pct']:g}%）",
-                "方案前": i["before_pct"],
-                "方案后": i["after_pct"],
+                "指标": f"{i.name}（目标 {i.target_pct:g}%）",
+                "方案前": i.before_pct,
+                "方案后": i.after_pct,
             }
         )
     r = proposal.result
@@ -86,33 +91,13 @@ def _summary(proposal: Proposal) -> pd.DataFrame:
         {"指标": "费用（元）", "方案前": None, "方案后": r.cost},
         {"指标": "目标值", "方案前": None, "方案后": r.objective},
         {"指标": "界", "方案前": None, "方案后": r.bound},
-        {"指标": "最优性差距%", "方案前": None, "方案后": round(100 * r.gap, 3)},
+        {"指标": "最优性差距%", "方案前": None, "方案后": round(PERCENT * r.gap, GAP_PCT_DECIMALS)},
         {"指标": "求解器", "方案前": None, "方案后": r.solver},
     ]
     return pd.DataFrame(rows)
 
 
-def write_proposal(proposal: Proposal, out_dir: Path) -> ProposalFiles:
-    """Write ``siting_selected.csv``, ``siting_towns.csv``, ``siting.xlsx``
-    (sheets 方案, 镇街, 前后对比) and ``siting_sites.geojson`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = ProposalFiles(
-        selected=out_dir / "siting_selected.csv",
-        towns=out_dir / "siting_towns.csv",
-        workbook=out_dir / "siting.xlsx",
-        geojson=out_dir / "siting_sites.geojson",
-    )
-    sel, towns, summary = _selected(proposal), _towns(proposal), _summary(proposal)
-    sel.to_csv(files.selected, index=False, encoding="utf-8-sig")
-    towns.to_csv(files.towns, index=False, encoding="utf-8-sig")
-    with pd.ExcelWriter(files.workbook, engine="openpyxl") as xw:
-        sel.to_excel(xw, sheet_name="方案", index=False)
-        towns.to_excel(xw, sheet_name="镇街", index=False)
-        summary.to_excel(xw, sheet_name="前后对比", index=False)
-        for ws in xw.book.worksheets:
-            for col in ws.columns:
-                width = max(len(str(c.value or "")) for c in col)
-                ws.column_dimensions[col[0].column_letter].width = min(2 * width + 2, 40)
+def _geojson(proposal: Proposal) -> str:
     features = [
         {
             "type": "Feature",
@@ -128,8 +113,29 @@ def write_proposal(proposal: Proposal, out_dir: Path) -> ProposalFiles:
         }
         for r in proposal.selected.to_dict(orient="records")
     ]
-    files.geojson.write_text(
-        json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
-        encoding="utf-8",
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
+def write_proposal(proposal: Proposal, out_dir: Path) -> ProposalFiles:
+    """Write ``siting_selected.csv``, ``siting_towns.csv``, ``siting.xlsx``
+    (sheets 方案, 镇街, 前后对比) and ``siting_sites.geojson`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    files = ProposalFiles(
+        selected=out_dir / "siting_selected.csv",
+        towns=out_dir / "siting_towns.csv",
+        workbook=out_dir / "siting.xlsx",
+        geojson=out_dir / "siting_sites.geojson",
     )
+    sel, towns, summary = _selected(proposal), _towns(proposal), _summary(proposal)
+    write_table(sel, files.selected, columns=SELECTED_HEADERS)
+    write_table(towns, files.towns, columns=TOWN_HEADERS)
+    write_workbook(
+        {
+            "方案": sel.rename(columns=SELECTED_HEADERS),
+            "镇街": towns.rename(columns=TOWN_HEADERS),
+            "前后对比": summary,
+        },
+        files.workbook,
+    )
+    files.geojson.write_text(_geojson(proposal), encoding="utf-8")
     return files

@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import openpyxl
 import pandas as pd
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from planner.errors import InputError
@@ -102,7 +103,10 @@ def write_workbook(
     columns: Mapping[str, str] | None = None,
     notes: Mapping[str, str | None] | None = None,
 ) -> Path:
-    """Write several tables as the sheets of one XLSX workbook (in the given order)."""
+    """Write several tables as the sheets of one XLSX workbook (in the given order).
+
+    Headers are bold; text starting with ``=`` is kept as text, never a formula.
+    """
     path = _ready(Path(path))
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -114,8 +118,13 @@ def write_workbook(
             ws.append([note])
         header = [str(c) for c in table.columns]
         ws.append(header)
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
         for row in table.itertuples(index=False):
             ws.append(_cells(row))
+            for cell in ws[ws.max_row]:  # text Excel would take for a formula stays text
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
         ws.freeze_panes = ws.cell(row=3 if note else 2, column=1)
         for i, col in enumerate(header, start=1):
             longest = max([_width(col), *(_width(v) for v in table.iloc[:, i - 1].head(200))])
@@ -132,7 +141,7 @@ def write_workbook(
 def _cells(row: tuple[object, ...]) -> list[object]:
     out: list[object] = []
     for v in row:
-        if v is None or v is pd.NaT or (isinstance(v, float) and v != v):  # NaN
+        if v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and v != v):  # NaN
             out.append(None)
         elif isinstance(v, (list, tuple, dict, set)):
             out.append(str(v))

@@ -36,6 +36,20 @@ from planner.services.coverage import (  # isort: skip
     gaps,
 )
 
+# siting, scenarios, retrofit
+from planner.services.retrofit import RetrofitOptions, RetrofitPlan, retrofit
+from planner.services.scenarios import (
+    Scenario,
+    ScenarioComparison,
+    compare_scenarios,
+    delete_scenario,
+    list_scenarios,
+    save_proposal,
+    save_scenario,
+    show_scenario,
+)
+from planner.services.siting import Proposal, SitingOptions, site
+
 __all__ = [  # noqa: RUF022 - grouped by family of actions
     "Progress",
     "no_progress",
@@ -52,4 +66,19 @@ __all__ = [  # noqa: RUF022 - grouped by family of actions
     "GapsResult",
     "coverage",
     "gaps",
+    # siting, scenarios, retrofit
+    "Proposal",
+    "RetrofitOptions",
+    "RetrofitPlan",
+    "Scenario",
+    "ScenarioComparison",
+    "SitingOptions",
+    "compare_scenarios",
+    "delete_scenario",
+    "list_scenarios",
+    "retrofit",
+    "save_proposal",
+    "save_scenario",
+    "show_scenario",
+    "site",
 ]

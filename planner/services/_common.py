@@ -1,19 +1,9 @@
-"""What every application-layer action shares: the progress callback."""
+"""What every application-layer action shares: the progress callback.
 
-from __future__ import annotations
-
-from collections.abc import Callable
-
-__all__ = ["Progress", "no_progress"]
-
-Progress = Callable[[str, float | None], None]
-"""Called with a Chinese message and the share done (0–1) or ``None`` when unknown.
-
-The CLI draws it on stderr (silent with ``--json``), the HTTP API stores it on the
-job so that ``GET /jobs/{id}`` can report it.
+The type and the silent default live in :mod:`planner.progress` (analysis
+modules use them too); they are re-exported here for the callers of services.
 """
 
+from planner.progress import Progress, no_progress
 
-def no_progress(message: str, fraction: float | None = None) -> None:
-    """A :data:`Progress` that ignores everything (the default)."""
-    del message, fraction
+__all__ = ["Progress", "no_progress"]

@@ -1,10 +1,15 @@
 """Siting: where new facilities go and which existing ones to upgrade.
 
-Build a :class:`SitingProblem` (arrays), :func:`solve` it, read the frozen
-:class:`SitingResult`. :mod:`planner.siting.proposal` builds problems from the
-store and reports before/after coverage.
+Array core: build a :class:`SitingProblem`, :func:`solve` it, read the frozen
+:class:`SitingResult` (:mod:`~planner.siting.problem`, :mod:`~planner.siting.milp`
+models, :mod:`~planner.siting.backends` HiGHS/CBC, :mod:`~planner.siting.heuristics`
+warm starts, :mod:`~planner.siting.ranking` plan values and site order).
+Frame adapter: :mod:`~planner.siting.from_frames` builds the problem from the
+store's frames and :mod:`~planner.siting.options`; :mod:`~planner.siting.proposal`
+solves it and reports the coverage before and after as a typed :class:`Proposal`.
 """
 
+from planner.siting.options import SitingOptions, SolverParams
 from planner.siting.problem import (
     OBJECTIVES,
     SiteGroup,
@@ -12,14 +17,22 @@ from planner.siting.problem import (
     SitingProblem,
     SitingResult,
 )
-from planner.siting.solve import evaluate, solve
+from planner.siting.proposal import IndicatorChange, Proposal, Totals, propose
+from planner.siting.ranking import evaluate
+from planner.siting.solve import solve
 
 __all__ = [
     "OBJECTIVES",
+    "IndicatorChange",
+    "Proposal",
     "SiteGroup",
     "SitingError",
+    "SitingOptions",
     "SitingProblem",
     "SitingResult",
+    "SolverParams",
+    "Totals",
     "evaluate",
+    "propose",
     "solve",
 ]

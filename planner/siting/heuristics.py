@@ -14,6 +14,11 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from planner.units import FLOAT_TOL
+
+#: A candidate adding at most this many persons adds nothing (stops the greedy).
+GAIN_TOL = 1e-12
+
 
 @dataclass(frozen=True)
 class CoverInstance:
@@ -80,19 +85,19 @@ def greedy(inst: CoverInstance, *, AT: sp.csr_matrix | None = None) -> list[int]
 
     for cols, need in sorted(inst.groups, key=lambda g: len(g[0])):
         for _ in range(need - int(chosen[cols].sum())):
-            ok = cols[~chosen[cols] & (inst.cost[cols] <= inst.budget - spent + 1e-9)]
+            ok = cols[~chosen[cols] & (inst.cost[cols] <= inst.budget - spent + FLOAT_TOL)]
             if not len(ok) or len(order) >= inst.k:
                 break
-            take(int(ok[np.argmax(gain[ok] - 1e-9 * inst.cost[ok])]))
+            take(int(ok[np.argmax(gain[ok] - FLOAT_TOL * inst.cost[ok])]))
     while len(order) < inst.k:
-        free = ~chosen & (inst.cost <= inst.budget - spent + 1e-9)
+        free = ~chosen & (inst.cost <= inst.budget - spent + FLOAT_TOL)
         if not free.any():
             break
         score = np.where(free, gain, -np.inf)
         if per_yuan:
             score = np.where(free, gain / np.maximum(inst.cost, 1.0), -np.inf)
         j = int(np.argmax(score))
-        if gain[j] <= 1e-12:
+        if gain[j] <= GAIN_TOL:
             break
         take(j)
     return order
@@ -131,9 +136,9 @@ def interchange(
         chosen = np.zeros(m, bool)
         chosen[sel] = True
         spent = float(inst.cost[sel].sum())
-        best, best_in, best_out = 1e-9, -1, -1
+        best, best_in, best_out = FLOAT_TOL, -1, -1
         for pos, s in enumerate(sel):
-            allowed = ~chosen & (inst.cost <= inst.budget - spent + inst.cost[s] + 1e-9)
+            allowed = ~chosen & (inst.cost <= inst.budget - spent + inst.cost[s] + FLOAT_TOL)
             locked = [
                 cols for cols, need in inst.groups if s in cols and chosen[cols].sum() <= need
             ]

@@ -1,9 +1,11 @@
-"""Mixed-integer models of siting problems and the two solver back ends.
+"""Mixed-integer models of siting problems, built with numpy.
 
 :func:`build_model` turns a :class:`~planner.siting.problem.SitingProblem` into
 one minimisation model (maximisation objectives are negated), with sparse rows
-built by numpy. It is solved by HiGHS (``highspy``) or by the CBC binary that
-ships with PuLP, reading the model as MPS with a MIP start.
+added per family of constraints: the allocation of demand (coverage or
+assignment), the links between allocation and open sites, the capacities, then
+the objective's target and the rules (new sites, upgrades, budget, groups).
+:mod:`planner.siting.backends` solves it with HiGHS or CBC.
 
 Columns, in order: ``y`` (open a candidate site), ``u`` (upgrade an existing
 site), then the allocation columns: ``z`` per demand point (uncapacitated
@@ -14,19 +16,27 @@ unassigned share).
 
 from __future__ import annotations
 
-import re
-import subprocess
-import tempfile
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from planner.siting.problem import SitingError, SitingProblem
+from planner.siting.problem import SitingProblem
+from planner.units import FLOAT_TOL
+
+__all__ = [
+    "INF",
+    "SOLVERS",
+    "CoverMatrix",
+    "Model",
+    "Solver",
+    "build_model",
+    "cover_matrix",
+    "coverable_demand",
+    "covering_pairs",
+]
 
 Solver = Literal["highs", "cbc"]
 SOLVERS: tuple[Solver, ...] = ("highs", "cbc")
@@ -180,6 +190,277 @@ def _group_by_sites(
     return group_of, reps
 
 
+@dataclass(frozen=True)
+class _Decisions:
+    """The integer columns: open candidate ``cand[t]`` is column ``t`` (``y_col``),
+    upgrade existing site ``upg[t]`` column ``len(cand) + t`` (``u_col``); ``cost``
+    per integer column, yuan."""
+
+    cand: NDArray[np.int64]
+    y_col: NDArray[np.int64]
+    upg: NDArray[np.int64]
+    u_col: NDArray[np.int64]
+    cost: NDArray[np.float64]
+
+    @property
+    def n_int(self) -> int:
+        return len(self.cand) + len(self.upg)
+
+
+@dataclass(frozen=True)
+class _Allocation:
+    """The allocation columns after the integer ones, their objective, bounds and
+    how they turn into persons served and person-minutes."""
+
+    n_cols: int
+    c: NDArray[np.float64]
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64]
+    served_col: NDArray[np.int64]
+    served_demand: NDArray[np.int64]
+    served_factor: NDArray[np.float64]
+    minutes_factor: NDArray[np.float64]
+    base_served: NDArray[np.float64]
+
+
+def _decisions(p: SitingProblem, restrict: NDArray[np.int64] | None) -> _Decisions:
+    m = p.n_sites
+    cand = p.candidates if restrict is None else np.intersect1d(restrict, p.candidates)
+    y_col = np.full(m, -1, np.int64)
+    y_col[cand] = np.arange(len(cand))
+    upg = p.upgradable if p.capacitated or p.objective == "pmedian" else np.zeros(0, np.int64)
+    u_col = np.full(m, -1, np.int64)
+    u_col[upg] = len(cand) + np.arange(len(upg))
+    cost = np.zeros(len(cand) + len(upg))
+    cost[: len(cand)] = p.site_cost[cand]
+    if len(upg):
+        assert p.upgrade_cost is not None
+        cost[len(cand) :] = p.upgrade_cost[upg]
+    return _Decisions(cand=cand, y_col=y_col, upg=upg, u_col=u_col, cost=cost)
+
+
+def _coverage_allocation(p: SitingProblem, d: _Decisions, rows: _Rows) -> _Allocation:
+    """Uncapacitated coverage: ``z_g ≤ Σ_{new j covering group g} y_j``, one ``z``
+    per group of demand points with the same set of covering candidates."""
+    cover = cover_matrix(p, y_col=d.y_col, n_cand=len(d.cand))
+    n_groups = cover.A.shape[0]
+    z_col = d.n_int + np.arange(n_groups)
+    n_cols = d.n_int + n_groups
+    a = cover.A.tocoo()
+    rows.add(
+        np.concatenate([np.arange(n_groups), a.row]),
+        np.concatenate([z_col, a.col]),
+        np.concatenate([np.ones(n_groups), -np.ones(a.nnz)]),
+        np.full(n_groups, -INF),
+        np.zeros(n_groups),
+    )
+    served_col = z_col[cover.group]
+    return _Allocation(
+        n_cols=n_cols,
+        c=np.zeros(n_cols),
+        lower=np.zeros(n_cols),
+        upper=np.ones(n_cols),
+        served_col=served_col,
+        served_demand=cover.points,
+        served_factor=p.demand[cover.points],
+        minutes_factor=np.zeros(len(served_col)),
+        base_served=cover.base_served,
+    )
+
+
+@dataclass(frozen=True)
+class _PairGroups:
+    """Allocation pairs ``(gp_d, gp_s)`` over groups of demand points with weight
+    ``gw`` (persons); pair ``t`` of the model's pairs feeds column
+    ``contrib_col[t]`` with ``contrib_factor[t]`` persons per unit."""
+
+    gp_d: NDArray[np.int64]
+    gp_s: NDArray[np.int64]
+    gw: NDArray[np.float64]
+    contrib_col: NDArray[np.int64]
+    contrib_factor: NDArray[np.float64]
+
+
+def _pair_groups(p: SitingProblem, pd_: NDArray[np.int64], ps: NDArray[np.int64]) -> _PairGroups:
+    if p.objective == "pmedian":
+        # no merging: a point's minutes to each site matter
+        return _PairGroups(pd_, ps, p.demand, np.arange(len(pd_)), p.demand[pd_])
+    # merge points with the same covering sites; x = persons of the group
+    n, m = p.n_demand, p.n_sites
+    group_of, reps = _group_by_sites(n, pd_, ps, m)
+    grp = sp.csr_matrix((np.ones(len(pd_)), (group_of[pd_], ps)), shape=(len(reps), m))
+    grp.sum_duplicates()
+    grp.sort_indices()
+    g = grp.tocoo()
+    gp_d, gp_s = g.row.astype(np.int64), g.col.astype(np.int64)
+    member = np.flatnonzero(group_of >= 0)
+    gw = np.bincount(group_of[member], weights=p.demand[member], minlength=len(reps)).astype(
+        np.float64
+    )
+    keys = gp_d * m + gp_s
+    contrib_col = np.searchsorted(keys, group_of[pd_] * m + ps)
+    contrib_factor = p.demand[pd_] / gw[group_of[pd_]]
+    return _PairGroups(gp_d, gp_s, gw, contrib_col, contrib_factor)
+
+
+def _link_rows(
+    p: SitingProblem,
+    d: _Decisions,
+    rows: _Rows,
+    *,
+    gp_s: NDArray[np.int64],
+    x_col: NDArray[np.int64],
+    link_val: NDArray[np.float64],
+    strong: bool,
+) -> None:
+    """``x_ij ≤ (W or 1) · y_j`` for pairs with a new site: a tight link, one row per pair."""
+    is_new = d.y_col[gp_s] >= 0
+    if p.capacitated and not strong:
+        # the capacity row ties x to y; a new site without a limit (inf)
+        # has no such row and needs the link, else it serves while closed
+        is_new &= ~np.isfinite(p.site_capacity[gp_s])
+    if not is_new.any():
+        return
+    k = int(is_new.sum())
+    rows.add(
+        np.concatenate([np.arange(k), np.arange(k)]),
+        np.concatenate([x_col[is_new], d.y_col[gp_s[is_new]]]),
+        np.concatenate([np.ones(k), -link_val[is_new]]),
+        np.full(k, -INF),
+        np.zeros(k),
+    )
+
+
+def _capacity_rows(
+    p: SitingProblem,
+    d: _Decisions,
+    rows: _Rows,
+    *,
+    gp_s: NDArray[np.int64],
+    x_col: NDArray[np.int64],
+    load: NDArray[np.float64],
+) -> None:
+    """Persons assigned to a site ≤ its places (existing), or places × ``y`` (new),
+    plus the upgrade's places × ``u``; sites without a limit have no row."""
+    m = p.n_sites
+    sites = np.unique(gp_s)
+    finite = sites[np.isfinite(p.site_capacity[sites])]
+    spos = np.full(m, -1, np.int64)
+    spos[finite] = np.arange(len(finite))
+    on = spos[gp_s] >= 0
+    r = [spos[gp_s[on]]]
+    cc = [x_col[on]]
+    v = [load[on]]
+    hi = np.where(p.existing[finite], p.site_capacity[finite], 0.0)
+    newf = finite[d.y_col[finite] >= 0]
+    r.append(spos[newf])
+    cc.append(d.y_col[newf])
+    v.append(-p.site_capacity[newf])
+    upf = finite[d.u_col[finite] >= 0]
+    if len(upf):
+        assert p.upgrade_capacity is not None
+        r.append(spos[upf])
+        cc.append(d.u_col[upf])
+        v.append(-p.upgrade_capacity[upf])
+    rows.add(
+        np.concatenate(r),
+        np.concatenate(cc),
+        np.concatenate(v),
+        np.full(len(finite), -INF),
+        hi,
+    )
+
+
+def _assignment_allocation(
+    p: SitingProblem, d: _Decisions, rows: _Rows, *, strong: bool
+) -> _Allocation:
+    """Capacitated coverage (``x`` = persons of a group served by a site) and
+    p-median (``x`` = share of a point assigned to a site, ``s`` = unassigned share)."""
+    n = p.n_demand
+    if p.objective == "pmedian":
+        keep = (d.y_col[p.pair_site] >= 0) | p.existing[p.pair_site]
+    else:
+        keep = covering_pairs(p) & ((d.y_col[p.pair_site] >= 0) | p.existing[p.pair_site])
+    pd_, ps, pm = p.pair_demand[keep], p.pair_site[keep], p.pair_minutes[keep]
+    g = _pair_groups(p, pd_, ps)
+    n_pairs, n_groups = len(g.gp_d), len(g.gw)
+    x_col = d.n_int + np.arange(n_pairs)
+    s_col = d.n_int + n_pairs + np.arange(n) if p.objective == "pmedian" else np.zeros(0, np.int64)
+    n_cols = d.n_int + n_pairs + len(s_col)
+    c = np.zeros(n_cols)
+    lower, upper = np.zeros(n_cols), np.ones(n_cols)
+    w = g.gw[g.gp_d]
+    if p.objective == "pmedian":
+        # x = share of demand point i assigned to site j; Σ_j x + s = 1
+        rows.add(
+            np.concatenate([g.gp_d, np.arange(n)]),
+            np.concatenate([x_col, s_col]),
+            np.ones(n_pairs + n),
+            np.ones(n),
+            np.ones(n),
+        )
+        load, link_val = w, np.ones(n_pairs)  # persons per unit x
+    else:
+        # x = persons of group g served by site j; Σ_j x ≤ W_g
+        upper[x_col] = w
+        rows.add(g.gp_d, x_col, np.ones(n_pairs), np.full(n_groups, -INF), g.gw)
+        load, link_val = np.ones(n_pairs), w
+    _link_rows(p, d, rows, gp_s=g.gp_s, x_col=x_col, link_val=link_val, strong=strong)
+    if p.capacitated:
+        _capacity_rows(p, d, rows, gp_s=g.gp_s, x_col=x_col, load=load)
+    if p.objective == "pmedian":
+        minutes_factor = pm * p.demand[pd_]
+        c[x_col] = pm * w
+        c[s_col] = p.unserved_minutes * p.demand
+    else:
+        minutes_factor = pm * g.contrib_factor
+    return _Allocation(
+        n_cols=n_cols,
+        c=c,
+        lower=lower,
+        upper=upper,
+        served_col=x_col[g.contrib_col],
+        served_demand=pd_,
+        served_factor=g.contrib_factor,
+        minutes_factor=minutes_factor,
+        base_served=np.zeros(n),
+    )
+
+
+def _objective_and_rules(
+    p: SitingProblem, d: _Decisions, alloc: _Allocation, rows: _Rows
+) -> dict[str, int]:
+    """Set the coverage objective (in ``alloc.c``) and add the LSCP target and the
+    rules; returns rule name → row index (for diagnosing infeasibility)."""
+    rules: dict[str, int] = {}
+    c = alloc.c
+    value = np.zeros(alloc.n_cols)
+    np.add.at(value, alloc.served_col, alloc.served_factor)
+    value_cols = np.unique(alloc.served_col)
+    n_int, n_cand, n_upg = d.n_int, len(d.cand), len(d.upg)
+    if p.objective == "mclp":
+        c[value_cols] = value[value_cols]
+    elif p.objective == "lscp":
+        c[:n_int] = 1.0
+        need = p.target * coverable_demand(p) - float(alloc.base_served.sum())
+        rules["target"] = rows.add_one(value_cols, value[value_cols], need - FLOAT_TOL, INF)
+    if p.max_new is not None and n_cand:
+        rules["max_new"] = rows.add_one(np.arange(n_cand), np.ones(n_cand), -INF, float(p.max_new))
+    if p.max_upgrades is not None and n_upg:
+        rules["max_upgrades"] = rows.add_one(
+            d.u_col[d.upg], np.ones(n_upg), -INF, float(p.max_upgrades)
+        )
+    if p.budget is not None and n_int:
+        rules["budget"] = rows.add_one(np.arange(n_int), d.cost, -INF, float(p.budget))
+    for g in p.groups:
+        need_g = g.minimum - int(p.existing[g.sites].sum())
+        cols = d.y_col[g.sites]
+        cols = cols[cols >= 0]
+        if need_g > 0:
+            rules[f"group:{g.name}"] = rows.add_one(cols, np.ones(len(cols)), float(need_g), INF)
+    return rules
+
+
 def build_model(
     problem: SitingProblem,
     *,
@@ -202,437 +483,34 @@ def build_model(
         (HiGHS hit its time limit with it, solved in seconds without).
     """
     p = problem
-    n, m = p.n_demand, p.n_sites
-    cand = p.candidates if restrict is None else np.intersect1d(restrict, p.candidates)
-    y_col = np.full(m, -1, np.int64)
-    y_col[cand] = np.arange(len(cand))
-    upg = p.upgradable if p.capacitated or p.objective == "pmedian" else np.zeros(0, np.int64)
-    u_col = np.full(m, -1, np.int64)
-    u_col[upg] = len(cand) + np.arange(len(upg))
-    n_int = len(cand) + len(upg)
-
-    cost = np.zeros(n_int)
-    cost[: len(cand)] = p.site_cost[cand]
-    if len(upg):
-        assert p.upgrade_cost is not None
-        cost[len(cand) :] = p.upgrade_cost[upg]
-
+    d = _decisions(p, restrict)
     rows = _Rows()
-    rules: dict[str, int] = {}
-    base_served = np.zeros(n)
-    sign = -1.0 if p.maximise else 1.0
-
-    if p.objective == "pmedian":
-        keep = y_col[p.pair_site] >= 0
-        keep |= p.existing[p.pair_site]
-    else:
-        keep = covering_pairs(p) & ((y_col[p.pair_site] >= 0) | p.existing[p.pair_site])
-    pd_, ps, pm = p.pair_demand[keep], p.pair_site[keep], p.pair_minutes[keep]
-
     if not p.capacitated and p.objective != "pmedian":
-        # uncapacitated coverage: z_g ≤ Σ_{new j covering group g} y_j, one z per
-        # group of demand points with the same set of covering candidates
-        cover = cover_matrix(p, y_col=y_col, n_cand=len(cand))
-        base_served = cover.base_served
-        n_groups = cover.A.shape[0]
-        z_col = n_int + np.arange(n_groups)
-        n_cols = n_int + n_groups
-        c = np.zeros(n_cols)
-        lower, upper = np.zeros(n_cols), np.ones(n_cols)
-        a = cover.A.tocoo()
-        rows.add(
-            np.concatenate([np.arange(n_groups), a.row]),
-            np.concatenate([z_col, a.col]),
-            np.concatenate([np.ones(n_groups), -np.ones(a.nnz)]),
-            np.full(n_groups, -INF),
-            np.zeros(n_groups),
-        )
-        served_col = z_col[cover.group]
-        served_demand = cover.points
-        served_factor = p.demand[cover.points]
-        minutes_factor = np.zeros(len(served_col))
+        alloc = _coverage_allocation(p, d, rows)
     else:
-        if p.objective == "pmedian":
-            # no merging: a point's minutes to each site matter
-            gp_d, gp_s, gw = pd_, ps, p.demand
-            contrib_col = np.arange(len(pd_))
-            contrib_factor = p.demand[pd_]
-            contrib_demand = pd_
-        else:
-            # merge points with the same covering sites; x = persons of the group
-            group_of, reps = _group_by_sites(n, pd_, ps, m)
-            grp = sp.csr_matrix((np.ones(len(pd_)), (group_of[pd_], ps)), shape=(len(reps), m))
-            grp.sum_duplicates()
-            grp.sort_indices()
-            g = grp.tocoo()
-            gp_d, gp_s = g.row.astype(np.int64), g.col.astype(np.int64)
-            member = np.flatnonzero(group_of >= 0)
-            gw = np.bincount(
-                group_of[member], weights=p.demand[member], minlength=len(reps)
-            ).astype(np.float64)
-            keys = gp_d * m + gp_s
-            contrib_col = np.searchsorted(keys, group_of[pd_] * m + ps)
-            contrib_factor = p.demand[pd_] / gw[group_of[pd_]]
-            contrib_demand = pd_
-        n_pairs = len(gp_d)
-        n_groups = len(gw)
-        x_col = n_int + np.arange(n_pairs)
-        s_col = np.zeros(0, np.int64)
-        if p.objective == "pmedian":
-            s_col = n_int + n_pairs + np.arange(n)
-        n_cols = n_int + n_pairs + len(s_col)
-        c = np.zeros(n_cols)
-        lower, upper = np.zeros(n_cols), np.ones(n_cols)
-        w = gw[gp_d]
-        if p.objective == "pmedian":
-            # x = share of demand point i assigned to site j; Σ_j x + s = 1
-            rows.add(
-                np.concatenate([gp_d, np.arange(n)]),
-                np.concatenate([x_col, s_col]),
-                np.ones(n_pairs + n),
-                np.ones(n),
-                np.ones(n),
-            )
-            load = w  # persons per unit x
-            link_val = np.ones(n_pairs)
-        else:
-            # x = persons of group g served by site j; Σ_j x ≤ W_g
-            upper[x_col] = w
-            rows.add(gp_d, x_col, np.ones(n_pairs), np.full(n_groups, -INF), gw)
-            load = np.ones(n_pairs)
-            link_val = w
-        is_new = y_col[gp_s] >= 0
-        if p.capacitated and not strong:
-            # the capacity row ties x to y; a new site without a limit (inf)
-            # has no such row and needs the link, else it serves while closed
-            is_new &= ~np.isfinite(p.site_capacity[gp_s])
-        if is_new.any():
-            # x_ij ≤ (W or 1) · y_j for new sites: a tight link, one row per pair
-            k = int(is_new.sum())
-            rows.add(
-                np.concatenate([np.arange(k), np.arange(k)]),
-                np.concatenate([x_col[is_new], y_col[gp_s[is_new]]]),
-                np.concatenate([np.ones(k), -link_val[is_new]]),
-                np.full(k, -INF),
-                np.zeros(k),
-            )
-        if p.capacitated:
-            sites = np.unique(gp_s)
-            finite = sites[np.isfinite(p.site_capacity[sites])]
-            spos = np.full(m, -1, np.int64)
-            spos[finite] = np.arange(len(finite))
-            on = spos[gp_s] >= 0
-            r = [spos[gp_s[on]]]
-            cc = [x_col[on]]
-            v = [load[on]]
-            hi = np.where(p.existing[finite], p.site_capacity[finite], 0.0)
-            newf = finite[y_col[finite] >= 0]
-            r.append(spos[newf])
-            cc.append(y_col[newf])
-            v.append(-p.site_capacity[newf])
-            upf = finite[u_col[finite] >= 0]
-            if len(upf):
-                assert p.upgrade_capacity is not None
-                r.append(spos[upf])
-                cc.append(u_col[upf])
-                v.append(-p.upgrade_capacity[upf])
-            rows.add(
-                np.concatenate(r),
-                np.concatenate(cc),
-                np.concatenate(v),
-                np.full(len(finite), -INF),
-                hi,
-            )
-        served_col = x_col[contrib_col]
-        served_demand = contrib_demand
-        served_factor = contrib_factor
-        if p.objective == "pmedian":
-            minutes_factor = pm * p.demand[pd_]
-            c[x_col] = pm * w
-            c[s_col] = p.unserved_minutes * p.demand
-        else:
-            minutes_factor = pm * contrib_factor
-
-    value = np.zeros(n_cols)
-    np.add.at(value, served_col, served_factor)
-    value_cols = np.unique(served_col)
-    if p.objective == "mclp":
-        c[value_cols] = value[value_cols]
-    elif p.objective == "lscp":
-        c[:n_int] = 1.0
-        need = p.target * coverable_demand(p) - float(base_served.sum())
-        rules["target"] = rows.add_one(value_cols, value[value_cols], need - 1e-9, INF)
-
-    integer = np.zeros(n_cols, bool)
-    integer[:n_int] = True
-    if p.max_new is not None and len(cand):
-        rules["max_new"] = rows.add_one(
-            np.arange(len(cand)), np.ones(len(cand)), -INF, float(p.max_new)
-        )
-    if p.max_upgrades is not None and len(upg):
-        rules["max_upgrades"] = rows.add_one(
-            u_col[upg], np.ones(len(upg)), -INF, float(p.max_upgrades)
-        )
-    if p.budget is not None and n_int:
-        rules["budget"] = rows.add_one(np.arange(n_int), cost, -INF, float(p.budget))
-    for g in p.groups:
-        need_g = g.minimum - int(p.existing[g.sites].sum())
-        cols = y_col[g.sites]
-        cols = cols[cols >= 0]
-        if need_g > 0:
-            rules[f"group:{g.name}"] = rows.add_one(cols, np.ones(len(cols)), float(need_g), INF)
-    a, lo, hi = rows.matrix(n_cols)
-    offset = float(base_served.sum()) if p.objective == "mclp" else 0.0
+        alloc = _assignment_allocation(p, d, rows, strong=strong)
+    rules = _objective_and_rules(p, d, alloc, rows)
+    integer = np.zeros(alloc.n_cols, bool)
+    integer[: d.n_int] = True
+    a, lo, hi = rows.matrix(alloc.n_cols)
+    mclp = p.objective == "mclp"
+    sign = -1.0 if p.maximise else 1.0
     return Model(
-        c=sign * c if p.objective == "mclp" else c,
-        lower=lower,
-        upper=upper,
+        c=sign * alloc.c if mclp else alloc.c,
+        lower=alloc.lower,
+        upper=alloc.upper,
         integer=integer,
         A=a,
         row_lo=lo,
         row_hi=hi,
-        offset=offset,
-        sign=sign if p.objective == "mclp" else 1.0,
-        y_col=y_col,
-        u_col=u_col,
-        served_col=served_col,
-        served_demand=served_demand,
-        served_factor=served_factor,
-        minutes_factor=minutes_factor,
-        base_served=base_served,
+        offset=float(alloc.base_served.sum()) if mclp else 0.0,
+        sign=sign if mclp else 1.0,
+        y_col=d.y_col,
+        u_col=d.u_col,
+        served_col=alloc.served_col,
+        served_demand=alloc.served_demand,
+        served_factor=alloc.served_factor,
+        minutes_factor=alloc.minutes_factor,
+        base_served=alloc.base_served,
         rules=rules,
     )
-
-
-@dataclass(frozen=True)
-class MilpOutcome:
-    """What a back end returns: the columns, objective and bound in the
-    model's (minimisation) sense, and whether the search finished."""
-
-    x: NDArray[np.float64] | None
-    value: float
-    bound: float
-    finished: bool
-    infeasible: bool
-    seconds: float
-
-
-def start_vector(
-    model: Model, opened: NDArray[np.int64], upgraded: NDArray[np.int64]
-) -> NDArray[np.float64]:
-    """Integer part of a start (open/upgrade decisions); allocation left at 0."""
-    x = np.zeros(model.n_cols)
-    cols = model.y_col[opened]
-    x[cols[cols >= 0]] = 1.0
-    ucols = model.u_col[upgraded]
-    x[ucols[ucols >= 0]] = 1.0
-    return x
-
-
-def _highs(model: Model, *, integer: bool, time_limit: float, gap: float, threads: int) -> object:
-    import highspy
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
-    h.setOptionValue("mip_rel_gap", float(gap))
-    h.setOptionValue("threads", int(threads))
-    h.setOptionValue("random_seed", 0)
-    lp = highspy.HighsLp()
-    lp.num_col_ = model.n_cols
-    lp.num_row_ = model.A.shape[0]
-    lp.col_cost_ = model.c
-    lp.col_lower_ = model.lower
-    lp.col_upper_ = model.upper
-    lp.row_lower_ = np.where(np.isinf(model.row_lo), -highspy.kHighsInf, model.row_lo)
-    lp.row_upper_ = np.where(np.isinf(model.row_hi), highspy.kHighsInf, model.row_hi)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.start_ = model.A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = model.A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = model.A.data
-    if integer and model.integer.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
-            for v in model.integer
-        ]
-    h.passModel(lp)
-    return h
-
-
-def fix_and_evaluate(
-    model: Model, opened: NDArray[np.int64], upgraded: NDArray[np.int64]
-) -> MilpOutcome:
-    """Solve the allocation LP with the open/upgrade decisions fixed.
-
-    Gives the exact objective of a set of decisions and a full start vector.
-    """
-    import highspy
-
-    start = start_vector(model, opened, upgraded)
-    if model.n_cols == 0:  # everything is decided already (HiGHS calls it empty)
-        feasible = bool((model.row_lo <= 1e-9).all() and (model.row_hi >= -1e-9).all())
-        return MilpOutcome(start if feasible else None, 0.0, 0.0, True, not feasible, 0.0)
-    lower, upper = model.lower.copy(), model.upper.copy()
-    n_int = int(model.integer.sum())
-    lower[:n_int] = start[:n_int]
-    upper[:n_int] = start[:n_int]
-    fixed = Model(**{**model.__dict__, "lower": lower, "upper": upper})
-    t = time.perf_counter()
-    h = _highs(fixed, integer=False, time_limit=600.0, gap=0.0, threads=1)
-    h.run()  # type: ignore[attr-defined]
-    status = h.getModelStatus()  # type: ignore[attr-defined]
-    if status != highspy.HighsModelStatus.kOptimal:
-        return MilpOutcome(None, INF, -INF, False, True, time.perf_counter() - t)
-    x = np.asarray(h.getSolution().col_value)  # type: ignore[attr-defined]
-    value = float(model.c @ x)
-    return MilpOutcome(x, value, value, True, False, time.perf_counter() - t)
-
-
-def lp_bound(
-    model: Model, *, time_limit: float, threads: int = 1
-) -> tuple[float, NDArray[np.float64] | None]:
-    """The LP relaxation's optimum (a bound on the MILP) and its columns.
-
-    Interior point without crossover: the bound is what matters here, and the
-    simplex method is far slower on these models. Returns ``-inf`` (no bound)
-    when the time limit is hit.
-    """
-    import highspy
-
-    h = _highs(model, integer=False, time_limit=time_limit, gap=0.0, threads=threads)
-    h.setOptionValue("solver", "ipm")  # type: ignore[attr-defined]
-    h.setOptionValue("run_crossover", "off")  # type: ignore[attr-defined]
-    h.run()  # type: ignore[attr-defined]
-    status = h.getModelStatus()  # type: ignore[attr-defined]
-    if status == highspy.HighsModelStatus.kInfeasible:
-        raise SitingError("问题不可行")
-    if status != highspy.HighsModelStatus.kOptimal:
-        return -INF, None
-    info = h.getInfo()  # type: ignore[attr-defined]
-    # the IPM objective is within its tolerance of the LP optimum: use the dual
-    # objective when it is available, which is a valid bound
-    value = float(info.objective_function_value)
-    dual = getattr(info, "dual_objective_value", None)
-    bound = min(value, float(dual)) if dual is not None and np.isfinite(dual) else value
-    bound -= 1e-7 * max(1.0, abs(bound))
-    return bound, np.asarray(h.getSolution().col_value)  # type: ignore[attr-defined]
-
-
-def solve_highs(
-    model: Model,
-    *,
-    time_limit: float,
-    gap: float,
-    start: NDArray[np.float64] | None = None,
-    threads: int = 1,
-) -> MilpOutcome:
-    """Branch and bound with HiGHS, from an optional full start vector."""
-    import highspy
-
-    t = time.perf_counter()
-    h = _highs(model, integer=True, time_limit=time_limit, gap=gap, threads=threads)
-    if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(start)
-        h.setSolution(sol)  # type: ignore[attr-defined]
-    h.run()  # type: ignore[attr-defined]
-    status = h.getModelStatus()  # type: ignore[attr-defined]
-    seconds = time.perf_counter() - t
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return MilpOutcome(None, INF, INF, True, True, seconds)
-    info = h.getInfo()  # type: ignore[attr-defined]
-    if info.primal_solution_status != 2:  # no feasible solution found
-        return MilpOutcome(None, INF, float(info.mip_dual_bound), False, False, seconds)
-    x = np.asarray(h.getSolution().col_value)  # type: ignore[attr-defined]
-    value = float(model.c @ x)
-    bound = float(info.mip_dual_bound) if model.integer.any() else value
-    finished = status == highspy.HighsModelStatus.kOptimal
-    return MilpOutcome(x, value, min(bound, value), finished, False, seconds)
-
-
-_CBC_BOUND = re.compile(r"^(?:Lower bound|Objective value):\s+(\S+)", re.M)
-
-
-def cbc_path() -> str:
-    """Path of the CBC binary bundled with PuLP."""
-    import warnings
-
-    import pulp
-
-    with warnings.catch_warnings():
-        # PuLP ≥ 3.3 deprecates PULP_CBC_CMD (the bundled binary) with a
-        # DeprecationWarning; only its path is wanted here
-        warnings.simplefilter("ignore", DeprecationWarning)
-        path = pulp.PULP_CBC_CMD().path
-    if not path or not Path(path).exists():
-        raise SitingError("找不到 CBC 求解器（随 PuLP 安装）；请重新安装 pulp，或改用 highs")
-    return str(path)
-
-
-def solve_cbc(
-    model: Model,
-    *,
-    time_limit: float,
-    gap: float,
-    start: NDArray[np.float64] | None = None,
-    threads: int = 1,
-) -> MilpOutcome:
-    """Branch and cut with the CBC binary (MPS in, solution file out)."""
-    t = time.perf_counter()
-    h = _highs(model, integer=True, time_limit=1.0, gap=gap, threads=1)
-    with tempfile.TemporaryDirectory(prefix="coverplan-cbc-") as tmp:
-        mps, sol, mst = Path(tmp, "model.mps"), Path(tmp, "model.sol"), Path(tmp, "start.sol")
-        h.writeModel(str(mps))  # type: ignore[attr-defined]
-        args = [cbc_path(), str(mps), "-sec", f"{max(time_limit, 0.01):.2f}"]
-        args += ["-ratioGap", f"{gap:g}", "-threads", str(threads), "-randomSeed", "1"]
-        args += ["-timeMode", "elapsed"]  # CBC counts CPU seconds by default
-        if start is not None:
-            with mst.open("w") as f:
-                f.write("Feasible - objective value 0\n")
-                f.writelines(f"{j} c{j} {v:.12g} 0\n" for j, v in enumerate(start))
-            args += ["-mipstart", str(mst)]
-        args += ["-solve", "-solu", str(sol)]
-        run = subprocess.run(args, capture_output=True, text=True, check=False)
-        seconds = time.perf_counter() - t
-        if not sol.exists():
-            raise SitingError(f"CBC 求解失败：{run.stdout[-500:]}{run.stderr[-500:]}")
-        lines = sol.read_text().splitlines()
-    head = lines[0].lower() if lines else ""
-    if head.startswith("infeasible") or "integer infeasible" in head:
-        return MilpOutcome(None, INF, INF, True, True, seconds)
-    x = np.zeros(model.n_cols)
-    for line in lines[1:]:
-        parts = line.replace("**", " ").split()
-        if len(parts) >= 3 and parts[1].startswith("c"):
-            x[int(parts[1][1:])] = float(parts[2])
-    x[model.integer] = np.round(x[model.integer])
-    if "no feasible" in head or "objective value" not in head:
-        return MilpOutcome(None, INF, -INF, False, False, seconds)
-    value = float(model.c @ x)
-    found: dict[str, float | None] = dict.fromkeys(("Lower bound", "Objective value"))
-    for match in _CBC_BOUND.finditer(run.stdout):
-        key = match.group(0).split(":")[0]
-        try:
-            found[key] = float(match.group(1))
-        except ValueError:
-            continue
-    finished = head.startswith("optimal")
-    bound = value if finished else float(found["Lower bound"] or -INF)
-    return MilpOutcome(x, value, min(bound, value), finished, False, seconds)
-
-
-def solve_model(
-    model: Model,
-    *,
-    solver: Solver,
-    time_limit: float,
-    gap: float,
-    start: NDArray[np.float64] | None = None,
-    threads: int = 1,
-) -> MilpOutcome:
-    """Dispatch to :func:`solve_highs` or :func:`solve_cbc`."""
-    if solver == "highs":
-        return solve_highs(model, time_limit=time_limit, gap=gap, start=start, threads=threads)
-    if solver == "cbc":
-        return solve_cbc(model, time_limit=time_limit, gap=gap, start=start, threads=threads)
-    raise SitingError(f"未知的求解器 {solver!r}；可选 highs、cbc")

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner.errors import SitingError
+from planner.units import FLOAT_TOL, PERCENT
 
 Objective = Literal["mclp", "pmedian", "lscp"]
 OBJECTIVES: tuple[Objective, ...] = ("mclp", "pmedian", "lscp")
@@ -255,7 +256,7 @@ class SitingResult:
 
     def summary(self) -> str:
         """A few lines in Chinese for the command line."""
-        gap = f"{self.gap * 100:.2f}%"
+        gap = f"{self.gap * PERCENT:.2f}%"
         return (
             f"目标：{OBJECTIVE_LABELS[self.objective_kind]}\n"
             f"新建 {len(self.opened)} 处，升级 {len(self.upgraded)} 处，费用 {self.cost:,.0f} 元\n"
@@ -270,6 +271,6 @@ def relative_gap(objective: float, bound: float, *, maximise: bool) -> float:
         diff, scale = bound - objective, abs(bound)
     else:
         diff, scale = objective - bound, abs(objective)
-    if diff <= 1e-9 * max(1.0, scale):
+    if diff <= FLOAT_TOL * max(1.0, scale):
         return 0.0
     return float(diff / scale) if scale > 0 else float("inf")

@@ -22,23 +22,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from planner.siting.heuristics import CoverInstance, greedy, interchange, order_by_gain
-from planner.siting.milp import (
-    MilpOutcome,
-    Model,
-    Solver,
-    build_model,
-    cover_matrix,
-    covering_pairs,
-    fix_and_evaluate,
-    lp_bound,
-    solve_model,
-    start_vector,
-)
+from planner.progress import Progress, silent
+from planner.siting.backends import MilpOutcome, fix_and_evaluate, lp_bound, solve_model
+from planner.siting.heuristics import greedy, interchange
+from planner.siting.milp import Model, Solver, build_model
+from planner.siting.options import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT_S, KERNEL_PAIRS
 from planner.siting.problem import (
     SitingError,
     SitingProblem,
@@ -46,6 +39,34 @@ from planner.siting.problem import (
     Status,
     relative_gap,
 )
+from planner.siting.ranking import (
+    cover_instance,
+    decisions,
+    drop_idle,
+    evaluate,
+    objective_value,
+    person_minutes,
+    rank_new_sites,
+    served,
+)
+from planner.units import FLOAT_TOL
+
+#: Tolerance of the budget and of constraint checks on solutions (yuan, persons).
+FEASIBILITY_TOL = 1e-6
+#: Gap at which the MILPs that diagnose an infeasible rule stop, and their time.
+DIAGNOSE_GAP = 1e-3
+DIAGNOSE_SECONDS = 30.0
+#: LP share above which a candidate joins the kernel of a large MCLP.
+KERNEL_LP_SHARE = 1e-3
+#: Share of the time limit the LP relaxation of a large MCLP may use.
+KERNEL_LP_TIME_SHARE = 0.5
+#: Below this share of the time limit a non-optimal stop is a heuristic's, not the limit's.
+TIME_LIMIT_SHARE = 0.9
+#: Slack on the accepted gap when calling a solution optimal.
+GAP_TOL = 1e-12
+#: Minimum seconds given to a MILP solve, even when the limit is used up.
+MIN_SOLVE_SECONDS = 1.0
+
 
 DEFAULT_SOLVERS: dict[str, Solver] = {
     "mclp": "highs",
@@ -86,7 +107,7 @@ def _check(p: SitingProblem) -> None:
             f"满足“每个镇街至少一处”需要新建至少 {needed} 处，但只允许新建 {limit} 处："
             f"请把 --new 提高到 {needed} 以上，或取消该规则（--no-town-rule）"
         )
-    if p.budget is not None and cheapest > p.budget + 1e-6 and not shared:
+    if p.budget is not None and cheapest > p.budget + FEASIBILITY_TOL and not shared:
         raise SitingError(
             f"满足“每个镇街至少一处”至少需要 {cheapest:,.0f} 元，预算只有 {p.budget:,.0f} 元："
             "请提高预算（--budget），或取消该规则（--no-town-rule）"
@@ -109,50 +130,11 @@ def _diagnose_infeasible(p: SitingProblem, model: Model) -> SitingError:
         lo, hi = model.row_lo.copy(), model.row_hi.copy()
         lo[row], hi[row] = -np.inf, np.inf
         relaxed = Model(**{**model.__dict__, "row_lo": lo, "row_hi": hi})
-        out = solve_model(relaxed, solver="highs", time_limit=30.0, gap=1e-3)
+        out = solve_model(relaxed, solver="highs", time_limit=DIAGNOSE_SECONDS, gap=DIAGNOSE_GAP)
         if not out.infeasible:
             label = names.get(rule, f"「{rule.split(':', 1)[-1]}」至少一处的规则（--no-town-rule）")
             return SitingError(f"在当前条件下无解；放宽这一条即可求解：{label}")
     return SitingError("在当前条件下无解：请同时放宽预算、新建数量和覆盖目标")
-
-
-def _decisions(model: Model, x: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    y = np.flatnonzero((model.y_col >= 0) & (x[np.maximum(model.y_col, 0)] > 0.5))
-    u = np.flatnonzero((model.u_col >= 0) & (x[np.maximum(model.u_col, 0)] > 0.5))
-    return y, u
-
-
-def _served(p: SitingProblem, model: Model, x: NDArray[np.float64]) -> NDArray[np.float64]:
-    served = model.base_served.copy()
-    np.add.at(served, model.served_demand, x[model.served_col] * model.served_factor)
-    return np.minimum(served, p.demand)
-
-
-def _person_minutes(model: Model, x: NDArray[np.float64]) -> float:
-    return float(x[model.served_col] @ model.minutes_factor)
-
-
-def _cover_instance(p: SitingProblem, model: Model) -> tuple[CoverInstance, NDArray[np.int64]]:
-    cand = np.flatnonzero(model.y_col >= 0)
-    cm = cover_matrix(p, y_col=model.y_col, n_cand=len(cand))
-    pos = np.full(p.n_sites, -1, np.int64)
-    pos[cand] = np.arange(len(cand))
-    groups = []
-    for g in p.groups:
-        need = g.minimum - int(p.existing[g.sites].sum())
-        cols = pos[g.sites]
-        cols = cols[cols >= 0]
-        if need > 0:
-            groups.append((cols, need))
-    inst = CoverInstance(
-        w=cm.w,
-        A=cm.A,
-        cost=p.site_cost[cand],
-        k=len(cand) if p.max_new is None else p.max_new,
-        budget=np.inf if p.budget is None else p.budget,
-        groups=tuple(groups),
-    )
-    return inst, cand
 
 
 def _proxy_greedy(p: SitingProblem, model: Model) -> NDArray[np.int64]:
@@ -161,7 +143,7 @@ def _proxy_greedy(p: SitingProblem, model: Model) -> NDArray[np.int64]:
     Coverage: a site's gain is the uncovered persons it reaches, capped by its
     capacity. p-median: the person-minutes it saves given the sites open.
     """
-    inst, cand = _cover_instance(p, model)
+    inst, cand = cover_instance(p, model)
     if p.objective != "pmedian" and not np.isfinite(p.site_capacity[cand]).any():
         return cand[greedy(inst)]
     pairs = (model.y_col[p.pair_site] >= 0) | p.existing[p.pair_site]
@@ -191,7 +173,7 @@ def _proxy_greedy(p: SitingProblem, model: Model) -> NDArray[np.int64]:
         if p.objective != "pmedian":
             gain = np.minimum(gain, p.site_capacity)
         ok = np.zeros(p.n_sites, bool)
-        ok[cand] = p.site_cost[cand] <= budget - spent + 1e-9
+        ok[cand] = p.site_cost[cand] <= budget - spent + FLOAT_TOL
         ok[chosen] = False
         due = [sites for sites, need in need_sites if need > len(np.intersect1d(sites, chosen))]
         if due:
@@ -215,51 +197,145 @@ def _proxy_greedy(p: SitingProblem, model: Model) -> NDArray[np.int64]:
     return np.asarray(chosen, np.int64)
 
 
-def _objective(p: SitingProblem, model: Model, value: float) -> float:
-    return model.sign * value + model.offset if p.objective == "mclp" else value
+def _pick_solver(p: SitingProblem, solver: Solver | Mapping[str, Solver] | None) -> Solver:
+    """The solver of ``p``'s class (``mclp``, ``mclp_capacitated``, …)."""
+    if solver is not None and not isinstance(solver, Mapping):
+        return solver
+    table = solver or DEFAULT_SOLVERS
+    key = f"{p.objective}_capacitated" if p.capacitated else p.objective
+    return table.get(key, table.get(p.objective, "highs"))
 
 
-def _rank(
-    p: SitingProblem, model: Model, opened: NDArray[np.int64], upgraded: NDArray[np.int64]
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Order new sites by marginal gain (added one by one, best first)."""
-    if len(opened) == 0:
-        return opened, np.zeros(0)
-    if p.objective == "lscp":
-        # rank by persons covered: the same sites under the coverage objective
-        p = SitingProblem(**{**p.__dict__, "objective": "mclp", "max_new": None, "budget": None})
-        p = SitingProblem(**{**p.__dict__, "groups": (), "max_upgrades": None})
-        model = build_model(p)
-    if not p.capacitated and p.objective != "pmedian":
-        inst, cand = _cover_instance(p, model)
-        pos = {int(j): t for t, j in enumerate(cand)}
-        order, gains = order_by_gain(inst, [pos[int(j)] for j in opened])
-        return cand[np.asarray(order, np.int64)], np.asarray(gains)
-    # partial plans need not meet the rules (groups, budget): rank without them
-    model = build_model(_without_rules(p))
-    left = list(map(int, opened))
-    done: list[int] = []
-    prev = fix_and_evaluate(model, np.zeros(0, np.int64), upgraded).value
-    step_gains: list[float] = []
-    while left:
-        vals = [
-            fix_and_evaluate(model, np.asarray([*done, j], np.int64), upgraded).value for j in left
-        ]
-        t = int(np.argmin(vals))
-        done.append(left.pop(t))
-        step_gains.append(abs(prev - vals[t]))
-        prev = vals[t]
-    return np.asarray(done, np.int64), np.asarray(step_gains)
+@dataclass(frozen=True)
+class _Start:
+    """The warm start: its sites, method, exact evaluation, and full start vector
+    (``None`` when the heuristic's plan breaks a rule)."""
+
+    sites: NDArray[np.int64]
+    method: str
+    out: MilpOutcome
+    x: NDArray[np.float64] | None
+
+
+def _warm_start(p: SitingProblem, model: Model) -> _Start:
+    if not p.capacitated and p.objective == "mclp":
+        inst, cand = cover_instance(p, model)
+        at = inst.AT
+        sites = cand[np.asarray(interchange(inst, greedy(inst, AT=at), AT=at), np.int64)]
+        method = "greedy+interchange"
+    else:
+        sites = _proxy_greedy(p, model)
+        method = "greedy"
+    out = fix_and_evaluate(model, sites, np.zeros(0, np.int64))
+    feasible = not out.infeasible and _feasible(model, out.x)
+    return _Start(sites=sites, method=method, out=out, x=out.x if feasible else None)
+
+
+def _solve_kernel(
+    p: SitingProblem,
+    model: Model,
+    start: _Start,
+    *,
+    solver: Solver,
+    time_limit_s: float,
+    started: float,
+    mip_gap: float,
+    threads: int,
+    progress: Progress,
+) -> tuple[MilpOutcome, str]:
+    """A large uncapacitated MCLP: the LP relaxation (its optimum is the proven
+    bound), then the MILP over the candidates it uses plus the start's."""
+    remaining = time_limit_s - (time.perf_counter() - started)
+    progress("求解线性松弛（界）", 0.2)
+    lp_value, lp_x = lp_bound(
+        model, time_limit=max(remaining * KERNEL_LP_TIME_SHARE, MIN_SOLVE_SECONDS), threads=threads
+    )
+    if lp_x is None:
+        final = start.out
+        label = f"{start.method} (LP time limit)"
+    else:
+        used = np.flatnonzero(
+            (model.y_col >= 0) & (lp_x[np.maximum(model.y_col, 0)] > KERNEL_LP_SHARE)
+        )
+        kernel = np.union1d(used, start.sites)
+        sub = build_model(p, restrict=kernel)
+        sub_start = fix_and_evaluate(sub, start.sites, np.zeros(0, np.int64))
+        remaining = time_limit_s - (time.perf_counter() - started)
+        progress(f"在 {len(kernel)} 个候选点上求解（{solver}）", 0.4)
+        out = solve_model(
+            sub,
+            solver=solver,
+            time_limit=max(remaining, MIN_SOLVE_SECONDS),
+            gap=mip_gap,
+            start=sub_start.x,
+            threads=threads,
+        )
+        label = f"{start.method} + LP kernel ({len(kernel)} sites) + {solver}"
+        if out.x is not None and out.value <= start.out.value:
+            opened, upgraded = decisions(sub, out.x)
+            final = fix_and_evaluate(model, opened, upgraded)
+        else:
+            final = start.out
+    return MilpOutcome(final.x, final.value, lp_value, False, False, 0.0), label
+
+
+def _solve_full(
+    p: SitingProblem,
+    model: Model,
+    start: _Start,
+    *,
+    solver: Solver,
+    time_limit_s: float,
+    started: float,
+    mip_gap: float,
+    threads: int,
+    progress: Progress,
+) -> tuple[MilpOutcome, str]:
+    """Branch and bound on the whole model from the warm start."""
+    remaining = time_limit_s - (time.perf_counter() - started)
+    progress(f"分支定界求解（{solver}）", 0.3)
+    out = solve_model(
+        model,
+        solver=solver,
+        time_limit=max(remaining, MIN_SOLVE_SECONDS),
+        gap=mip_gap,
+        start=start.x,
+        threads=threads,
+    )
+    if out.infeasible:
+        progress("无解：查找需放宽的条件", None)
+        raise _diagnose_infeasible(p, model)
+    if out.x is None or (start.x is not None and start.out.value < out.value):
+        if start.x is None:
+            raise SitingError("在时间限制内没有找到可行方案：请延长 --time-limit 或放宽条件")
+        kept = MilpOutcome(start.x, start.out.value, out.bound, False, False, out.seconds)
+        return kept, f"{start.method} ({solver} found no better)"
+    return out, solver
+
+
+def _without_idle_upgrades(
+    model: Model, opened: NDArray[np.int64], upgraded: NDArray[np.int64], final: MilpOutcome
+) -> tuple[NDArray[np.int64], MilpOutcome]:
+    """Drop upgrades that add nothing: they cost nothing in the MCLP/p-median
+    objective, so the solver may pick one that only spends money."""
+    for j in upgraded:
+        rest = upgraded[upgraded != j]
+        trial = fix_and_evaluate(model, opened, rest)
+        tol = FLOAT_TOL * max(1.0, abs(final.value))
+        if not trial.infeasible and trial.value <= final.value + tol:
+            upgraded, final = rest, trial
+    return upgraded, final
 
 
 def solve(
     problem: SitingProblem,
     *,
     solver: Solver | Mapping[str, Solver] | None = None,
-    time_limit_s: float = 60.0,
-    mip_gap: float = 1e-4,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    mip_gap: float = DEFAULT_MIP_GAP,
     threads: int = 1,
-    kernel_pairs: int = 200_000,
+    kernel_pairs: int = KERNEL_PAIRS,
+    progress: Progress = silent,
 ) -> SitingResult:
     """Solve ``problem`` and return the best solution with its proven bound.
 
@@ -280,6 +356,9 @@ def solve(
     kernel_pairs
         Uncapacitated MCLPs with more coverage entries than this solve the LP
         relaxation first and then the MILP on the candidates it uses.
+    progress
+        Told each stage (checks, warm start, LP, branch and bound, ranking) with
+        the share of the work done (0–1).
 
     Raises
     ------
@@ -288,116 +367,84 @@ def solve(
     """
     started = time.perf_counter()
     p = problem
+    progress("检查约束、建立模型", 0.0)
     _check(p)
-    chosen_solver: Solver
-    if solver is None or isinstance(solver, Mapping):
-        table = solver or DEFAULT_SOLVERS
-        key = f"{p.objective}_capacitated" if p.capacitated else p.objective
-        chosen_solver = table.get(key, table.get(p.objective, "highs"))
-    else:
-        chosen_solver = solver
+    chosen = _pick_solver(p, solver)
     model = build_model(p)
-    uncapacitated = not p.capacitated and p.objective != "pmedian"
     if not model.integer.any():
         return _nothing_to_choose(p, model, started)
-
-    # warm start
-    start_sites: NDArray[np.int64]
-    if uncapacitated and p.objective == "mclp":
-        inst, cand = _cover_instance(p, model)
-        at = inst.AT
-        start_sites = cand[np.asarray(interchange(inst, greedy(inst, AT=at), AT=at), np.int64)]
-        method = "greedy+interchange"
-    else:
-        start_sites = _proxy_greedy(p, model)
-        method = "greedy"
-    start_out = fix_and_evaluate(model, start_sites, np.zeros(0, np.int64))
-    feasible_start = not start_out.infeasible and _feasible(model, start_out.x)
-    start = start_out.x if feasible_start else None
-
-    remaining = time_limit_s - (time.perf_counter() - started)
-    label: str = chosen_solver
-    bound_override: float | None = None
-    if uncapacitated and p.objective == "mclp" and model.A.nnz > kernel_pairs:
-        lp_value, lp_x = lp_bound(model, time_limit=max(remaining * 0.5, 1.0), threads=threads)
-        bound_override = lp_value
-        if lp_x is not None:
-            used = np.flatnonzero((model.y_col >= 0) & (lp_x[np.maximum(model.y_col, 0)] > 1e-3))
-            kernel = np.union1d(used, start_sites)
-            sub = build_model(p, restrict=kernel)
-            sub_start = fix_and_evaluate(sub, start_sites, np.zeros(0, np.int64))
-            remaining = time_limit_s - (time.perf_counter() - started)
-            out = solve_model(
-                sub,
-                solver=chosen_solver,
-                time_limit=max(remaining, 1.0),
-                gap=mip_gap,
-                start=sub_start.x,
-                threads=threads,
-            )
-            label = f"{method} + LP kernel ({len(kernel)} sites) + {chosen_solver}"
-            if out.x is not None and out.value <= start_out.value:
-                opened, upgraded = _decisions(sub, out.x)
-                final = fix_and_evaluate(model, opened, upgraded)
-            else:
-                final = start_out
-        else:
-            final = start_out
-            label = f"{method} (LP time limit)"
-        outcome = MilpOutcome(final.x, final.value, lp_value, False, False, 0.0)
-    else:
-        out = solve_model(
-            model,
-            solver=chosen_solver,
-            time_limit=max(remaining, 1.0),
-            gap=mip_gap,
-            start=start,
-            threads=threads,
-        )
-        if out.infeasible:
-            raise _diagnose_infeasible(p, model)
-        if out.x is None or (start is not None and start_out.value < out.value):
-            if start is None:
-                raise SitingError("在时间限制内没有找到可行方案：请延长 --time-limit 或放宽条件")
-            outcome = MilpOutcome(start, start_out.value, out.bound, False, False, out.seconds)
-            label = f"{method} ({chosen_solver} found no better)"
-        else:
-            outcome = out
+    progress(f"求初始解（{'贪心+交换' if p.objective == 'mclp' else '贪心'}）", 0.1)
+    start = _warm_start(p, model)
+    uncapacitated = not p.capacitated and p.objective != "pmedian"
+    kernel = uncapacitated and p.objective == "mclp" and model.A.nnz > kernel_pairs
+    run = _solve_kernel if kernel else _solve_full
+    outcome, label = run(
+        p,
+        model,
+        start,
+        solver=chosen,
+        time_limit_s=time_limit_s,
+        started=started,
+        mip_gap=mip_gap,
+        threads=threads,
+        progress=progress,
+    )
     assert outcome.x is not None
-    opened, upgraded = _decisions(model, outcome.x)
+    opened, upgraded = decisions(model, outcome.x)
     final_eval = fix_and_evaluate(model, opened, upgraded)
     if p.objective != "lscp" and not final_eval.infeasible:
-        # upgrades cost nothing in the MCLP/p-median objective: the solver may
-        # pick one that adds nothing; drop those (they would only spend money)
-        for j in upgraded:
-            rest = upgraded[upgraded != j]
-            trial = fix_and_evaluate(model, opened, rest)
-            tol = 1e-9 * max(1.0, abs(final_eval.value))
-            if not trial.infeasible and trial.value <= final_eval.value + tol:
-                upgraded, final_eval = rest, trial
+        upgraded, final_eval = _without_idle_upgrades(model, opened, upgraded, final_eval)
     if final_eval.x is None or not _feasible(model, final_eval.x):
         # a back end's solution that does not hold once rounded: keep the start
-        if start is None:
+        if start.x is None:
             raise SitingError("求解器返回的方案不满足约束：请改用另一求解器（highs/cbc）重试")
-        opened, upgraded = start_sites, np.zeros(0, np.int64)
-        final_eval = start_out
-        label = f"{method} ({chosen_solver} solution rejected)"
-    x = final_eval.x
+        opened, upgraded = start.sites, np.zeros(0, np.int64)
+        final_eval = start.out
+        label = f"{start.method} ({chosen} solution rejected)"
+    progress("按边际增益排序", 0.9)
+    return _result(
+        p,
+        model,
+        final_eval,
+        opened=opened,
+        upgraded=upgraded,
+        bound_min=outcome.bound if kernel else min(outcome.bound, final_eval.value),
+        label=label,
+        started=started,
+        time_limit_s=time_limit_s,
+        mip_gap=mip_gap,
+    )
+
+
+def _result(
+    p: SitingProblem,
+    model: Model,
+    final: MilpOutcome,
+    *,
+    opened: NDArray[np.int64],
+    upgraded: NDArray[np.int64],
+    bound_min: float,
+    label: str,
+    started: float,
+    time_limit_s: float,
+    mip_gap: float,
+) -> SitingResult:
+    """The result of the final decisions: objective, bound, gap, status, ranking."""
+    x = final.x
     assert x is not None
     value = float(model.c @ x)
-    bound_min = min(outcome.bound, value) if bound_override is None else bound_override
-    objective = _objective(p, model, value)
-    bound = _objective(p, model, bound_min)
+    objective = objective_value(p, model, value)
+    bound = objective_value(p, model, bound_min)
     gap = relative_gap(objective, bound, maximise=p.maximise)
     if p.objective == "lscp":
-        bound = float(np.ceil(bound - 1e-6))
+        bound = float(np.ceil(bound - FEASIBILITY_TOL))
         gap = relative_gap(objective, bound, maximise=False)
-    status: Status = "optimal" if gap <= mip_gap + 1e-12 else "time_limit"
-    if status != "optimal" and time.perf_counter() - started < 0.9 * time_limit_s:
+    status: Status = "optimal" if gap <= mip_gap + GAP_TOL else "time_limit"
+    if status != "optimal" and time.perf_counter() - started < TIME_LIMIT_SHARE * time_limit_s:
         status = "heuristic"  # stopped before the limit (LP kernel): bound not closed
-    ranked, marginal = _rank(p, model, opened, upgraded)
+    ranked, marginal = rank_new_sites(p, model, opened, upgraded)
     if p.objective != "lscp":
-        ranked, marginal = _drop_idle(p, ranked, marginal)
+        ranked, marginal = drop_idle(p, ranked, marginal)
         opened = ranked
     cost = float(p.site_cost[opened].sum())
     if len(upgraded) and p.upgrade_cost is not None:
@@ -417,27 +464,10 @@ def solve(
         served=(
             evaluate(p, opened=opened, upgraded=upgraded)[1]
             if p.objective == "lscp"
-            else _served(p, model, x)
+            else served(p, model, x)
         ),
-        person_minutes=_person_minutes(model, x),
+        person_minutes=person_minutes(model, x),
     )
-
-
-def _drop_idle(
-    p: SitingProblem, ranked: NDArray[np.int64], marginal: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Drop new sites that add nothing (ranked last), unless a rule needs them."""
-    keep = list(range(len(ranked)))
-    for t in reversed(range(len(ranked))):
-        if marginal[t] > 1e-9:
-            break
-        trial = [ranked[s] for s in keep if s != t]
-        open_ = np.zeros(p.n_sites, bool)
-        open_[p.existing] = True
-        open_[np.asarray(trial, np.int64)] = True
-        if all(int(open_[g.sites].sum()) >= g.minimum for g in p.groups):
-            keep.remove(t)
-    return ranked[keep], marginal[keep]
 
 
 def _nothing_to_choose(p: SitingProblem, model: Model, started: float) -> SitingResult:
@@ -446,7 +476,7 @@ def _nothing_to_choose(p: SitingProblem, model: Model, started: float) -> Siting
     out = fix_and_evaluate(model, none, none)
     if out.x is None:
         raise SitingError("没有可选的候选点，现有设施达不到覆盖目标：请添加候选点（--candidates）")
-    value = _objective(p, model, out.value)
+    value = objective_value(p, model, out.value)
     return SitingResult(
         objective_kind=p.objective,
         opened=none,
@@ -459,12 +489,12 @@ def _nothing_to_choose(p: SitingProblem, model: Model, started: float) -> Siting
         status="optimal",
         solver="no choice",
         cost=0.0,
-        served=_served(p, model, out.x),
-        person_minutes=_person_minutes(model, out.x),
+        served=served(p, model, out.x),
+        person_minutes=person_minutes(model, out.x),
     )
 
 
-def _feasible(model: Model, x: NDArray[np.float64] | None, tol: float = 1e-6) -> bool:
+def _feasible(model: Model, x: NDArray[np.float64] | None, tol: float = FEASIBILITY_TOL) -> bool:
     if x is None:
         return False
     ax = model.A @ x
@@ -474,41 +504,4 @@ def _feasible(model: Model, x: NDArray[np.float64] | None, tol: float = 1e-6) ->
     )
 
 
-def _without_rules(p: SitingProblem) -> SitingProblem:
-    """``p`` without the limits and must-have rules (for scoring given plans)."""
-    return SitingProblem(
-        **{**p.__dict__, "max_new": None, "budget": None, "groups": (), "max_upgrades": None}
-    )
-
-
-def evaluate(
-    problem: SitingProblem,
-    *,
-    opened: NDArray[np.int64],
-    upgraded: NDArray[np.int64] | None = None,
-) -> tuple[float, NDArray[np.float64]]:
-    """Objective and persons served per demand point of a given plan.
-
-    Used for "before" (nothing opened) and to check other plans (e.g. spopt's)
-    on the same problem. Rules (budget, groups) are not checked here.
-    """
-    relaxed = _without_rules(problem)
-    if problem.objective == "lscp":
-        # coverage of the plan; the target is a rule too (a "before" plan misses it)
-        relaxed = SitingProblem(**{**relaxed.__dict__, "objective": "mclp"})
-    model = build_model(relaxed)
-    out = fix_and_evaluate(
-        model,
-        np.asarray(opened, np.int64),
-        np.asarray(upgraded if upgraded is not None else np.zeros(0, np.int64), np.int64),
-    )
-    if out.x is None:
-        raise SitingError("该方案不可行")
-    if problem.objective == "lscp":
-        return float(len(opened) + (0 if upgraded is None else len(upgraded))), _served(
-            relaxed, model, out.x
-        )
-    return _objective(relaxed, model, out.value), _served(relaxed, model, out.x)
-
-
-__all__ = ["DEFAULT_SOLVERS", "covering_pairs", "evaluate", "solve", "start_vector"]
+__all__ = ["DEFAULT_SOLVERS", "evaluate", "solve"]

@@ -186,3 +186,10 @@ def devices_frame(store: Store) -> pd.DataFrame:
     return pd.DataFrame(
         {c: pd.Series(v, dtype=object) for c, v in zip(DEVICE_COLUMNS, columns, strict=True)}
     )
+
+
+def resident_id_numbers(store: Store) -> dict[int, str]:
+    """ID numbers by resident id, for masking only (names are never loaded)."""
+    with store.read() as s:
+        rows = s.execute(select(t.Resident.id, t.Resident.id_number).order_by(t.Resident.id)).all()
+    return {int(rid): number for rid, number in rows}

@@ -13,8 +13,8 @@ import pytest
 
 from api.cli.scenarios import add_arguments, cmd_scenarios
 from planner.errors import ScenarioError
-from planner.scenarios import list_scenarios, save_scenario
 from planner.store.core import Store
+from planner.store.scenarios import list_scenarios, save_scenario
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -26,10 +26,10 @@ import pytest
 from sqlalchemy import select
 
 from api.cli import build_parser, main
-from planner.scenarios import save_scenario
 from planner.settings import reset_settings
 from planner.store import schema as t
 from planner.store.core import Store
+from planner.store.scenarios import save_scenario
 
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 HIGHS_BANNER = "Running HiGHS"

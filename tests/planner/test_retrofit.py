@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from planner.errors import ConfigError, InputError
+from planner.reports.retrofit import write_retrofit
 from planner.retrofit import (
     COMMUNITY_COLUMNS,
     HOUSEHOLD_COLUMNS,
@@ -19,7 +20,6 @@ from planner.retrofit import (
     community_candidates,
     plan_from_frames,
     retrofit_scores,
-    write_retrofit,
 )
 from planner.settings import Config, RetrofitConfig, load_config
 

@@ -18,21 +18,15 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select
 
 from planner.errors import ScenarioError
-from planner.scenarios import (
-    METRIC_LABELS,
-    Scenario,
-    compare_scenarios,
-    delete_scenario,
-    list_scenarios,
-    load_scenario,
-    save_scenario,
-    write_comparison,
-)
+from planner.reports.scenarios import write_comparison
+from planner.scenarios import METRIC_LABELS, Scenario
+from planner.services.scenarios import compare_scenarios, show_scenario
 from planner.store import schema as t
 from planner.store.core import Store, open_store
+from planner.store.scenarios import delete_scenario, list_scenarios, load_scenario, save_scenario
 
 
 @pytest.fixture
@@ -451,3 +445,45 @@ def test_a_store_at_0001_is_upgraded_to_hold_scenarios(db_url: str) -> None:
         assert [s.name for s in list_scenarios(store)] == ["A"]
     finally:
         store.dispose()
+
+
+def test_a_scenario_saved_by_the_earlier_code_loads_and_compares(sstore: Store) -> None:
+    """A row as ``coverplan site --scenario`` stored it before the application layer
+    (the golden ``scenarios show --json`` of the example district) still loads, shows
+    the same document and compares: the table's shape is unchanged, no migration."""
+    golden = Path(__file__).parent / "golden" / "site" / "scenarios_show.json"
+    old = json.loads(golden.read_text(encoding="utf-8"))
+    stamp = datetime(2026, 11, 30, 9, 15)
+    with sstore.engine.begin() as conn:
+        conn.execute(
+            insert(t.Scenario).values(
+                name=old["name"],
+                kind=old["kind"],
+                facility_type=old["facility_type"],
+                created_at=stamp,
+                updated_at=stamp,
+                inputs=old["inputs"],
+                result=old["result"],
+                metrics=old["metrics"],
+                by_town=old["by_town"],
+            )
+        )
+    shown = show_scenario(sstore, old["name"])
+    assert shown.to_json() == {
+        **old,
+        "created_at": stamp.isoformat(),
+        "updated_at": stamp.isoformat(),
+    }
+    assert shown.result["selected"][0]["village_name"] == "中岭村"
+    _save(
+        sstore,
+        "三处新建",
+        metrics={"cost": 2_400_000.0, "new_sites": 3},
+        by_town={"云岭镇": {"covered_after": 16}},
+    )
+    c = compare_scenarios(sstore, [old["name"], "三处新建"])
+    assert c.metrics.loc["cost", old["name"]] == 800_000.0
+    assert c.metrics.loc["new_sites", "三处新建"] == 3
+    assert c.towns.loc["云岭镇", f"{old['name']}·covered_after"] == 15
+    assert c.towns.loc["云岭镇", "三处新建·covered_after"] == 16
+    assert c.inputs.loc["new", old["name"]] == "1"

@@ -59,3 +59,20 @@ def test_to_jsonable() -> None:
     rec = records(frame())
     assert rec[1] == {"code": "330213001002", "n": None}
     assert not any(isinstance(v, float) and math.isnan(v) for r in rec for v in r.values())
+
+
+def test_xlsx_bold_headers_text_never_a_formula_and_missing_integers(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {"name": ["=1+1", "两新三改"], "year": pd.array([2021, None], dtype="Int64")}
+    )
+    path = write_workbook({"表": table}, tmp_path / "d.xlsx", notes={"表": "说明"})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["表"]
+    assert [c.font.bold for c in ws[2]] == [True, True]  # the header, below the note
+    assert not ws["A3"].font.bold
+    assert ws["A3"].value == "=1+1" and ws["A3"].data_type == "s"  # text, not a formula
+    assert [list(r) for r in ws.iter_rows(min_row=3, values_only=True)] == [
+        ["=1+1", 2021],
+        ["两新三改", None],  # pd.NA: an empty cell
+    ]
+    wb.close()

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from geo.errors import InputError
+from planner.ingest.candidates import read_candidates
 from planner.reports.siting import write_proposal
-from planner.scenarios import compare_scenarios, save_scenario
+from planner.services.scenarios import compare_scenarios
+from planner.services.siting import site
 from planner.settings import Config
-from planner.siting import SitingError
-from planner.siting.proposal import propose_sites, read_candidates
+from planner.siting import SitingError, SitingOptions
 from planner.store.core import Store
+from planner.store.scenarios import save_scenario
 from tests.planner.test_coverage import POINTS, TODAY, B, C, district, toy_network
 
 __all__ = ["district"]  # the fixture, re-used
@@ -43,15 +45,8 @@ def small(district: Store) -> Store:
 
 
 def _propose(store: Store, cfg: Config, **kw: object):  # type: ignore[no-untyped-def]
-    return propose_sites(
-        store,
-        type_key="home",
-        config=cfg,
-        networks={"drive": toy_network()},
-        today=TODAY,
-        town_rule=False,
-        **kw,  # type: ignore[arg-type]
-    )
+    options = SitingOptions(facility_type="home", today=TODAY, town_rule=False, **kw)  # type: ignore[arg-type]
+    return site(store, config=cfg, options=options, networks={"drive": toy_network()})
 
 
 def test_capacity_changes_the_best_site(small: Store, cfg: Config) -> None:
@@ -61,13 +56,13 @@ def test_capacity_changes_the_best_site(small: Store, cfg: Config) -> None:
     p = _propose(small, cfg, new=1)
     assert p.result.objective == pytest.approx(5.0)
     assert p.selected["village_code"].tolist() == [B]
-    assert p.totals("before")["within_capacity"] == 3
-    assert p.totals("after")["within_capacity"] == 5
+    assert p.totals("before").within_capacity == 3
+    assert p.totals("after").within_capacity == 5
     # uncapacitated: A already reaches A and B, only C adds anyone → C
     q = _propose(small, cfg, new=1, capacitated=False)
     assert q.selected["village_code"].tolist() == [C]
     assert q.result.objective == pytest.approx(6.0)
-    assert q.totals("after")["covered"] == 6
+    assert q.totals("after").covered == 6
 
 
 def test_upgrade_beats_building_when_cheaper(small: Store, cfg: Config) -> None:
@@ -75,8 +70,8 @@ def test_upgrade_beats_building_when_cheaper(small: Store, cfg: Config) -> None:
     p = _propose(small, cfg, new=1, budget=300_000, upgrade=True)
     assert p.selected["action"].tolist() == ["upgrade"]
     assert p.result.cost == pytest.approx(200_000)
-    assert p.totals("after")["within_capacity"] == 5
-    assert p.totals("after")["capacity"] == 23
+    assert p.totals("after").within_capacity == 5
+    assert p.totals("after").capacity == 23
 
 
 def test_budget_too_small_for_anything(small: Store, cfg: Config) -> None:
@@ -98,13 +93,11 @@ def test_pmedian_and_lscp(small: Store, cfg: Config) -> None:
 
 def test_town_rule_without_candidates_names_the_town(district: Store, cfg: Config) -> None:
     with pytest.raises(SitingError, match="--no-town-rule"):
-        propose_sites(
+        site(
             district,
-            type_key="home",
             config=cfg,
+            options=SitingOptions(facility_type="home", today=TODAY, new=1),
             networks={"drive": toy_network()},
-            today=TODAY,
-            new=1,
         )
 
 
@@ -151,3 +144,34 @@ def test_scenarios_and_files(small: Store, cfg: Config, tmp_path: Path) -> None:
     assert "序号" in text and "新建" in text
     geo = json.loads(files.geojson.read_text(encoding="utf-8"))
     assert len(geo["features"]) == 1
+
+
+def test_site_reports_its_stages_and_keeps_the_options(small: Store, cfg: Config) -> None:
+    seen: list[tuple[str, float | None]] = []
+    options = SitingOptions(
+        facility_type="home", today=TODAY, town_rule=False, new=1, time_limit_s=5.0
+    )
+    p = site(
+        small,
+        config=cfg,
+        options=options,
+        networks={"drive": toy_network()},
+        progress=lambda message, share=None: seen.append((message, share)),
+    )
+    assert p.selected["village_code"].tolist() == [B]  # as in the first test
+    shares = [s for _, s in seen if s is not None]
+    assert shares == sorted(shares) and shares[0] <= 0.1 and shares[-1] == 1.0
+    messages = [m for m, _ in seen]
+    assert any("初始解" in m for m in messages)  # the solver's own stages come through
+    assert any("分支定界" in m for m in messages)
+    assert any("前后的覆盖" in m for m in messages)
+    assert p.options.time_limit_s == 5.0 and p.today == TODAY
+    assert p.inputs["today"] == TODAY.isoformat() and p.inputs["town_rule"] is False
+
+
+def test_a_village_catchment_type_is_not_sited(small: Store, cfg: Config) -> None:
+    options = SitingOptions(facility_type="accessible_community", today=TODAY, new=1)
+    with pytest.raises(SitingError, match="缺少 walk 道路网络"):
+        site(small, config=cfg, options=options, networks={"drive": toy_network()})
+    with pytest.raises(SitingError, match="按村社认定，不做选址"):
+        site(small, config=cfg, options=options, networks={"walk": toy_network()})
