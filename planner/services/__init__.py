@@ -16,5 +16,14 @@ the month plan) take a :data:`Progress` callback and a time limit.
 """
 
 from planner.services._common import Progress, no_progress
+from planner.services.outreach import (
+    MonthOptions,
+    YearOptions,
+    outreach_month,
+    outreach_needs,
+    outreach_year,
+)
 
 __all__ = ["Progress", "no_progress"]
+# outreach
+__all__ += ["MonthOptions", "YearOptions", "outreach_month", "outreach_needs", "outreach_year"]

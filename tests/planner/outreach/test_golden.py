@@ -11,7 +11,9 @@ this test runs today's code on the same store and compares:
 - ``month_b.txt``: the same month as text;
 - ``sheets_{b,c}/``: the files written under ``--out``: HTML, GPX, ``plan.json`` and
   ``index.html`` byte for byte, XLSX part by part (its ``docProps/core.xml`` holds
-  the time of writing).
+  the time of writing); the same files written from the ``plan.json`` read back
+  (:meth:`MonthPlan.from_json`), and the month documents read back and written
+  again unchanged.
 
 The store is the example county (:mod:`tests.county`) plus 17 residents and one
 lead that make the months interesting: off-network households (孤岛村), a village
@@ -36,13 +38,14 @@ import pytest
 
 from api.cli import main
 from api.cli.output import dumps
+from planner.outreach.plan import MonthPlan
+from planner.reports.route_sheets import write_route_sheets
+from planner.services.outreach import YearOptions, outreach_year
 from planner.settings import load_config, reset_settings
 from planner.store.core import Store
 from tests import county
 from tests.county import VILLAGE, make_county, office_lonlat
 from tests.factories import make_id
-
-pytestmark = pytest.mark.slow
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("COVERPLAN_UPDATE_GOLDEN") == "1"
@@ -161,16 +164,16 @@ def _same_bytes(golden: Path, written: Path) -> None:
 
 
 def _year_json(db: str) -> str:
-    from planner.outreach.calendar import plan_year
-
     store = Store(db)
     try:
-        cal = plan_year(store, config=load_config(), year=2027, today=date(2026, 12, 1))
+        options = YearOptions(year=2027, today=date(2026, 12, 1))
+        cal = outreach_year(store, config=load_config(), options=options)
         return dumps(cal.to_json()) + "\n"
     finally:
         store.dispose()
 
 
+@pytest.mark.slow
 def test_outreach_outputs_match_the_golden_files(
     district: tuple[Cli, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -196,3 +199,22 @@ def test_outreach_outputs_match_the_golden_files(
         if name == "b":
             text = cli("outreach", "month", *args, "--seconds", SECONDS)
             _same_text(GOLDEN / "month_b.txt", text)
+
+
+@pytest.mark.parametrize("name", sorted(MONTHS))
+def test_month_plan_json_round_trips(name: str) -> None:
+    doc = json.loads((GOLDEN / f"month_{name}.json").read_text(encoding="utf-8"))
+    doc.pop("files")
+    plan = MonthPlan.from_json(doc)
+    assert plan.to_json() == doc
+    assert dumps(plan.to_json()) == dumps(doc)  # same key order and value types
+
+
+@pytest.mark.parametrize("name", SHEETS)
+def test_sheets_written_from_a_plan_json_match_the_golden_files(name: str, tmp_path: Path) -> None:
+    golden = GOLDEN / f"sheets_{name}"
+    plan = MonthPlan.from_json(json.loads((golden / "plan.json").read_text(encoding="utf-8")))
+    files = write_route_sheets(plan, tmp_path / "out")
+    assert sorted(p.name for p in files.paths) == sorted(p.name for p in golden.iterdir())
+    for path in files.paths:
+        _same_bytes(golden / path.name, path)
