@@ -352,7 +352,7 @@ class RoutingResult:
         benchmark's baseline ``"ortools"``).
     is_feasible
         Whether the recomputed schedule meets every rule (see
-        :func:`violations`).
+        :func:`~planner.outreach.routing.schedule.violations`).
     violations
         What breaks the rules, in Chinese; empty when feasible.
     distance_m

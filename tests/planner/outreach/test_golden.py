@@ -101,7 +101,8 @@ def _extra_residents(header: str) -> str:
     return "\n".join(rows) + "\n"
 
 
-def _setup(root: Path, cli: Cli) -> None:
+def setup_county(root: Path, cli: Cli) -> None:
+    """The example county plus the residents and lead of this module, in a fresh store."""
     files = make_county(root / "county")
     office = "{:.7f},{:.7f}".format(*office_lonlat())
     cli(
@@ -136,7 +137,7 @@ def district(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Cli, Path]]:
     cli = Cli(f"sqlite:///{tmp_path / 'golden.db'}", capsys)
-    _setup(tmp_path, cli)
+    setup_county(tmp_path, cli)
     yield cli, tmp_path
     monkeypatch.delenv("COVERPLAN_CONFIG", raising=False)
     reset_settings()
