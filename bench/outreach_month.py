@@ -20,12 +20,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench.routing_ortools import solve_ortools
 from planner.networks import load_network
-from planner.outreach.month import plan_month
-from planner.outreach.needs import village_needs
-from planner.outreach.routing import solve_routes
+from planner.services.outreach import MonthOptions, outreach_month, outreach_needs
 from planner.settings import get_config
 from planner.store.core import Store
+from planner.units import SECONDS_PER_MINUTE
 
 YEAR, MONTH = 2026, 12
 LARGE_HOUSEHOLDS = 150
@@ -56,7 +56,7 @@ def run(seconds: float) -> None:
     with tempfile.TemporaryDirectory(prefix="coverplan-bench-") as tmp:
         store = _demo(Path(tmp))
         network = load_network(store, config=config, mode="drive").network
-        needs = village_needs(store, config=config, today=date(YEAR, MONTH, 1), horizon_days=31)
+        needs = outreach_needs(store, config=config, today=date(YEAR, MONTH, 1), horizon_days=31)
         town = needs.groupby("town_code")["home_visits"].sum().idxmax()
         rows = needs[needs["town_code"] == town].sort_values("score", ascending=False)
         picked, total = [], 0
@@ -74,41 +74,39 @@ def run(seconds: float) -> None:
         ]
         for name, cfg, villages in cases:
             t = time.perf_counter()
-            mp = plan_month(
-                store,
-                config=cfg,
-                network=network,
+            options = MonthOptions(
                 year=YEAR,
                 month=MONTH,
-                villages=villages,
-                seconds=seconds,
+                villages=None if villages is None else tuple(villages),
+                time_limit_s=seconds,
             )
+            mp = outreach_month(store, config=cfg, options=options, network=network)
             elapsed = time.perf_counter() - t
-            st = mp.plan["stats"]
+            st = mp.stats
             _row(
                 name,
                 "pyvrp",
                 elapsed,
-                st["planned"],
-                st["households_needing_visit"],
-                st["travel_min"],
-                bool(st["feasible"]),
+                st.planned,
+                st.households_needing_visit,
+                st.travel_min,
+                st.feasible,
             )
             # the same routing problems (day by day) with OR-Tools
             t = time.perf_counter()
             visited = travel = 0.0
             ok = True
             for problem, _ in mp.routing:
-                r = solve_routes(problem, solver="ortools", seconds=seconds)
-                visited += sum(len(rt.visits) for rt in r.routes)
-                travel += r.travel_s / 60
-                ok &= r.is_feasible
+                res = solve_ortools(problem, seconds=seconds)
+                visited += sum(len(rt.visits) for rt in res.routes)
+                travel += res.travel_s / SECONDS_PER_MINUTE
+                ok &= res.is_feasible
             _row(
                 name,
                 "ortools",
                 time.perf_counter() - t,
                 int(visited),
-                st["households_needing_visit"],
+                st.households_needing_visit,
                 travel,
                 ok,
             )

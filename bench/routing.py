@@ -1,8 +1,9 @@
 """Routing benchmark: `make bench-routing` (python -m bench.routing).
 
 Solomon's VRPTW instances (100 customers) through the product's routing core
-(:func:`planner.outreach.routing.solve_routes`): the product's solver (PyVRP)
-and the baseline (OR-Tools, parallel cheapest insertion + guided local search)
+(:mod:`planner.outreach.routing`): the product's solver (PyVRP) and the
+baseline (OR-Tools, parallel cheapest insertion + guided local search,
+``bench/routing_ortools.py``)
 in the same run with the same time limit, against the best-known solutions.
 
 Conversion (DIMACS convention, what the best-known costs use): distance =
@@ -38,15 +39,8 @@ from typing import Any
 import numpy as np
 import vrplib
 
-from planner.outreach.routing import (
-    SOLVERS,
-    RoutingProblem,
-    Shift,
-    Stop,
-    schedule,
-    solve_routes,
-    violations,
-)
+from bench.routing_ortools import SOLVERS, solve_routes
+from planner.outreach.routing import RoutingProblem, Shift, Stop, schedule, violations
 
 SCALE = 10
 HERE = Path(__file__).parent / "data" / "solomon"

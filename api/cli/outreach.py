@@ -3,6 +3,8 @@
 ``year [YEAR]`` prints the calendar (1–2 villages a month, the need score's
 parts next to each choice); ``month YYYY-MM [--out DIR]`` plans the month and
 writes the route sheets (HTML, XLSX, GPX) and the plan's JSON under ``DIR``.
+Both call :mod:`planner.services.outreach`; the sheets are written by
+:func:`planner.reports.route_sheets.write_route_sheets`.
 """
 
 from __future__ import annotations
@@ -10,9 +12,13 @@ from __future__ import annotations
 import argparse
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.cli.output import print_json
+
+if TYPE_CHECKING:
+    from planner.outreach.plan import MonthPlan
+    from planner.settings import Config
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -33,101 +39,94 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_outreach(args: argparse.Namespace) -> int:
     """Run ``outreach year`` or ``outreach month``."""
-    from planner.settings import get_config
-    from planner.store.core import open_district_store
+    from api.cli._common import command_config, district_store
 
-    store = open_district_store(args.db)
-    config = get_config()
+    store = district_store(args)
+    config = command_config()
     if args.action == "year":
-        from planner.outreach.calendar import PART_LABELS, plan_year
+        return _year(store, config, args)
+    return _month(store, config, args)
 
-        year = args.year if args.year is not None else date.today().year
-        cal = plan_year(store, config=config, year=year)
-        out = cal.to_json()
-        if args.json:
-            print_json(out)
-            return 0
-        print(f"{year} 年康复入村社日历（每月入户能力 {cal.capacity} 户）")
-        for m in out["months"]:
-            names = "、".join(f"{v['town_name']}{v['name']}" for v in m["villages"])
-            if not m["villages"]:
-                print(f"  {m['month']}：不入村（{m['note']}）")
-                continue
-            print(f"  {m['month']}（{'、'.join(m['dates'])}）：{names}")
-            if m["note"]:
-                print(f"      {m['note']}")
-            for v in m["villages"]:
-                parts = "，".join(
-                    f"{PART_LABELS[k]} {v['parts'][k]:g}" for k in PART_LABELS if v["parts"][k]
-                )
-                print(
-                    f"      {v['name']} 得分 {v['score']:g}（{parts}；需入户 {v['home_visits']}）"
-                )
+
+def _year(store: Any, config: Config, args: argparse.Namespace) -> int:
+    from planner.outreach.calendar import PART_LABELS
+    from planner.services.outreach import YearOptions, outreach_year
+
+    year = args.year if args.year is not None else date.today().year
+    cal = outreach_year(store, config=config, options=YearOptions(year=year))
+    if args.json:
+        print_json(cal.to_json())
         return 0
+    print(f"{year} 年康复入村社日历（每月入户能力 {cal.capacity} 户）")
+    for m in cal.schedule:
+        label = f"{year}-{m.month:02d}"
+        if not m.villages:
+            print(f"  {label}：不入村（{m.note}）")
+            continue
+        names = "、".join(f"{v.town_name}{v.name}" for v in m.villages)
+        print(f"  {label}（{'、'.join(d.isoformat() for d in m.dates)}）：{names}")
+        if m.note:
+            print(f"      {m.note}")
+        for v in m.villages:
+            parts = "，".join(f"{PART_LABELS[k]} {v.parts[k]:g}" for k in PART_LABELS if v.parts[k])
+            print(f"      {v.name} 得分 {v.score:g}（{parts}；需入户 {v.home_visits}）")
+    return 0
 
-    from planner.networks import load_network
-    from planner.outreach.month import month_of, next_month, plan_month
+
+def _month(store: Any, config: Config, args: argparse.Namespace) -> int:
+    from planner.outreach.month import month_of, next_month
     from planner.reports.route_sheets import write_route_sheets
+    from planner.services.outreach import MonthOptions, outreach_month
 
     year, month = month_of(args.month) if args.month else next_month(date.today())
-    build = load_network(store, config=config, mode="drive", path=args.network)
-    plan = plan_month(
-        store,
-        config=config,
-        network=build.network,
+    options = MonthOptions(
         year=year,
         month=month,
-        villages=args.village,
-        seconds=args.seconds,
+        villages=tuple(args.village) if args.village else None,
+        time_limit_s=args.seconds,
+        network_path=args.network,
     )
+    plan = outreach_month(store, config=config, options=options)
     out = plan.to_json()
     if args.out:
-        files = write_route_sheets(out, Path(args.out))
-        out = {**out, "files": [str(f) for f in _paths(files)]}
+        files = write_route_sheets(plan, Path(args.out))
+        out = {**out, "files": [str(files.out_dir), *(str(f) for f in files.paths)]}
     if args.json:
         print_json(out)
         return 0
-    st = out["stats"]
-    sp = out["service_point"]
-    names = "、".join(v["town_name"] + v["name"] for v in out["villages"])
-    print(f"{out['month']} 康复入村社：{names}")
-    print(f"  现场服务点：{sp['name']}；邀请 {st['invited']} 人到点服务")
-    print(f"  {out['start_note']}")
-    for tm in out["teams"]:
-        for d in tm["days"]:
-            print(
-                f"  {tm['label']} {d['date']}：入户 {d['stops_count']} 户，"
-                f"车程 {d['travel_min']:g} 分钟，午休 {d['lunch']['start']}–{d['lunch']['end']}"
-            )
+    _print_month(plan, config, out_dir=args.out)
+    return 0
+
+
+def _print_month(plan: MonthPlan, config: Config, *, out_dir: str | None) -> None:
     from planner.coverage.offnetwork import summary_zh
 
-    for e in out.get("off_network", []):
+    st, sp = plan.stats, plan.service_point
+    print(f"{plan.month} 康复入村社：{'、'.join(v.town_name + v.name for v in plan.villages)}")
+    print(f"  现场服务点：{sp.name}；邀请 {st.invited} 人到点服务")
+    print(f"  {plan.start_note}")
+    for tm, d in plan.team_days:
+        print(
+            f"  {tm.label} {d.date.isoformat()}：入户 {d.stops_count} 户，"
+            f"车程 {d.travel_min:g} 分钟，午休 {d.lunch.start}–{d.lunch.end}"
+        )
+    for e in plan.off_network:
         if e["kind"] == "service_point":
             far = (
                 "没有点位或边界" if e["distance_m"] is None else f"距路网 {e['distance_m']:.0f} 米"
             )
-            print(f"  注意：{e['name']}{far}，现场服务点改设在{sp['name']}")
+            print(f"  注意：{e['name']}{far}，现场服务点改设在{sp.name}")
     line = summary_zh(
-        [e for e in out.get("off_network", []) if e["kind"] != "service_point"],
+        [e for e in plan.off_network if e["kind"] != "service_point"],
         max_m=config.network.snap_max_m,
     )
     if line:
         print(f"  {line}（见顺延名单）")
-    need, done = st["households_needing_visit"], st["planned"]
-    print(f"  需入户 {need} 户，已排 {done} 户，顺延 {st['unplanned']} 户")
-    for u in out["unplanned"][:10]:
-        who = u["masked_id"] or "疑似未登记"
-        print(f"    顺延：{who} {'、'.join(u['service_labels'])}（{u['reason']}）")
-    if args.out:
-        print(f"路线单已写入 {args.out}")
-    return 0
-
-
-def _paths(files: Any) -> list[Path]:
-    out: list[Path] = []
-    for value in getattr(files, "__dict__", {}).values():
-        if isinstance(value, Path):
-            out.append(value)
-        elif isinstance(value, (list, tuple)):
-            out += [v for v in value if isinstance(v, Path)]
-    return out
+    print(
+        f"  需入户 {st.households_needing_visit} 户，已排 {st.planned} 户，顺延 {st.unplanned} 户"
+    )
+    for u in plan.unplanned[:10]:
+        who = u.person.masked_id or "疑似未登记"
+        print(f"    顺延：{who} {'、'.join(u.service_labels)}（{u.reason}）")
+    if out_dir:
+        print(f"路线单已写入 {out_dir}")

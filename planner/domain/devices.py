@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from planner.store import schema as t
 from planner.units import DAYS_PER_YEAR
 
 DEVICE_COLUMNS = ("resident_id", "device_type", "issued_on", "service_years", "replaced_on")
@@ -116,16 +113,3 @@ def count_devices(devices: pd.DataFrame, *, today: date) -> DeviceCounts:
         current=len(_latest(records)),
         overdue=len(due_from_records(records, today=today, within_days=0)),
     )
-
-
-def due_devices(session: Session, *, today: date, within_days: int = 365) -> list[DueDevice]:
-    """:func:`due_from_records` over the devices of the store behind ``session``."""
-    q = select(
-        t.Device.resident_id,
-        t.Device.device_type,
-        t.Device.issued_on,
-        t.Device.service_years,
-        t.Device.replaced_on,
-    ).order_by(t.Device.id)
-    rows: list[DeviceRecord] = [tuple(r) for r in session.execute(q)]  # type: ignore[misc]
-    return due_from_records(rows, today=today, within_days=within_days)

@@ -55,6 +55,18 @@ from planner.ingest import normalize as nz
 from planner.ingest.columns import header_key
 from planner.ingest.idnumber import mask_id
 from planner.ingest.readers import EXCEL_SUFFIXES, read_table
+from planner.outreach.sheet_format import (
+    KEY_COLUMN,
+    MASKED_ID_COLUMN,
+    NOTES_COLUMN,
+    OUTCOME_COLUMN,
+    OUTCOMES,
+    SERVICE_LABELS,
+    SERVICES_COLUMN,
+    SHEET_COLUMNS,
+    VISIT_KEY_RE,
+    visit_key,
+)
 from planner.store import schema as t
 from planner.store.core import Store, audit
 
@@ -78,35 +90,6 @@ __all__ = [
     "visit_key",
 ]
 
-OUTCOMES: dict[str, str] = {
-    "done": "完成",
-    "not_home": "不在家",
-    "refused": "拒绝",
-    "moved": "迁出",
-    "deceased": "死亡",
-}
-"""Outcome key → the label written on the route sheets."""
-
-SERVICE_LABELS: dict[str, str] = {
-    "device_replacement": "辅具更换",
-    "device_assessment": "辅具评估适配",
-    "medication_supervision": "服药监护",
-    "stroke_rehab": "脑卒中康复",
-    "reassessment": "残疾复评",
-    "certification": "残疾评定办证",
-    "routine_visit": "入户走访",
-    "policy_check": "政策落实核查",
-}
-"""Service key → Chinese label (keys and labels are both accepted on import)."""
-
-KEY_COLUMN = "编号"
-OUTCOME_COLUMN = "结果"
-SERVICES_COLUMN = "已提供服务"
-NOTES_COLUMN = "备注"
-MASKED_ID_COLUMN = "身份证号（脱敏）"
-SHEET_COLUMNS = (KEY_COLUMN, OUTCOME_COLUMN, SERVICES_COLUMN, NOTES_COLUMN, MASKED_ID_COLUMN)
-"""Columns of a route sheet that the import reads (the writer uses these names)."""
-
 EFFECTS = (
     "visits",
     "last_visit",
@@ -125,7 +108,7 @@ _CONTACT = frozenset({"done", "refused"})
 _REVIEW = frozenset({"moved", "deceased"})
 _RESIDENT_ONLY = frozenset({"device_replacement", "reassessment"})
 _LEAD_RANK = {"open": 0, "visited": 1, "registered": 2}
-_KEY_RE = re.compile(r"^([RL])(\d+)-(\d{4}-\d{2}-\d{2})-(.+)$")
+_KEY_RE = VISIT_KEY_RE  # the visit key format of planner.outreach.sheet_format
 _SPLIT_RE = re.compile(r"[,，、;；/|\s]+")
 _HEADER_SEARCH_ROWS = 15
 _KNOWN_HEADERS = frozenset(
@@ -308,16 +291,6 @@ class SavedVisit:
 
 
 # --- parsing ----------------------------------------------------------------------------
-
-
-def visit_key(
-    *, resident_id: int | None = None, lead_id: int | None = None, visited_on: date, team: str
-) -> str:
-    """The 编号 of a route-sheet row, e.g. ``R123-2026-12-08-A``."""
-    if (resident_id is None) == (lead_id is None):
-        raise ValueError("a visit key needs exactly one of resident_id and lead_id")
-    head = f"R{resident_id}" if resident_id is not None else f"L{lead_id}"
-    return f"{head}-{visited_on.isoformat()}-{team}"
 
 
 def parse_visit_key(text: object) -> VisitKey:

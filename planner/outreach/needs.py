@@ -6,23 +6,22 @@ re-assessment when due, certification of suspected unregistered persons
 (open leads). Device and re-assessment services are done at home for people
 who cannot come (``home_if``: bedridden, wheelchair users); the others come to
 the service point, as do people with policy gaps (subsidies not received).
+
+Frames in (the store's, see :mod:`planner.store.outreach` and
+:mod:`planner.store.frames`), frames out: nothing here queries the store.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
-from planner.domain.devices import due_devices
 from planner.domain.eligibility import POOR, SEVERE_GRADES
 from planner.settings import Config
-from planner.store import schema as t
-from planner.store.core import Store
-from planner.store.frames import residents_frame, villages_frame
 
 POINT_SERVICES = {
     "device_assessment": "辅具评估适配",
@@ -55,7 +54,8 @@ HOME_COLUMNS = [
 ]
 
 
-def _month_end(day: date) -> date:
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
     nxt = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
     return nxt - timedelta(days=1)
 
@@ -87,11 +87,11 @@ class _Masks:
         }
 
 
-def _masks(store: Store, res: pd.DataFrame, *, config: Config, start: date, end: date) -> _Masks:
-    with store.read() as s:
-        due = due_devices(s, today=start, within_days=(end - start).days)
+def _masks(res: pd.DataFrame, *, devices_due: pd.DataFrame, config: Config, end: date) -> _Masks:
+    """Who needs what by ``end`` (devices of ``devices_due`` due by then count)."""
+    due = devices_due["resident_id"][devices_due["due_on"] <= end]
     return _Masks(
-        device=res["id"].isin({d.resident_id for d in due}),
+        device=res["id"].isin(set(due)),
         medication=res["supervised_medication"].fillna(False).astype(bool),
         stroke=res["stroke_aftercare"].fillna(False).astype(bool),
         reassess=pd.to_datetime(res["reassessment_due"]).le(pd.Timestamp(end)).fillna(False),
@@ -100,17 +100,33 @@ def _masks(store: Store, res: pd.DataFrame, *, config: Config, start: date, end:
 
 
 def person_needs(
-    store: Store, *, config: Config, villages: list[str], start: date, end: date | None = None
+    residents: pd.DataFrame,
+    villages: pd.DataFrame,
+    *,
+    leads: pd.DataFrame,
+    devices_due: pd.DataFrame,
+    config: Config,
+    codes: Sequence[str],
+    start: date,
+    end: date | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Home visits and service-point invitations for ``villages``.
+    """Home visits and service-point invitations for the villages ``codes``.
 
     Parameters
     ----------
-    store
-        The store.
+    residents
+        :func:`planner.store.frames.residents_frame` (indexed by resident id).
+    villages
+        :func:`planner.store.frames.villages_frame` (``code``, ``lon``, ``lat``, WGS-84).
+    leads
+        Leads still to certify, ``id, village_code`` in id order
+        (:func:`planner.store.outreach.leads_to_visit`).
+    devices_due
+        Current devices due by at least ``end``: ``resident_id, due_on``
+        (:func:`planner.store.outreach.devices_due`).
     config
         ``[outreach]`` services, ``home_if``.
-    villages
+    codes
         Village codes.
     start, end
         The period: devices due and re-assessments falling due by ``end``
@@ -127,19 +143,22 @@ def person_needs(
     invited : pandas.DataFrame
         ``resident_id, village_code, service`` per invitation to the point.
     """
-    end = end or _month_end(start)
+    end = end or month_end(start)
+    reviewed = ~residents["needs_review"].fillna(False)
+    res = residents[residents["village_code"].isin(codes) & reviewed]
+    masks = _masks(res, devices_due=devices_due, config=config, end=end)
+    here = leads[leads["village_code"].isin(codes)]
+    home = _home_visits(res, villages.set_index("code"), here, masks=masks, config=config)
+    return home, _invitations(res, masks)
+
+
+def _home_visits(
+    res: pd.DataFrame, vp: pd.DataFrame, leads: pd.DataFrame, *, masks: _Masks, config: Config
+) -> pd.DataFrame:
+    """The ``home`` frame of :func:`person_needs`."""
     oc = config.outreach
-    res = residents_frame(store)
-    res = res[res["village_code"].isin(villages) & ~res["needs_review"].fillna(False)]
-    vp = villages_frame(store).set_index("code")
-    with store.read() as s:
-        leads = s.execute(
-            select(t.Lead.id, t.Lead.village_code)
-            .where(t.Lead.village_code.in_(villages), t.Lead.status.in_(["open", "visited"]))
-            .order_by(t.Lead.id)
-        ).all()
-    masks = _masks(store, res, config=config, start=start, end=end)
     needs = masks.home()
+    vlon, vlat = vp["lon"].to_dict(), vp["lat"].to_dict()  # the village point, WGS-84
     rows = []
     for rid, r in zip(res.index.astype(int), res.to_dict(orient="records"), strict=True):
         services = [k for k, m in needs.items() if k in oc.services and bool(m.at[rid])]
@@ -152,21 +171,21 @@ def person_needs(
                 "resident_id": rid,
                 "lead_id": None,
                 "village_code": r["village_code"],
-                "lon": float(r["lon"] if own else vp.at[r["village_code"], "lon"]),
-                "lat": float(r["lat"] if own else vp.at[r["village_code"], "lat"]),
+                "lon": float(r["lon"] if own else vlon[r["village_code"]]),
+                "lat": float(r["lat"] if own else vlat[r["village_code"]]),
                 "services": services,
             }
         )
     if "certification" in oc.services:
-        for lid, vcode in leads:
+        for lid, vcode in zip(leads["id"], leads["village_code"], strict=True):
             rows.append(
                 {
                     "key": f"L{int(lid)}",
                     "resident_id": None,
                     "lead_id": int(lid),
                     "village_code": vcode,
-                    "lon": float(vp.at[vcode, "lon"]),
-                    "lat": float(vp.at[vcode, "lat"]),
+                    "lon": float(vlon[vcode]),
+                    "lat": float(vlat[vcode]),
                     "services": ["certification"],
                 }
             )
@@ -177,8 +196,11 @@ def person_needs(
         for sv in home["services"]
     ]
     home["priority"] = [max(oc.services[s].priority for s in sv) for sv in home["services"]]
-    home = home.sort_values(["village_code", "key"]).reset_index(drop=True)
+    return home.sort_values(["village_code", "key"]).reset_index(drop=True)
 
+
+def _invitations(res: pd.DataFrame, masks: _Masks) -> pd.DataFrame:
+    """The ``invited`` frame of :func:`person_needs`."""
     has_care = res["care_subsidy"].fillna(False).astype(bool)
     has_living = res["living_subsidy"].fillna(False).astype(bool)
     policy = (res["grade"].isin(SEVERE_GRADES) & ~has_care) | (
@@ -189,7 +211,7 @@ def person_needs(
         "reassessment": masks.reassess & ~masks.at_home,
         "policy_check": policy,
     }
-    invited = pd.concat(
+    return pd.concat(
         [
             pd.DataFrame(
                 {
@@ -202,10 +224,20 @@ def person_needs(
         ],
         ignore_index=True,
     )
-    return home, invited
 
 
-def village_needs(store: Store, *, config: Config, today: date, horizon_days: int) -> pd.DataFrame:
+def village_needs(
+    residents: pd.DataFrame,
+    villages: pd.DataFrame,
+    *,
+    leads: pd.DataFrame,
+    team_visits: pd.DataFrame,
+    devices_due: pd.DataFrame,
+    policy_gap: pd.Series,
+    config: Config,
+    today: date,
+    horizon_days: int,
+) -> pd.DataFrame:
     """Need score parts per village for the calendar.
 
     Counts of persons (devices past or reaching their service life within
@@ -214,34 +246,39 @@ def village_needs(store: Store, *, config: Config, today: date, horizon_days: in
     and months since its last outreach visit (capped at 24). ``score`` is the
     weighted sum (``[outreach.weights]``).
 
+    Parameters
+    ----------
+    residents, villages
+        :func:`planner.store.frames.residents_frame` and
+        :func:`~planner.store.frames.villages_frame`.
+    leads
+        Every lead still to certify: ``village_code``
+        (:func:`planner.store.outreach.leads_to_visit`).
+    team_visits
+        Visits of the outreach teams: ``village_code, visited_on``
+        (:func:`planner.store.outreach.team_visits`).
+    devices_due
+        Current devices due by at least ``today + horizon_days``: ``resident_id, due_on``.
+    policy_gap
+        Policy-gap score per village code (``score`` of
+        :func:`planner.coverage.gaps.policy_gaps`); missing villages score 0.
+    config
+        ``[outreach]`` weights, services and ``home_if``.
+    today, horizon_days
+        Reference day and the days ahead that count.
+
     Returns
     -------
     pandas.DataFrame
         Indexed by village code: ``village_name, town_code, town_name``, one
         column per part, ``home_visits`` (households needing a home visit,
-        for the day capacity) and ``score``.
+        for the day capacity), ``last_outreach`` (date or None) and ``score``.
     """
-    from planner.coverage.gaps import policy_gaps
-    from planner.domain.devices import due_in_frame
-    from planner.store.frames import devices_frame
-
-    villages = villages_frame(store).set_index("code")
-    res = residents_frame(store)
-    res = res[res["village_code"].notna() & ~res["needs_review"].fillna(False)]
+    vf = villages.set_index("code")
+    res = residents[residents["village_code"].notna() & ~residents["needs_review"].fillna(False)]
     horizon = today + timedelta(days=horizon_days)
-    with store.read() as s:
-        leads = s.execute(
-            select(t.Lead.village_code)
-            .where(t.Lead.status.in_(["open", "visited"]))
-            .order_by(t.Lead.id)
-        ).all()
-        last = s.execute(
-            select(t.Visit.village_code, t.Visit.visited_on)
-            .where(t.Visit.team.is_not(None))
-            .order_by(t.Visit.id)
-        ).all()
     v = res["village_code"]
-    m = _masks(store, res, config=config, start=today, end=horizon)
+    m = _masks(res, devices_due=devices_due, config=config, end=horizon)
     at_home_any = pd.concat(m.home(), axis=1).any(axis=1)
     parts = pd.DataFrame(
         {
@@ -251,36 +288,34 @@ def village_needs(store: Store, *, config: Config, today: date, horizon_days: in
             "reassessment_due": m.reassess.groupby(v).sum(),
             "home_visits": at_home_any.groupby(v).sum(),
         }
-    ).reindex(villages.index, fill_value=0)
-    lead_counts = pd.Series([c for (c,) in leads], dtype=object).value_counts()
-    parts["leads_open"] = lead_counts.reindex(villages.index, fill_value=0).astype(int)
+    ).reindex(vf.index, fill_value=0)
+    lead_counts = pd.Series(list(leads["village_code"]), dtype=object).value_counts()
+    parts["leads_open"] = lead_counts.reindex(vf.index, fill_value=0).astype(int)
     parts["home_visits"] += parts["leads_open"]
-    due = due_in_frame(devices_frame(store), today=today, within_days=0)
-    pg = policy_gaps(
-        residents_frame(store),
-        villages_frame(store),
-        devices_overdue=[d.resident_id for d in due],
-        config=config,
-        today=today,
-    ).set_index("village_code")["score"]
-    parts["policy_gap"] = pg.reindex(villages.index, fill_value=0.0)
-    latest: dict[str, date] = {}
-    for code, day in last:
-        if code and (code not in latest or day > latest[code]):
-            latest[code] = day
+    parts["policy_gap"] = policy_gap.reindex(vf.index, fill_value=0.0)
+    latest = _last_outreach(team_visits)
     months = [
         min(MONTHS_SINCE_CAP, (today - latest[c]).days / DAYS_PER_MONTH)
         if c in latest
         else MONTHS_SINCE_CAP
-        for c in villages.index
+        for c in vf.index
     ]
     parts["months_since"] = np.round(months, 1)
-    parts["last_outreach"] = [latest.get(c) for c in villages.index]
+    parts["last_outreach"] = [latest.get(c) for c in vf.index]
     w = config.outreach.weights
     parts["score"] = sum(  # type: ignore[union-attr]
         w.get(k, 0.0) * parts[k].astype(float) for k in SCORE_PARTS
     ).round(2)
-    parts.insert(0, "village_name", villages["name"])
-    parts.insert(1, "town_code", villages["town_code"])
-    parts.insert(2, "town_name", villages["town_name"])
+    parts.insert(0, "village_name", vf["name"])
+    parts.insert(1, "town_code", vf["town_code"])
+    parts.insert(2, "town_name", vf["town_name"])
     return parts
+
+
+def _last_outreach(team_visits: pd.DataFrame) -> dict[str, date]:
+    """Village code → day of its latest outreach visit."""
+    latest: dict[str, date] = {}
+    for code, day in zip(team_visits["village_code"], team_visits["visited_on"], strict=True):
+        if code and (code not in latest or day > latest[code]):
+            latest[code] = day
+    return latest

@@ -1,7 +1,7 @@
 """Printable route sheets of a month's outreach (康复入村社入户路线单).
 
-:func:`write_route_sheets` turns a month plan (the JSON-serialisable dict of the
-month planner) into, per team and day:
+:func:`write_route_sheets` turns a month plan (a typed
+:class:`~planner.outreach.plan.MonthPlan`) into, per team and day:
 
 - ``{date}_{team}.html``: an A4 landscape sheet to print, fully offline (no
   external scripts, fonts, images or style sheets; the only outside addresses
@@ -12,8 +12,12 @@ month planner) into, per team and day:
 - ``{date}_{team}.gpx``: the route (start, stops in order, end) in WGS-84 for a
   GPS or phone app, with masked names only (no ID or phone numbers);
 
-plus ``plan.json`` (the whole plan) and ``index.html`` linking everything.
-Names, IDs and phones are shown as the plan gives them (IDs and phones masked).
+plus ``plan.json`` (the whole plan, :meth:`MonthPlan.to_json`) and ``index.html``
+linking everything. Names, IDs and phones are shown as the plan gives them (IDs
+and phones masked by ``[privacy]``); the GPX masks names too
+(:func:`planner.domain.privacy.mask_name`). Column names, outcome and service
+labels and the visit key are those of :mod:`planner.outreach.sheet_format`, which
+the import of the filled-in sheets (:mod:`planner.ingest.visits`) reads by.
 """
 
 from __future__ import annotations
@@ -22,24 +26,42 @@ import html
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from geo.crs import wgs84_to_gcj02
+from planner.domain.privacy import mask_name
 from planner.errors import InputError
-from planner.ingest.visits import (
+from planner.outreach.plan import (
+    MonthPlan,
+    Place,
+    PlannedStop,
+    ServicePoint,
+    TeamDay,
+    Unplanned,
+    VillageDay,
+)
+from planner.outreach.sheet_format import (
+    ADDRESS_COLUMN,
+    ARRIVAL_COLUMN,
     KEY_COLUMN,
     MASKED_ID_COLUMN,
+    NAME_COLUMN,
+    NAV_COLUMN,
     NOTES_COLUMN,
+    ORDER_COLUMN,
     OUTCOME_COLUMN,
     OUTCOMES,
+    PHONE_COLUMN,
+    PLANNED_COLUMN,
     SERVICE_LABELS,
     SERVICES_COLUMN,
-    visit_key,
+    SHEET_HEADERS,
+    SHEET_NAME,
+    TRAVEL_COLUMN,
 )
 
 __all__ = ["RouteSheetFiles", "amap_marker_url", "mask_name", "write_route_sheets"]
@@ -49,23 +71,26 @@ AMAP_MARKER = (
     "https://uri.amap.com/marker?position={lon:.6f},{lat:.6f}&name={name}&coordinate=gaode"
 )
 
-# Columns of a sheet: header, XLSX width (characters).
-_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("序号", 5),
-    ("到达时间", 8),
-    ("姓名", 10),
-    (MASKED_ID_COLUMN, 21),
-    ("电话（脱敏）", 13),
-    ("地址", 28),
-    ("服务项目", 18),
-    ("路程（分钟）", 8),
-    ("导航", 9),
-    (OUTCOME_COLUMN, 9),
-    (SERVICES_COLUMN, 20),
-    (NOTES_COLUMN, 24),
-)
-_KEY_WIDTH = 22
+# XLSX width (characters) of each column of a sheet; the printed sheet has all but 编号.
+_WIDTHS = {
+    KEY_COLUMN: 22,
+    ORDER_COLUMN: 5,
+    ARRIVAL_COLUMN: 8,
+    NAME_COLUMN: 10,
+    MASKED_ID_COLUMN: 21,
+    PHONE_COLUMN: 13,
+    ADDRESS_COLUMN: 28,
+    PLANNED_COLUMN: 18,
+    TRAVEL_COLUMN: 8,
+    NAV_COLUMN: 9,
+    OUTCOME_COLUMN: 9,
+    SERVICES_COLUMN: 20,
+    NOTES_COLUMN: 24,
+}
+_COLUMNS: tuple[tuple[str, float], ...] = tuple((h, _WIDTHS[h]) for h in SHEET_HEADERS[1:])
 _TITLE_ROWS = 2  # XLSX: title lines above the header row
+_DROPDOWN_ROWS = 200  # XLSX: rows below the header offered the outcome drop-down
+_MARGIN_IN = 0.47  # XLSX page margins, inches (12 mm)
 _SAFE_NAME = re.compile(r"[^\w.-]+")
 _LEAD_MARK = "（疑似未登记）"
 
@@ -116,14 +141,6 @@ class RouteSheetFiles:
 # --- small helpers ----------------------------------------------------------------------
 
 
-def mask_name(name: object) -> str:
-    """A name with all but its first character masked, e.g. ``张*``."""
-    s = "" if name is None else str(name).strip()
-    if len(s) <= 1:
-        return "*" * len(s)
-    return s[0] + "*" * (len(s) - 1)
-
-
 def amap_marker_url(lon: float, lat: float, name: str) -> str:
     """An Amap (高德) marker link for a WGS-84 point, converted to GCJ-02."""
     glon, glat = wgs84_to_gcj02(lon, lat)
@@ -144,47 +161,21 @@ def _num(value: object, digits: int = 1) -> str:
     return f"{x:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{x:.0f}"
 
 
-def _need(mapping: Mapping[str, Any], key: str, what: str) -> Any:
-    if key not in mapping or mapping[key] is None:
-        raise InputError(f"月计划缺少「{key}」（{what}）；请重新生成月计划")
-    return mapping[key]
-
-
 def _file_stem(day: str, team: str) -> str:
     return f"{_SAFE_NAME.sub('_', day)}_{_SAFE_NAME.sub('_', team)}"
 
 
-def _labels(stop: Mapping[str, Any]) -> list[str]:
-    labels = stop.get("service_labels")
-    if labels:
-        return [str(x) for x in labels]
-    return [SERVICE_LABELS.get(str(s), str(s)) for s in stop.get("services") or ()]
+def _labels(stop: PlannedStop) -> str:
+    return "、".join(stop.service_labels)
 
 
-def _place(p: Mapping[str, Any] | None) -> str:
-    return str(p.get("name") or "") if p else ""
+def _point(p: Place | ServicePoint | PlannedStop) -> tuple[float, float]:
+    return float(p.lon), float(p.lat)
 
 
-def _point(p: Mapping[str, Any] | None) -> tuple[float, float] | None:
-    if not p or p.get("lon") is None or p.get("lat") is None:
-        return None
-    return float(p["lon"]), float(p["lat"])
-
-
-def _stop_key(stop: Mapping[str, Any], day: str, team: str) -> str:
-    if stop.get("visit_key"):
-        return str(stop["visit_key"])
-    return visit_key(
-        resident_id=stop.get("resident_id"),
-        lead_id=stop.get("lead_id"),
-        visited_on=date.fromisoformat(day),
-        team=team,
-    )
-
-
-def _stop_name(stop: Mapping[str, Any]) -> str:
-    name = str(stop.get("name") or "")
-    return name + _LEAD_MARK if stop.get("lead_id") is not None else name
+def _stop_name(stop: PlannedStop) -> str:
+    name = stop.person.name
+    return name + _LEAD_MARK if stop.is_lead else name
 
 
 @dataclass(frozen=True)
@@ -198,11 +189,11 @@ class _Day:
     date: str
     villages: str
     service_point: str
-    day: Mapping[str, Any]
+    day: TeamDay
 
     @property
-    def stops(self) -> list[Mapping[str, Any]]:
-        return list(self.day.get("stops") or [])
+    def stops(self) -> tuple[PlannedStop, ...]:
+        return self.day.stops
 
     @property
     def title(self) -> str:
@@ -210,14 +201,8 @@ class _Day:
 
     def meta(self) -> list[tuple[str, str]]:
         d = self.day
-        lunch = d.get("lunch") or {}
-        lunch_text = (
-            f"{lunch.get('start', '')}–{lunch.get('end', '')} {lunch.get('place') or ''}".strip()
-            if lunch
-            else ""
-        )
-        n = d.get("stops_count", len(self.stops))
-        totals = f"{n} 户；路程 {_num(d.get('travel_min'))} 分钟，{_num(d.get('distance_km'))} 公里"
+        lunch = f"{d.lunch.start}–{d.lunch.end} {d.lunch.place}".strip()
+        travel = f"路程 {_num(d.travel_min)} 分钟，{_num(d.distance_km)} 公里"
         return [
             ("月份", self.month),
             ("日期", self.date),
@@ -225,43 +210,35 @@ class _Day:
             ("服务队", f"{self.team_label}（{self.team}）"),
             ("人员", self.skills),
             ("服务点", self.service_point),
-            ("出发", _place(d.get("start"))),
-            ("返回", _place(d.get("end"))),
-            ("午餐", lunch_text),
-            ("合计", totals),
+            ("出发", d.start.name),
+            ("返回", d.end.name),
+            ("午餐", lunch),
+            ("合计", f"{d.stops_count} 户；{travel}"),
         ]
 
 
-def _days(plan: Mapping[str, Any]) -> list[_Day]:
-    month = str(_need(plan, "month", "月份"))
-    villages = list(plan.get("villages") or [])
-    by_code = {str(v.get("code")): v for v in villages}
+def _days(plan: MonthPlan) -> list[_Day]:
+    """Every team-day of the plan, team by team, with the villages it serves."""
+    by_code = {v.code: v for v in plan.villages}
     out = []
-    for team in _need(plan, "teams", "服务队"):
-        key = str(_need(team, "team", "服务队代码"))
-        label = str(team.get("label") or key)
-        skills = "、".join(str(s) for s in team.get("skill_labels") or team.get("skills") or [])
-        for day in team.get("days") or []:
-            date_s = str(_need(day, "date", "日期"))
-            codes = {str(s.get("village_code")) for s in day.get("stops") or []}
-            here = [v for v in villages if date_s in (v.get("dates") or [])]
-            here = here or [by_code[c] for c in sorted(codes) if c in by_code] or villages
-            names = "、".join(f"{v.get('town_name') or ''}{v.get('name') or ''}" for v in here)
-            points = "、".join(
-                _place(v.get("service_point")) for v in here if v.get("service_point")
+    for team, day in plan.team_days:
+        on_day = [v for v in plan.villages if day.date in v.dates]
+        codes = sorted({s.village_code for s in day.stops})
+        here: Sequence[VillageDay] = (
+            on_day or [by_code[c] for c in codes if c in by_code] or plan.villages
+        )
+        out.append(
+            _Day(
+                month=plan.month,
+                team=team.team,
+                team_label=team.label or team.team,
+                skills="、".join(team.skill_labels or team.skills),
+                date=day.date.isoformat(),
+                villages="、".join(f"{v.town_name}{v.name}" for v in here),
+                service_point="、".join(v.service_point.name for v in here),
+                day=day,
             )
-            out.append(
-                _Day(
-                    month=month,
-                    team=key,
-                    team_label=label,
-                    skills=skills,
-                    date=date_s,
-                    villages=names,
-                    service_point=points,
-                    day=day,
-                )
-            )
+        )
     return out
 
 
@@ -279,31 +256,28 @@ def _html_page(title: str, body: str) -> str:
 def _html_sheet(d: _Day) -> str:
     meta = "".join(f"<div><b>{_e(k)}：</b>{_e(v)}</div>" for k, v in d.meta())
     head = "".join(
-        f'<th class="num">{_e(h)}</th>' if h in ("序号", "路程（分钟）") else f"<th>{_e(h)}</th>"
+        f'<th class="num">{_e(h)}</th>'
+        if h in (ORDER_COLUMN, TRAVEL_COLUMN)
+        else f"<th>{_e(h)}</th>"
         for h, _ in _COLUMNS
     )
     boxes = " ".join(f"<span>□{_e(label)}</span>" for label in OUTCOMES.values())
     rows = []
     for stop in d.stops:
-        name = str(stop.get("name") or "")
-        point = _point(stop)
-        nav = (
-            f'<a href="{_e(amap_marker_url(point[0], point[1], name))}">高德导航</a>'
-            if point
-            else ""
-        )
-        lead = '<div class="lead">疑似未登记</div>' if stop.get("lead_id") is not None else ""
+        who = stop.person
+        url = amap_marker_url(*_point(stop), who.name)
+        lead = '<div class="lead">疑似未登记</div>' if stop.is_lead else ""
         rows.append(
             "<tr>"
-            f'<td class="num">{_e(stop.get("order"))}</td>'
-            f"<td>{_e(stop.get('arrival'))}</td>"
-            f"<td>{_e(name)}{lead}</td>"
-            f"<td>{_e(stop.get('masked_id'))}</td>"
-            f"<td>{_e(stop.get('masked_phone'))}</td>"
-            f"<td>{_e(stop.get('address'))}</td>"
-            f"<td>{_e('、'.join(_labels(stop)))}</td>"
-            f'<td class="num">{_e(_num(stop.get("travel_min")))}</td>'
-            f"<td>{nav}</td>"
+            f'<td class="num">{_e(stop.order)}</td>'
+            f"<td>{_e(stop.arrival)}</td>"
+            f"<td>{_e(who.name)}{lead}</td>"
+            f"<td>{_e(who.masked_id)}</td>"
+            f"<td>{_e(who.masked_phone)}</td>"
+            f"<td>{_e(who.address)}</td>"
+            f"<td>{_e(_labels(stop))}</td>"
+            f'<td class="num">{_e(_num(stop.travel_min))}</td>'
+            f'<td><a href="{_e(url)}">高德导航</a></td>'
             f'<td class="opts">{boxes}</td>'
             '<td class="fill"></td><td class="fill"></td>'
             "</tr>"
@@ -326,16 +300,12 @@ def _html_sheet(d: _Day) -> str:
     return _html_page(d.title, body)
 
 
-def _village_row(v: Mapping[str, Any]) -> str:
-    sp = v.get("service_point") or {}
-    point = _place(sp) + (f"：{sp['address']}" if sp.get("address") else "")
-    invited = "；".join(
-        f"{i.get('label') or SERVICE_LABELS.get(str(i.get('service')), i.get('service'))} "
-        f"{i.get('count', '')} 人"
-        for i in v.get("invited") or []
-    )
-    dates = "、".join(str(x) for x in v.get("dates") or [])
-    name = f"{v.get('town_name') or ''}{v.get('name') or ''}"
+def _village_row(v: VillageDay) -> str:
+    sp = v.service_point
+    point = sp.name + (f"：{sp.address}" if sp.address else "")
+    invited = "；".join(f"{i.label} {i.count} 人" for i in v.invited)
+    dates = "、".join(d.isoformat() for d in v.dates)
+    name = f"{v.town_name}{v.name}"
     return "<tr>" + "".join(f"<td>{_e(x)}</td>" for x in (name, dates, point, invited)) + "</tr>"
 
 
@@ -345,28 +315,26 @@ def _sheet_row(d: _Day) -> str:
         f'<td><a href="{_e(stem)}.{ext}">{label}</a></td>'
         for ext, label in (("html", "打印版"), ("xlsx", "Excel 填报"), ("gpx", "GPX 路线"))
     )
-    n = d.day.get("stops_count", len(d.stops))
     return (
         f"<tr><td>{_e(d.date)}</td><td>{_e(d.team_label)}（{_e(d.team)}）</td>"
-        f'<td class="num">{_e(n)}</td>{links}</tr>'
+        f'<td class="num">{_e(d.day.stops_count)}</td>{links}</tr>'
     )
 
 
-def _unplanned_row(u: Mapping[str, Any]) -> str:
-    services = "、".join(SERVICE_LABELS.get(str(x), str(x)) for x in u.get("services") or [])
+def _unplanned_row(u: Unplanned) -> str:
+    services = "、".join(SERVICE_LABELS.get(x, x) for x in u.services)
     return (
-        f"<tr><td>{_e(u.get('masked_id'))}</td><td>{_e(u.get('village_code'))}</td>"
-        f"<td>{_e(services)}</td><td>{_e(u.get('reason'))}</td></tr>"
+        f"<tr><td>{_e(u.person.masked_id)}</td><td>{_e(u.village_code)}</td>"
+        f"<td>{_e(services)}</td><td>{_e(u.reason)}</td></tr>"
     )
 
 
-def _html_index(plan: Mapping[str, Any], days: Sequence[_Day]) -> str:
-    month = str(plan.get("month") or "")
-    villages = "".join(_village_row(v) for v in plan.get("villages") or [])
+def _html_index(plan: MonthPlan, days: Sequence[_Day]) -> str:
+    villages = "".join(_village_row(v) for v in plan.villages)
     sheets = "".join(_sheet_row(d) for d in days)
-    unplanned = "".join(_unplanned_row(u) for u in plan.get("unplanned") or [])
+    unplanned = "".join(_unplanned_row(u) for u in plan.unplanned)
     body = (
-        f"<h1>{_e(month)} 康复入村社</h1>\n<h2>村社与服务点</h2>\n"
+        f"<h1>{_e(plan.month)} 康复入村社</h1>\n<h2>村社与服务点</h2>\n"
         "<table><thead><tr><th>村社</th><th>日期</th><th>服务点</th><th>邀请到服务点</th>"
         f"</tr></thead><tbody>{villages}</tbody></table>\n"
         "<h2>入户路线单</h2>\n<table><thead><tr><th>日期</th><th>服务队</th>"
@@ -380,7 +348,7 @@ def _html_index(plan: Mapping[str, Any], days: Sequence[_Day]) -> str:
             "</tbody></table>\n"
         )
     body += '<p class="note">全部计划数据：<a href="plan.json">plan.json</a></p>'
-    return _html_page(f"{month} 康复入村社", body)
+    return _html_page(f"{plan.month} 康复入村社", body)
 
 
 # --- XLSX -------------------------------------------------------------------------------
@@ -388,16 +356,14 @@ def _html_index(plan: Mapping[str, Any], days: Sequence[_Day]) -> str:
 
 def _xlsx_sheet(d: _Day, path: Path) -> None:
     import openpyxl
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = openpyxl.Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = "入户路线单"
-    headers = [KEY_COLUMN, *(h for h, _ in _COLUMNS)]
-    widths = [_KEY_WIDTH, *(w for _, w in _COLUMNS)]
+    ws.title = SHEET_NAME
+    headers = list(SHEET_HEADERS)
     ncol = len(headers)
     ws.append([d.title])
     ws.append(["；".join(f"{k}：{v}" for k, v in d.meta() if v)])
@@ -408,31 +374,58 @@ def _xlsx_sheet(d: _Day, path: Path) -> None:
     ws.row_dimensions[2].height = 32
     header_row = _TITLE_ROWS + 1
     ws.append(headers)
+    _xlsx_rows(ws, d, header_row=header_row)
+    last = max(ws.max_row, header_row + 1)
+    ws.add_data_validation(_outcome_list(headers, header_row=header_row, last=last))
+    for i, w in enumerate((_WIDTHS[h] for h in headers), start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.freeze_panes = ws.cell(header_row + 1, 2)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_area = f"A1:{get_column_letter(ncol)}{last}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = _MARGIN_IN
+    ws.page_margins.top = ws.page_margins.bottom = _MARGIN_IN
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    _xlsx_help(wb.create_sheet("说明"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def _xlsx_rows(ws: Any, d: _Day, *, header_row: int) -> None:
+    """The header row's style and one row per stop (编号 first; 结果… left to fill in)."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    headers = list(SHEET_HEADERS)
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     fill = PatternFill("solid", fgColor="DDDDDD")
     to_fill = PatternFill("solid", fgColor="FFF7D6")
-    for c in range(1, ncol + 1):
+    for c in range(1, len(headers) + 1):
         cell = ws.cell(header_row, c)
         cell.font = Font(bold=True)
         cell.fill = fill
         cell.border = border
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     fill_cols = {headers.index(h) + 1 for h in (OUTCOME_COLUMN, SERVICES_COLUMN, NOTES_COLUMN)}
-    nav_col = headers.index("导航") + 1
+    text_cols = (1, headers.index(MASKED_ID_COLUMN) + 1, headers.index(PHONE_COLUMN) + 1)
+    nav_col = headers.index(NAV_COLUMN) + 1
     for stop in d.stops:
-        name = str(stop.get("name") or "")
+        who = stop.person
         ws.append(
             [
-                _stop_key(stop, d.date, d.team),
-                stop.get("order"),
-                stop.get("arrival"),
+                stop.visit_key,
+                stop.order,
+                stop.arrival,
                 _stop_name(stop),
-                stop.get("masked_id"),
-                stop.get("masked_phone"),
-                stop.get("address"),
-                "、".join(_labels(stop)),
-                stop.get("travel_min"),
+                who.masked_id,
+                who.masked_phone,
+                who.address,
+                _labels(stop),
+                stop.travel_min,
                 None,
                 None,
                 None,
@@ -440,21 +433,25 @@ def _xlsx_sheet(d: _Day, path: Path) -> None:
             ]
         )
         r = ws.max_row
-        point = _point(stop)
-        if point:
-            link = ws.cell(r, nav_col, "高德导航")
-            link.hyperlink = amap_marker_url(point[0], point[1], name)
-            link.font = Font(color="0563C1", underline="single")
-        for c in range(1, ncol + 1):
+        link = ws.cell(r, nav_col, "高德导航")
+        link.hyperlink = amap_marker_url(*_point(stop), who.name)
+        link.font = Font(color="0563C1", underline="single")
+        for c in range(1, len(headers) + 1):
             cell = ws.cell(r, c)
             cell.border = border
             cell.alignment = Alignment(vertical="top", wrap_text=True)
             if c in fill_cols:
                 cell.fill = to_fill
         ws.cell(r, 1).font = Font(color="808080", size=9)
-        for c in (1, headers.index(MASKED_ID_COLUMN) + 1, headers.index("电话（脱敏）") + 1):
+        for c in text_cols:
             ws.cell(r, c).number_format = "@"
-    last = max(ws.max_row, header_row + 1)
+
+
+def _outcome_list(headers: list[str], *, header_row: int, last: int) -> Any:
+    """The drop-down of outcomes on the 结果 column."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     out_col = get_column_letter(headers.index(OUTCOME_COLUMN) + 1)
     dv = DataValidation(
         type="list",
@@ -467,24 +464,8 @@ def _xlsx_sheet(d: _Day, path: Path) -> None:
         promptTitle="结果",
         prompt="走访后选择结果；未走访留空",
     )
-    dv.add(f"{out_col}{header_row + 1}:{out_col}{max(last, header_row + 200)}")
-    ws.add_data_validation(dv)
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.freeze_panes = ws.cell(header_row + 1, 2)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.print_area = f"A1:{get_column_letter(ncol)}{last}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.47  # inches, 12 mm
-    ws.page_margins.top = ws.page_margins.bottom = 0.47
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    _xlsx_help(wb.create_sheet("说明"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    dv.add(f"{out_col}{header_row + 1}:{out_col}{max(last, header_row + _DROPDOWN_ROWS)}")
+    return dv
 
 
 def _xlsx_help(ws: Any) -> None:
@@ -533,16 +514,9 @@ def _gpx(d: _Day) -> bytes:
     root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "coverplan"})
     meta = el(root, "metadata")
     el(meta, "name", f"{d.month} 康复入村社 {d.team_label}（{d.team}）{d.date}")
-    points: list[tuple[str, tuple[float, float]]] = []
-    start, end = _point(d.day.get("start")), _point(d.day.get("end"))
-    if start:
-        points.append((f"起点 {_place(d.day.get('start'))}".strip(), start))
-    for stop in d.stops:
-        p = _point(stop)
-        if p:
-            points.append((f"{stop.get('order', '')} {mask_name(stop.get('name'))}".strip(), p))
-    if end:
-        points.append((f"终点 {_place(d.day.get('end'))}".strip(), end))
+    points = [(f"起点 {d.day.start.name}".strip(), _point(d.day.start))]
+    points += [(f"{s.order} {mask_name(s.person.name)}".strip(), _point(s)) for s in d.stops]
+    points.append((f"终点 {d.day.end.name}".strip(), _point(d.day.end)))
     for name, (lon, lat) in points:
         w = el(root, "wpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")
         el(w, "name", name)
@@ -559,14 +533,14 @@ def _gpx(d: _Day) -> bytes:
 # --- entry point ------------------------------------------------------------------------
 
 
-def write_route_sheets(plan: Mapping[str, Any], out_dir: Path) -> RouteSheetFiles:
+def write_route_sheets(plan: MonthPlan, out_dir: Path) -> RouteSheetFiles:
     """Write the route sheets of a month plan under ``out_dir``.
 
     Parameters
     ----------
     plan
-        The month plan dict (``month``, ``villages``, ``teams`` with their
-        ``days`` and ordered ``stops``, ``unplanned``, …); points are WGS-84.
+        The month plan (:func:`planner.services.outreach_month`, or
+        :meth:`MonthPlan.from_json` of a ``plan.json``); points are WGS-84.
     out_dir
         Output directory (created).
 
@@ -578,7 +552,7 @@ def write_route_sheets(plan: Mapping[str, Any], out_dir: Path) -> RouteSheetFile
     Raises
     ------
     InputError
-        When the plan lacks its month, teams or a day's date.
+        When a team has two days on the same date.
     """
     out_dir = Path(out_dir)
     days = _days(plan)
@@ -601,7 +575,8 @@ def write_route_sheets(plan: Mapping[str, Any], out_dir: Path) -> RouteSheetFile
         gpx_files.append(g)
     plan_json = out_dir / "plan.json"
     plan_json.write_text(
-        json.dumps(plan, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+        json.dumps(plan.to_json(), ensure_ascii=False, indent=2, default=str) + "\n",
+        encoding="utf-8",
     )
     index = out_dir / "index.html"
     index.write_text(_html_index(plan, days), encoding="utf-8")

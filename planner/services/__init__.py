@@ -37,8 +37,8 @@ from planner.services.coverage import (  # isort: skip
 )
 
 # siting, scenarios, retrofit
-from planner.services.retrofit import RetrofitOptions, RetrofitPlan, retrofit
-from planner.services.scenarios import (
+from planner.services.retrofit import RetrofitOptions, RetrofitPlan, retrofit  # isort: skip
+from planner.services.scenarios import (  # isort: skip
     Scenario,
     ScenarioComparison,
     compare_scenarios,
@@ -48,7 +48,16 @@ from planner.services.scenarios import (
     save_scenario,
     show_scenario,
 )
-from planner.services.siting import Proposal, SitingOptions, site
+from planner.services.siting import Proposal, SitingOptions, site  # isort: skip
+
+# outreach: year, month
+from planner.services.outreach import (  # isort: skip
+    MonthOptions,
+    YearOptions,
+    outreach_month,
+    outreach_needs,
+    outreach_year,
+)
 
 __all__ = [  # noqa: RUF022 - grouped by family of actions
     "Progress",
@@ -81,4 +90,10 @@ __all__ = [  # noqa: RUF022 - grouped by family of actions
     "save_scenario",
     "show_scenario",
     "site",
+    # outreach
+    "MonthOptions",
+    "YearOptions",
+    "outreach_month",
+    "outreach_needs",
+    "outreach_year",
 ]

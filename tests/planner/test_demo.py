@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import func, select
 
 from data.demo.generate import BAD_ROWS, REJECTED_ROWS, VALID_PERSONS
-from planner.domain.devices import due_devices
+from planner.domain.devices import due_in_frame
 from planner.store import schema as t
 from planner.store.core import Store
+from planner.store.frames import devices_frame
 
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 
@@ -83,7 +84,7 @@ def test_store_is_calibrated_to_the_domain_figures(demo: Any) -> None:
             select(func.count()).select_from(t.Resident).where(t.Resident.category == "physical")
         )
         assert phys is not None and abs(phys / n - 0.506) < 0.01
-        due = due_devices(s, today=today, within_days=365)
+        due = due_in_frame(devices_frame(store), today=today, within_days=365)
         assert abs(len(due) - 1_000) / 1_000 < 0.10
         homes = s.execute(
             select(func.count(), func.sum(t.Facility.capacity), func.sum(t.Facility.placed)).where(

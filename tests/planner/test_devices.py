@@ -1,10 +1,11 @@
 from datetime import date, timedelta
 from pathlib import Path
 
-from planner.domain.devices import due_devices, due_on
+from planner.domain.devices import due_in_frame, due_on
 from planner.ingest.registers import import_file
 from planner.settings import Config
 from planner.store.core import Store
+from planner.store.frames import devices_frame
 from tests.factories import make_id
 
 TODAY = date(2026, 11, 1)
@@ -38,8 +39,7 @@ def test_only_the_latest_device_of_a_type_can_be_due(
     )
     res = import_file(store, "devices", dev, config=config, today=TODAY)
     assert (res.stored, res.rejected) == (5, 0)
-    with store.read() as s:
-        due = due_devices(s, today=TODAY, within_days=365)
+    due = due_in_frame(devices_frame(store), today=TODAY, within_days=365)
     assert sorted((d.device_type, d.due_on) for d in due) == [
         ("助听器", date(2023, 1, 1)),
         ("轮椅", date(2027, 6, 1)),

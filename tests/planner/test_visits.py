@@ -24,6 +24,7 @@ from planner.ingest.visits import (
     save_visit,
     visit_key,
 )
+from planner.outreach.plan import MonthPlan
 from planner.reports.route_sheets import write_route_sheets
 from planner.settings import Config
 from planner.store import schema as t
@@ -104,9 +105,10 @@ def _stop(
     }
 
 
-def town_plan(town: Town, *, day: date = DAY) -> dict[str, Any]:
+def town_plan(town: Town, *, day: date = DAY) -> MonthPlan:
     p = town.people
     office = {"name": "奉化区残联", "lon": 121.4068, "lat": 29.6551}
+    point = {"name": "武岭社区", "lon": POINT[0], "lat": POINT[1], "village_code": VILLAGE}
     stops = [
         _stop(1, "甲", ["device_replacement"], rid=p["甲"], lid=None, day=day),
         _stop(2, "乙", ["reassessment"], rid=p["乙"], lid=None, day=day),
@@ -114,28 +116,43 @@ def town_plan(town: Town, *, day: date = DAY) -> dict[str, Any]:
         _stop(4, "丁", ["routine_visit"], rid=p["丁"], lid=None, day=day),
         _stop(5, "王五", ["certification"], rid=None, lid=town.lead, day=day),
     ]
-    return {
-        "month": "2026-12",
-        "villages": [{"code": VILLAGE, "name": "武岭社区", "town_name": "溪口镇", "dates": []}],
-        "teams": [
-            {
-                "team": "A",
-                "label": "第一入户服务队",
-                "skills": ["device"],
-                "skill_labels": ["辅具技师"],
-                "days": [
-                    {
-                        "date": day.isoformat(),
-                        "start": office,
-                        "end": office,
-                        "stops_count": len(stops),
-                        "stops": stops,
-                    }
-                ],
-            }
-        ],
-        "unplanned": [],
-    }
+    village = {"code": VILLAGE, "name": "武岭社区", "town_name": "溪口镇", "dates": []}
+    lunch = {"start": "11:30", "end": "13:00", "place": "武岭社区"}
+    counts = {"households_needing_visit": 5, "planned": 5, "unplanned": 0, "invited": 0}
+    return MonthPlan.from_json(
+        {
+            "month": "2026-12",
+            "villages": [{**village, "service_point": point, "invited": []}],
+            "service_point": point,
+            "office": office,
+            "office_from": "store",
+            "start_at": "office",
+            "start_note": "入户队从奉化区残联出发并返回",
+            "invited_people": [],
+            "teams": [
+                {
+                    "team": "A",
+                    "label": "第一入户服务队",
+                    "skills": ["device"],
+                    "skill_labels": ["辅具技师"],
+                    "days": [
+                        {
+                            "date": day.isoformat(),
+                            "start": office,
+                            "end": office,
+                            "lunch": lunch,
+                            "stops": stops,
+                            "travel_min": 25.0,
+                        }
+                    ],
+                }
+            ],
+            "unplanned": [],
+            "off_network": [],
+            "routine": [],
+            "stats": {**counts, "days": 1, "travel_min": 25.0, "feasible": True},
+        }
+    )
 
 
 def fill(path: Path, answers: dict[str, tuple[str | None, str | None]]) -> dict[str, int]:

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from planner.networks import load_network
-from planner.outreach.calendar import plan_year
-from planner.outreach.month import plan_month
+from planner.outreach.plan import MonthPlan
+from planner.services.outreach import MonthOptions, YearOptions, outreach_month, outreach_year
 from planner.settings import Config
 from planner.store.core import Store
 from tests.planner.outreach.checker import check
@@ -45,6 +45,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Any]
     store.dispose()
 
 
+def plan_month(
+    store: Store, config: Config, network: Any, *, villages: tuple[str, ...] | None = None
+) -> MonthPlan:
+    """The month plan of YEAR-MONTH at SECONDS a day."""
+    options = MonthOptions(year=YEAR, month=MONTH, villages=villages, time_limit_s=SECONDS)
+    return outreach_month(store, config=config, options=options, network=network)
+
+
 def _minutes(hhmm: str) -> int:
     h, m = hhmm.split(":")
     return int(h) * 60 + int(m)
@@ -52,7 +60,9 @@ def _minutes(hhmm: str) -> int:
 
 def test_calendar_rules(demo: Any, config: Config) -> None:
     store, _ = demo
-    cal = plan_year(store, config=config, year=2027, today=date(2026, 12, 1))
+    cal = outreach_year(
+        store, config=config, options=YearOptions(year=2027, today=date(2026, 12, 1))
+    )
     months = cal.months
     per_month = months.groupby("month").size()
     assert set(per_month.index) == set(range(1, 13))
@@ -72,7 +82,7 @@ def test_calendar_rules(demo: Any, config: Config) -> None:
 
 def test_month_plan_is_feasible(demo: Any, config: Config) -> None:
     store, network = demo
-    mp = plan_month(store, config=config, network=network, year=YEAR, month=MONTH, seconds=SECONDS)
+    mp = plan_month(store, config, network)
     plan = mp.to_json()
     for problem, result in mp.routing:
         assert check(problem, result) == []
@@ -103,8 +113,8 @@ def test_month_plan_is_feasible(demo: Any, config: Config) -> None:
 
 def test_same_input_and_seed_same_plan(demo: Any, config: Config) -> None:
     store, network = demo
-    a = plan_month(store, config=config, network=network, year=YEAR, month=MONTH, seconds=SECONDS)
-    b = plan_month(store, config=config, network=network, year=YEAR, month=MONTH, seconds=SECONDS)
+    a = plan_month(store, config, network)
+    b = plan_month(store, config, network)
     assert a.to_json()["teams"] == b.to_json()["teams"]
 
 
@@ -112,9 +122,7 @@ def test_recorded_visits_change_the_plan(demo: Any, config: Config) -> None:
     from planner.ingest.visits import record_visit
 
     store, network = demo
-    before = plan_month(
-        store, config=config, network=network, year=YEAR, month=MONTH, seconds=SECONDS
-    ).to_json()
+    before = plan_month(store, config, network).to_json()
     village = before["villages"][0]["code"]
     devices = [
         s
@@ -134,15 +142,7 @@ def test_recorded_visits_change_the_plan(demo: Any, config: Config) -> None:
             team="A",
             today=date(YEAR, MONTH, 5),
         )
-    after = plan_month(
-        store,
-        config=config,
-        network=network,
-        year=YEAR,
-        month=MONTH,
-        villages=[village],
-        seconds=SECONDS,
-    ).to_json()
+    after = plan_month(store, config, network, villages=(village,)).to_json()
     again = {
         s["resident_id"]
         for tm in after["teams"]
@@ -153,5 +153,6 @@ def test_recorded_visits_change_the_plan(demo: Any, config: Config) -> None:
     assert not again & {s["resident_id"] for s in devices}
     assert devices, "the demo month should replace devices"
     # the village was visited: the next calendar does not come back within 12 months
-    cal = plan_year(store, config=config, year=YEAR + 1, today=date(YEAR + 1, 1, 1))
+    options = YearOptions(year=YEAR + 1, today=date(YEAR + 1, 1, 1))
+    cal = outreach_year(store, config=config, options=options)
     assert village not in set(cal.months["village_code"])

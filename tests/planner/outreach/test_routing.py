@@ -11,15 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.routing_ortools import SOLVERS, solve_routes
 from planner.outreach.routing import (
-    SOLVERS,
     RoutingError,
     RoutingProblem,
     RoutingResult,
     Shift,
     Stop,
     schedule,
-    solve_routes,
     violations,
 )
 from tests.planner.outreach.checker import check
@@ -509,7 +508,7 @@ def test_solomon_data_is_what_pyvrps_own_reader_builds(tmp_path: Path) -> None:
     import vrplib
 
     from bench.routing import solomon_problem
-    from planner.outreach.routing import _pyvrp_data
+    from planner.outreach.routing.solver import pyvrp_data
 
     path = SOLOMON / "RC201.txt"
     inst = vrplib.read_instance(path, instance_format="solomon")
@@ -531,7 +530,7 @@ def test_solomon_data_is_what_pyvrps_own_reader_builds(tmp_path: Path) -> None:
         },
     )
     theirs = pyvrp.read(written, round_func="dimacs")
-    ours, stops, _ = _pyvrp_data(solomon_problem(path))
+    ours, stops, _ = pyvrp_data(solomon_problem(path))
     assert stops == list(range(100))
     np.testing.assert_array_equal(ours.distance_matrix(0), theirs.distance_matrix(0))
     np.testing.assert_array_equal(ours.duration_matrix(0), theirs.duration_matrix(0))

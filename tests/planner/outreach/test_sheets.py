@@ -1,4 +1,8 @@
-"""Route sheets (HTML, XLSX, GPX, plan.json, index.html) from a hand-built month plan."""
+"""Route sheets (HTML, XLSX, GPX, plan.json, index.html) from a hand-built month plan.
+
+The plan is written in its JSON form (``plan.json``) and read with
+:meth:`MonthPlan.from_json`, as a saved plan would be.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ import openpyxl
 import pytest
 
 from geo.crs import wgs84_to_gcj02
+from planner.domain.privacy import mask_name
 from planner.errors import InputError
 from planner.ingest.visits import OUTCOMES, parse_visit_key
-from planner.reports.route_sheets import RouteSheetFiles, mask_name, write_route_sheets
+from planner.outreach.plan import MonthPlan
+from planner.reports.route_sheets import RouteSheetFiles, write_route_sheets
 
 GPX = "{http://www.topografix.com/GPX/1/1}"
 OFFICE = {"name": "奉化区残联", "lon": 121.4068, "lat": 29.6551}
@@ -76,6 +82,17 @@ def sample_plan() -> dict[str, Any]:
     day_b = {**day_a, "stops": [], "stops_count": 0, "travel_min": 0, "distance_km": 0}
     return {
         "month": "2026-12",
+        "service_point": {
+            "name": "武岭社区居委会",
+            "lon": 121.24,
+            "lat": 29.67,
+            "village_code": VILLAGE,
+        },
+        "office": OFFICE,
+        "office_from": "store",
+        "start_at": "office",
+        "start_note": "入户队从奉化区残联出发并返回",
+        "invited_people": [],
         "villages": [
             {
                 "code": VILLAGE,
@@ -86,6 +103,7 @@ def sample_plan() -> dict[str, Any]:
                     "name": "武岭社区居委会",
                     "lon": 121.24,
                     "lat": 29.67,
+                    "village_code": VILLAGE,
                     "address": "武岭路 100 号",
                 },
                 "invited": [{"service": "device_assessment", "label": "辅具评估适配", "count": 12}],
@@ -110,20 +128,35 @@ def sample_plan() -> dict[str, Any]:
         "unplanned": [
             {
                 "resident_id": 9,
+                "lead_id": None,
+                "name": "王五",
                 "masked_id": "330283********1111",
+                "masked_phone": "",
+                "address": "",
                 "village_code": VILLAGE,
                 "services": ["stroke_rehab"],
+                "service_labels": ["脑卒中康复"],
+                "priority": 3.0,
                 "reason": "时间不够，顺延下月",
             }
         ],
+        "off_network": [],
         "routine": [],
-        "stats": {"home_visits": 3},
+        "stats": {
+            "households_needing_visit": 4,
+            "planned": 3,
+            "unplanned": 1,
+            "invited": 0,
+            "days": 1,
+            "travel_min": 52.5,
+            "feasible": True,
+        },
     }
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> RouteSheetFiles:
-    return write_route_sheets(sample_plan(), tmp_path / "sheets")
+    return write_route_sheets(MonthPlan.from_json(sample_plan()), tmp_path / "sheets")
 
 
 def test_files_are_written_per_team_day(files: RouteSheetFiles, tmp_path: Path) -> None:
@@ -287,4 +320,4 @@ def test_mask_name() -> None:
 
 def test_plan_without_teams_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="teams"):
-        write_route_sheets({"month": "2026-12", "villages": []}, tmp_path)
+        write_route_sheets(MonthPlan.from_json({"month": "2026-12", "villages": []}), tmp_path)

@@ -1,0 +1,364 @@
+"""The teams' home visits of the month: households on the network, routed day by day.
+
+:func:`locate_households` snaps the households to the drive network (an
+unroutable one gets its reason) and builds the travel-time matrix (location 0
+the office or the service point, 1 the service point, households from 2 on);
+:func:`servable` drops households no team has the skills for; :func:`route_days`
+solves one routing problem per outreach day — each team a morning shift ending
+at the service point and an afternoon shift starting there — and carries who is
+left to the next day. Used by :func:`planner.outreach.month.plan_month`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo.graph import RoadNetwork
+from geo.traveltime import od_matrix
+from planner.coverage.offnetwork import PointSnap, resident_entries, snap_to_network
+from planner.domain.privacy import mask_id, mask_phone
+from planner.outreach.plan import (
+    Lunch,
+    Person,
+    Place,
+    PlannedStop,
+    ServicePoint,
+    TeamDay,
+    TeamPlan,
+    Unplanned,
+)
+from planner.outreach.routing import RoutingProblem, RoutingResult, Shift, Stop, solve_routes
+from planner.outreach.sheet_format import visit_key
+from planner.settings import Config
+from planner.units import SECONDS_PER_MINUTE
+
+__all__ = [
+    "OFFICE",
+    "SERVICE_POINT",
+    "HomeVisits",
+    "ProgressFn",
+    "locate_households",
+    "route_days",
+    "servable",
+    "unplanned",
+]
+
+PRIZE_PER_PRIORITY_S = 4 * 3600  # a visit is worth up to 4 h of driving per priority point
+UNREACHABLE_S = 24 * 3600  # travel seconds between points the network does not join
+SECONDS_PER_HOUR = 3600
+OFFICE, SERVICE_POINT = 0, 1  # locations of the routing matrix; households from 2 on
+FIRST_HOUSEHOLD = 2
+
+ProgressFn = Callable[[str, float | None], None]
+"""Progress callback: a Chinese message and the share done (0–1) or None."""
+
+
+def _clock(text: str) -> int:
+    h, m = text.split(":")
+    return int(h) * SECONDS_PER_HOUR + int(m) * int(SECONDS_PER_MINUTE)
+
+
+def _hhmm(seconds: int) -> str:
+    return f"{seconds // SECONDS_PER_HOUR:02d}:{seconds % SECONDS_PER_HOUR // 60:02d}"
+
+
+@dataclass
+class HomeVisits:
+    """The month's home visits being planned: inputs, the routing matrix, the reasons
+    why households cannot be routed (household index → Chinese reason)."""
+
+    config: Config
+    vf: pd.DataFrame  # villages by code
+    people: pd.DataFrame  # residents (personal) by id
+    contacts: pd.DataFrame  # leads by id
+    hh: list[dict[str, Any]]  # households needing a home visit
+    sp: ServicePoint
+    base: Place | ServicePoint  # where the teams start and end (location 0)
+    begin: int  # location the morning starts from and the afternoon ends at
+    duration: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    skip_reason: dict[int, str] = field(default_factory=dict)
+
+
+def _duration_matrix(network: RoadNetwork, nodes: np.ndarray) -> np.ndarray:
+    """Whole travel seconds between the network nodes (each distinct node routed once)."""
+    uniq, inv = np.unique(nodes, return_inverse=True)
+    od = od_matrix(network, uniq, uniq)
+    secs = np.full((len(uniq), len(uniq)), np.inf)
+    secs[od.rows, od.cols] = od.seconds
+    np.fill_diagonal(secs, 0.0)
+    if not np.isfinite(secs).all():
+        secs[~np.isfinite(secs)] = UNREACHABLE_S  # never feasible in a day
+    return np.ceil(secs[np.ix_(inv, inv)]).astype(np.int64)
+
+
+def _unroutable(snap: PointSnap, i: int) -> str | None:
+    """Why household ``i`` cannot be routed (None: it can)."""
+    if not snap.located[i]:
+        return "没有住户点位，所在村社也没有点位或边界，无法安排路线"
+    if snap.off_network[i]:
+        return f"距路网过远（{float(snap.distance_m[i]):.0f} 米），无法安排路线"
+    return None
+
+
+def locate_households(
+    m: HomeVisits,
+    network: RoadNetwork,
+    home: pd.DataFrame,
+    *,
+    villages: Sequence[str],
+    max_m: float,
+) -> list[dict[str, Any]]:
+    """Snap the households, note the unroutable ones, build the travel-time matrix.
+
+    Returns the ``off_network`` entries of the households off the network.
+    """
+    snap = snap_to_network(
+        network, home["lon"].to_numpy(float), home["lat"].to_numpy(float), max_m=max_m
+    )
+    for i in range(len(m.hh)):
+        why = _unroutable(snap, i)
+        if why:
+            m.skip_reason[i] = why
+    off = snap.off_network
+    entries = resident_entries(
+        home["village_code"].to_numpy()[off],
+        snap.distance_m[off],
+        village_names={str(c): str(m.vf.at[c, "name"]) for c in villages},
+        mode=network.mode,
+    )
+    # locations: 0 office, 1 service point, then households (an unroutable one
+    # stands at the service point in the matrix; it is never a stop)
+    ends = network.snap(
+        np.array([m.base.lon, m.sp.lon], dtype=float),
+        np.array([m.base.lat, m.sp.lat], dtype=float),
+    ).node
+    nodes = np.concatenate([ends, np.where(snap.usable, snap.node, ends[SERVICE_POINT])])
+    m.duration = _duration_matrix(network, nodes)
+    return entries
+
+
+def servable(m: HomeVisits) -> list[int]:
+    """Households some team has the skills for (and routable); notes the others."""
+    team_skills = [frozenset(tm.skills) for tm in m.config.outreach.teams.values()]
+    all_skills = frozenset().union(*team_skills) if team_skills else frozenset()
+    hh = m.hh
+    out = [i for i in range(len(hh)) if hh[i]["skills"] <= all_skills and i not in m.skip_reason]
+    for i in range(len(hh)):
+        if i not in out and i not in m.skip_reason:
+            lacking = "、".join(sorted(hh[i]["skills"] - all_skills))
+            m.skip_reason[i] = f"没有具备“{lacking}”技能的入户服务队"
+    return out
+
+
+def _day_problem(m: HomeVisits, remaining: list[int]) -> tuple[RoutingProblem, list[str]]:
+    """One outreach day's routing problem, and the team of each shift."""
+    oc = m.config.outreach
+    stops = tuple(
+        Stop(
+            location=FIRST_HOUSEHOLD + i,
+            service_s=round(float(m.hh[i]["minutes"]) * SECONDS_PER_MINUTE),
+            skills=m.hh[i]["skills"],
+            required=False,
+            prize=int(PRIZE_PER_PRIORITY_S * m.hh[i]["priority"]),
+        )
+        for i in remaining
+    )
+    shifts = []
+    shift_team = []
+    for key, tm in oc.teams.items():
+        skills = frozenset(tm.skills)
+        shifts.append(
+            Shift(
+                start=m.begin,
+                end=SERVICE_POINT,
+                earliest_s=_clock(oc.shift_start),
+                latest_s=_clock(oc.lunch_start),
+                skills=skills,
+                label=f"{key} 上午",
+            )
+        )
+        shifts.append(
+            Shift(
+                start=SERVICE_POINT,
+                end=m.begin,
+                earliest_s=_clock(oc.lunch_end),
+                latest_s=_clock(oc.shift_end),
+                skills=skills,
+                label=f"{key} 下午",
+            )
+        )
+        shift_team += [key, key]
+    return RoutingProblem(duration=m.duration, stops=stops, shifts=tuple(shifts)), shift_team
+
+
+@dataclass
+class _DayDraft:
+    """A team-day while its routes come in (morning, then afternoon)."""
+
+    day: date
+    stops: list[PlannedStop] = field(default_factory=list)
+    travel_min: float = 0.0
+
+
+def route_days(
+    m: HomeVisits,
+    days: Sequence[date],
+    servable: list[int],
+    *,
+    seconds: float | None,
+    seed: int | None,
+    progress: ProgressFn | None,
+) -> tuple[tuple[TeamPlan, ...], tuple[tuple[RoutingProblem, RoutingResult], ...], list[int]]:
+    """Route the outreach days one after the other; who is left goes to the next day.
+
+    Returns the teams with their days, the routing of each day, and the
+    households no day could take.
+    """
+    oc = m.config.outreach
+    remaining = list(servable)
+    routing: list[tuple[RoutingProblem, RoutingResult]] = []
+    drafts: dict[str, list[_DayDraft]] = {k: [] for k in oc.teams}
+    for n, day in enumerate(days):
+        if progress is not None:
+            progress(f"求解入户路线：{day.isoformat()}（第 {n + 1}/{len(days)} 天）", n / len(days))
+        problem, shift_team = _day_problem(m, remaining)
+        result = solve_routes(
+            problem,
+            solver="pyvrp",
+            seconds=seconds or oc.solver_seconds,
+            seed=oc.seed if seed is None else seed,
+        )
+        routing.append((problem, result))
+        visited = set()
+        for route in result.routes:
+            key = shift_team[route.shift]
+            draft = next((d for d in drafts[key] if d.day == day), None)
+            if draft is None:
+                draft = _DayDraft(day=day)
+                drafts[key].append(draft)
+            prev = problem.shifts[route.shift].start
+            for v in route.visits:
+                i = remaining[v.stop]
+                visited.add(i)
+                loc = problem.stops[v.stop].location
+                visit = (v.arrival_s, v.start_s, v.departure_s)
+                travel_s = int(m.duration[prev, loc])
+                draft.stops.append(_stop(m, i, day=day, team=key, visit=visit, travel_s=travel_s))
+                prev = loc
+            draft.travel_min += round(route.travel_s / SECONDS_PER_MINUTE, 1)
+        remaining = [i for i in remaining if i not in visited]
+    if progress is not None and days:
+        progress("入户路线求解完成", 1.0)
+    teams = tuple(
+        TeamPlan(
+            team=key,
+            label=tm.label,
+            skills=tuple(tm.skills),
+            skill_labels=tuple(tm.skill_labels),
+            days=tuple(_team_day(m, d) for d in drafts[key]),
+        )
+        for key, tm in oc.teams.items()
+    )
+    return teams, tuple(routing), remaining
+
+
+def _team_day(m: HomeVisits, draft: _DayDraft) -> TeamDay:
+    """The finished day: stops by arrival, numbered from 1."""
+    oc = m.config.outreach
+    ordered = sorted(draft.stops, key=lambda s: s.arrival)
+    start = m.base if m.begin == OFFICE else m.sp
+    return TeamDay(
+        date=draft.day,
+        start=start,
+        end=start,
+        lunch=Lunch(start=oc.lunch_start, end=oc.lunch_end, place=m.sp.name),
+        stops=tuple(dataclasses.replace(s, order=n) for n, s in enumerate(ordered, start=1)),
+        travel_min=round(draft.travel_min, 1),
+    )
+
+
+def _who(m: HomeVisits, r: dict[str, Any]) -> Person:
+    """The person of household record ``r``, masked by ``[privacy]``."""
+    pv = m.config.privacy
+    if pd.notna(r["resident_id"]):
+        rid = int(r["resident_id"])
+        p: dict[Any, Any] = m.people.loc[rid].to_dict()
+        return Person(
+            resident_id=rid,
+            lead_id=None,
+            name=p["name"],
+            masked_id=mask_id(p["id_number"], privacy=pv),
+            masked_phone=mask_phone(p["phone"], privacy=pv),
+            address=p["address"] or "",
+        )
+    lid = int(r["lead_id"])
+    lead: dict[str, Any] = (
+        m.contacts.loc[lid].to_dict() if lid in m.contacts.index else {}  # type: ignore[assignment]
+    )
+    return Person(
+        resident_id=None,
+        lead_id=lid,
+        name=lead.get("name") or "",
+        masked_id="",
+        masked_phone=mask_phone(lead.get("phone"), privacy=pv),
+        address=lead.get("address") or "",
+    )
+
+
+def _labels(m: HomeVisits, services: Sequence[str]) -> tuple[str, ...]:
+    return tuple(m.config.outreach.services[s].label for s in services)
+
+
+def _stop(
+    m: HomeVisits, i: int, *, day: date, team: str, visit: tuple[int, int, int], travel_s: int
+) -> PlannedStop:
+    """Household ``i`` on ``team``'s route of ``day`` (``order`` set when the day is done)."""
+    r = m.hh[i]
+    who = _who(m, r)
+    arrival, start, departure = visit
+    return PlannedStop(
+        order=0,
+        visit_key=visit_key(
+            resident_id=who.resident_id, lead_id=who.lead_id, visited_on=day, team=team
+        ),
+        person=who,
+        village_code=r["village_code"],
+        lon=round(float(r["lon"]), 6),
+        lat=round(float(r["lat"]), 6),
+        services=tuple(r["services"]),
+        service_labels=_labels(m, r["services"]),
+        arrival=_hhmm(arrival),
+        start=_hhmm(start),
+        departure=_hhmm(departure),
+        travel_min=round(travel_s / SECONDS_PER_MINUTE, 1),
+        service_min=round((departure - start) / SECONDS_PER_MINUTE, 1),
+    )
+
+
+def unplanned(m: HomeVisits, remaining: Sequence[int]) -> tuple[Unplanned, ...]:
+    """Households left for next month, with the reason, in household order.
+
+    ``remaining``: those routable that no outreach day could take (the month is full).
+    """
+    for i in remaining:
+        m.skip_reason[i] = f"本月时间排满（优先级 {m.hh[i]['priority']:g}），顺延下月"
+    return tuple(_unplanned(m, i, why) for i, why in sorted(m.skip_reason.items()))
+
+
+def _unplanned(m: HomeVisits, i: int, why: str) -> Unplanned:
+    r = m.hh[i]
+    return Unplanned(
+        person=_who(m, r),
+        village_code=r["village_code"],
+        services=tuple(r["services"]),
+        service_labels=_labels(m, r["services"]),
+        priority=float(r["priority"]),
+        reason=why,
+    )

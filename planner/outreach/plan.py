@@ -1,0 +1,579 @@
+"""The typed month plan of the village outreach, and its JSON form.
+
+:func:`planner.outreach.month.plan_month` returns a :class:`MonthPlan`; the route
+sheets (:mod:`planner.reports.route_sheets`) are written from it, and its
+:meth:`MonthPlan.to_json` is the ``--json`` document of ``coverplan outreach
+month`` and the ``plan.json`` written next to the sheets — a contract: keys,
+their order and value types stay as they are. :meth:`MonthPlan.from_json` reads
+that form back (e.g. a saved ``plan.json``), refusing one that lacks a key.
+
+The parts, as a newcomer would look for them:
+
+- :class:`VillageDay`: a village of the month, its outreach days, the
+  :class:`ServicePoint` and the :class:`Invitation` counts to the point;
+- :class:`InvitedPerson`: one person invited to the service point;
+- :class:`TeamPlan` → :class:`TeamDay` → :class:`PlannedStop`: a home-visit team,
+  its days (start, end, :class:`Lunch`) and the households in visiting order;
+- :class:`Unplanned`: a household left for next month, with the reason;
+- :class:`RoutineVisits`: per town, the households its officers must visit
+  (:class:`RoutinePerson`);
+- :class:`Stats`: the totals.
+
+Points are WGS-84 lon/lat; times ``HH:MM``; durations minutes. Names are shown
+as written, ID numbers and phones masked (``[privacy]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Any, ClassVar, Self
+
+from geo.gazetteer import Place
+from planner.errors import InputError
+from planner.outreach.routing import RoutingProblem, RoutingResult
+
+__all__ = [
+    "Invitation",
+    "InvitedPerson",
+    "Lunch",
+    "MonthPlan",
+    "Person",
+    "Place",
+    "PlannedStop",
+    "RoutinePerson",
+    "RoutineVisits",
+    "ServicePoint",
+    "Stats",
+    "TeamDay",
+    "TeamPlan",
+    "Unplanned",
+    "VillageDay",
+]
+
+
+def _need(data: Mapping[str, Any], key: str, what: str) -> Any:
+    """``data[key]``, or :class:`InputError` naming the key (``None`` is refused too)."""
+    if not isinstance(data, Mapping) or key not in data or data[key] is None:
+        raise InputError(f"月计划缺少「{key}」（{what}）；请重新生成月计划")
+    return data[key]
+
+
+_CASTS: dict[str, Callable[[Any], Any]] = {"int": int, "float": float, "str": str, "bool": bool}
+
+
+class _Record:
+    """A flat part of the plan: its JSON is its fields, in their order.
+
+    :meth:`from_json` requires every field (a ``… | None`` field may be null)
+    and converts the values to the field's type.
+    """
+
+    _what: ClassVar[str] = ""  # what the record is, in Chinese (for the missing-key message)
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields, in order."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        """Read :meth:`to_json`'s form."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            kind = str(f.type)
+            if kind.endswith("| None"):
+                value = data.get(f.name) if isinstance(data, Mapping) else None
+                cast = _CASTS[kind.removesuffix("| None").strip()]
+                values[f.name] = None if value is None else cast(value)
+            else:
+                values[f.name] = _CASTS[kind](_need(data, f.name, cls._what))
+        return cls(**values)
+
+
+def _place_json(p: Place | ServicePoint) -> dict[str, Any]:
+    return (
+        p.to_json() if isinstance(p, ServicePoint) else {"name": p.name, "lon": p.lon, "lat": p.lat}
+    )
+
+
+def _place_from(data: Mapping[str, Any]) -> Place | ServicePoint:
+    if isinstance(data, Mapping) and "village_code" in data:
+        return ServicePoint.from_json(data)
+    return _office_from(data)
+
+
+def _office_from(data: Mapping[str, Any]) -> Place:
+    return Place(
+        name=str(_need(data, "name", "地点名称")),
+        lon=float(_need(data, "lon", "地点经度")),
+        lat=float(_need(data, "lat", "地点纬度")),
+    )
+
+
+@dataclass(frozen=True)
+class ServicePoint:
+    """The month's on-site service point (现场服务点), at a village's point.
+
+    ``address`` is shown on the index page when set (the planner does not set it).
+    """
+
+    name: str
+    lon: float
+    lat: float
+    village_code: str
+    address: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"name", "lon", "lat", "village_code"}`` (+ ``"address"`` when set)."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "lon": self.lon,
+            "lat": self.lat,
+            "village_code": self.village_code,
+        }
+        if self.address is not None:
+            out["address"] = self.address
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ServicePoint:
+        """Read :meth:`to_json`'s form."""
+        return cls(
+            name=str(_need(data, "name", "服务点名称")),
+            lon=float(_need(data, "lon", "服务点经度")),
+            lat=float(_need(data, "lat", "服务点纬度")),
+            village_code=str(_need(data, "village_code", "服务点村社代码")),
+            address=data.get("address"),
+        )
+
+
+@dataclass(frozen=True)
+class Invitation(_Record):
+    """How many of a village's people are invited to the point for one service."""
+
+    _what: ClassVar[str] = "邀请人数"
+
+    service: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class VillageDay:
+    """A village of the month: its outreach days, the service point, the invitations."""
+
+    code: str
+    name: str
+    town_name: str
+    dates: tuple[date, ...]
+    service_point: ServicePoint
+    invited: tuple[Invitation, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "town_name": self.town_name,
+            "dates": [d.isoformat() for d in self.dates],
+            "service_point": self.service_point.to_json(),
+            "invited": [i.to_json() for i in self.invited],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> VillageDay:
+        return cls(
+            code=str(_need(data, "code", "村社代码")),
+            name=str(_need(data, "name", "村社名称")),
+            town_name=str(_need(data, "town_name", "镇街名称")),
+            dates=tuple(date.fromisoformat(d) for d in _need(data, "dates", "入村日期")),
+            service_point=ServicePoint.from_json(_need(data, "service_point", "服务点")),
+            invited=tuple(Invitation.from_json(i) for i in _need(data, "invited", "邀请")),
+        )
+
+
+@dataclass(frozen=True)
+class InvitedPerson(_Record):
+    """A person invited to the service point for one service."""
+
+    _what: ClassVar[str] = "邀请名单"
+
+    resident_id: int
+    masked_id: str
+    name: str
+    village_code: str
+    service: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Person(_Record):
+    """Who a home visit is for: a registered resident or a lead (疑似未登记), masked."""
+
+    _what: ClassVar[str] = "入户对象"
+
+    resident_id: int | None
+    lead_id: int | None
+    name: str
+    masked_id: str
+    masked_phone: str
+    address: str
+
+
+@dataclass(frozen=True)
+class PlannedStop:
+    """A household on a team's route: who, where, what, and when (``HH:MM``)."""
+
+    order: int
+    visit_key: str
+    person: Person
+    village_code: str
+    lon: float
+    lat: float
+    services: tuple[str, ...]
+    service_labels: tuple[str, ...]
+    arrival: str
+    start: str
+    departure: str
+    travel_min: float
+    service_min: float
+
+    @property
+    def is_lead(self) -> bool:
+        """Whether the visit is for a lead (a suspected unregistered person)."""
+        return self.person.lead_id is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "order": self.order,
+            "visit_key": self.visit_key,
+            **self.person.to_json(),
+            "village_code": self.village_code,
+            "lon": self.lon,
+            "lat": self.lat,
+            "services": list(self.services),
+            "service_labels": list(self.service_labels),
+            "arrival": self.arrival,
+            "start": self.start,
+            "departure": self.departure,
+            "travel_min": self.travel_min,
+            "service_min": self.service_min,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PlannedStop:
+        return cls(
+            order=int(_need(data, "order", "序号")),
+            visit_key=str(_need(data, "visit_key", "编号")),
+            person=Person.from_json(data),
+            village_code=str(_need(data, "village_code", "村社代码")),
+            lon=float(_need(data, "lon", "经度")),
+            lat=float(_need(data, "lat", "纬度")),
+            services=tuple(_need(data, "services", "服务")),
+            service_labels=tuple(_need(data, "service_labels", "服务名称")),
+            arrival=str(_need(data, "arrival", "到达时间")),
+            start=str(_need(data, "start", "开始时间")),
+            departure=str(_need(data, "departure", "离开时间")),
+            travel_min=float(_need(data, "travel_min", "路程")),
+            service_min=float(_need(data, "service_min", "服务时长")),
+        )
+
+
+@dataclass(frozen=True)
+class Lunch(_Record):
+    """The lunch break at the service point (``HH:MM``)."""
+
+    _what: ClassVar[str] = "午休"
+
+    start: str
+    end: str
+    place: str
+
+
+@dataclass(frozen=True)
+class TeamDay:
+    """One outreach day of a team: where it starts and ends, lunch, the stops.
+
+    ``distance_km`` is shown on the sheet when set (the planner does not set it).
+    """
+
+    date: date
+    start: Place | ServicePoint
+    end: Place | ServicePoint
+    lunch: Lunch
+    stops: tuple[PlannedStop, ...]
+    travel_min: float
+    distance_km: float | None = None
+
+    @property
+    def stops_count(self) -> int:
+        """Households visited."""
+        return len(self.stops)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "date": self.date.isoformat(),
+            "start": _place_json(self.start),
+            "end": _place_json(self.end),
+            "lunch": self.lunch.to_json(),
+            "stops": [s.to_json() for s in self.stops],
+            "travel_min": self.travel_min,
+        }
+        if self.distance_km is not None:
+            out["distance_km"] = self.distance_km
+        out["stops_count"] = self.stops_count
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TeamDay:
+        km = data.get("distance_km")
+        return cls(
+            date=date.fromisoformat(str(_need(data, "date", "日期"))),
+            start=_place_from(_need(data, "start", "出发地点")),
+            end=_place_from(_need(data, "end", "返回地点")),
+            lunch=Lunch.from_json(_need(data, "lunch", "午休")),
+            stops=tuple(PlannedStop.from_json(s) for s in _need(data, "stops", "入户名单")),
+            travel_min=float(_need(data, "travel_min", "车程")),
+            distance_km=None if km is None else float(km),
+        )
+
+
+@dataclass(frozen=True)
+class TeamPlan:
+    """A home-visit team (``[outreach.teams]``) and its days of the month."""
+
+    team: str
+    label: str
+    skills: tuple[str, ...]
+    skill_labels: tuple[str, ...]
+    days: tuple[TeamDay, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "team": self.team,
+            "label": self.label,
+            "skills": list(self.skills),
+            "skill_labels": list(self.skill_labels),
+            "days": [d.to_json() for d in self.days],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TeamPlan:
+        return cls(
+            team=str(_need(data, "team", "服务队代码")),
+            label=str(_need(data, "label", "服务队名称")),
+            skills=tuple(data.get("skills") or ()),
+            skill_labels=tuple(data.get("skill_labels") or ()),
+            days=tuple(TeamDay.from_json(d) for d in _need(data, "days", "入村日")),
+        )
+
+
+@dataclass(frozen=True)
+class Unplanned:
+    """A household needing a home visit that this month's plan leaves out, and why."""
+
+    person: Person
+    village_code: str
+    services: tuple[str, ...]
+    service_labels: tuple[str, ...]
+    priority: float
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.person.to_json(),
+            "village_code": self.village_code,
+            "services": list(self.services),
+            "service_labels": list(self.service_labels),
+            "priority": self.priority,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Unplanned:
+        return cls(
+            person=Person.from_json(data),
+            village_code=str(_need(data, "village_code", "村社代码")),
+            services=tuple(_need(data, "services", "服务")),
+            service_labels=tuple(_need(data, "service_labels", "服务名称")),
+            priority=float(_need(data, "priority", "优先级")),
+            reason=str(_need(data, "reason", "原因")),
+        )
+
+
+@dataclass(frozen=True)
+class RoutinePerson(_Record):
+    """A resident on a town's routine-visit list (``last_visit``: ISO day or None)."""
+
+    _what: ClassVar[str] = "日常走访名单"
+
+    resident_id: int
+    masked_id: str
+    name: str
+    village_name: str
+    last_visit: str | None
+
+
+@dataclass(frozen=True)
+class RoutineVisits:
+    """A town's routine home visits of the month (town officers, not the teams).
+
+    ``poor``: poor households not yet visited this month (all must be);
+    ``overdue_people``: others with no home visit for over a year.
+    """
+
+    town_code: str
+    town_name: str
+    poor_households: int
+    poor_visited: int
+    overdue: int
+    poor: tuple[RoutinePerson, ...]
+    overdue_people: tuple[RoutinePerson, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "town_code": self.town_code,
+            "town_name": self.town_name,
+            "poor_households": self.poor_households,
+            "poor_visited": self.poor_visited,
+            "overdue": self.overdue,
+            "poor": [p.to_json() for p in self.poor],
+            "overdue_people": [p.to_json() for p in self.overdue_people],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RoutineVisits:
+        return cls(
+            town_code=str(_need(data, "town_code", "镇街代码")),
+            town_name=str(_need(data, "town_name", "镇街名称")),
+            poor_households=int(_need(data, "poor_households", "困难户数")),
+            poor_visited=int(_need(data, "poor_visited", "本月已走访困难户")),
+            overdue=int(_need(data, "overdue", "超期未走访人数")),
+            poor=tuple(RoutinePerson.from_json(p) for p in data.get("poor") or ()),
+            overdue_people=tuple(
+                RoutinePerson.from_json(p) for p in data.get("overdue_people") or ()
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Stats(_Record):
+    """The month's totals (households, invitations, days, travel minutes)."""
+
+    _what: ClassVar[str] = "统计"
+
+    households_needing_visit: int
+    planned: int
+    unplanned: int
+    invited: int
+    days: int
+    travel_min: float
+    feasible: bool
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    """A month's outreach plan.
+
+    Attributes
+    ----------
+    month
+        ``YYYY-MM``.
+    villages
+        The month's villages; the service point is at the first one on the network.
+    service_point
+        Where people are invited and the teams take lunch.
+    office, office_from
+        The federation office the teams start from (None when unknown) and where
+        it comes from: ``"config"`` (``[outreach] office``) or ``"store"``
+        (``coverplan init --office``).
+    start_at, start_note
+        ``"office"`` or ``"service_point"``, and the sentence saying so.
+    invited_people
+        Everyone invited to the service point.
+    teams
+        The home-visit teams, their days and routes.
+    unplanned
+        Households left for next month, with the reason.
+    off_network
+        Points too far from the road network, in the form of
+        :mod:`planner.coverage.offnetwork` (``kind`` ``"service_point"``: a village
+        skipped as service point; ``"resident"``: households, per village).
+    routine
+        Routine visits per town.
+    stats
+        The totals.
+    routing
+        The routing problem and result of every outreach day (for checks; not
+        part of the JSON).
+    seconds
+        Wall-clock planning time (not part of the JSON).
+    """
+
+    month: str
+    villages: tuple[VillageDay, ...]
+    service_point: ServicePoint
+    office: Place | None
+    office_from: str | None
+    start_at: str
+    start_note: str
+    invited_people: tuple[InvitedPerson, ...]
+    teams: tuple[TeamPlan, ...]
+    unplanned: tuple[Unplanned, ...]
+    off_network: tuple[Mapping[str, Any], ...]
+    routine: tuple[RoutineVisits, ...]
+    stats: Stats
+    routing: tuple[tuple[RoutingProblem, RoutingResult], ...] = field(default=(), compare=False)
+    seconds: float = field(default=0.0, compare=False)
+
+    @property
+    def team_days(self) -> Sequence[tuple[TeamPlan, TeamDay]]:
+        """Every team-day, team by team."""
+        return [(tm, d) for tm in self.teams for d in tm.days]
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan as JSON-serialisable data (WGS-84 points, HH:MM times): the
+        ``--json`` document of ``coverplan outreach month`` and ``plan.json``."""
+        return {
+            "month": self.month,
+            "villages": [v.to_json() for v in self.villages],
+            "service_point": self.service_point.to_json(),
+            "office": None if self.office is None else _place_json(self.office),
+            "office_from": self.office_from,
+            "start_at": self.start_at,
+            "start_note": self.start_note,
+            "invited_people": [p.to_json() for p in self.invited_people],
+            "teams": [tm.to_json() for tm in self.teams],
+            "unplanned": [u.to_json() for u in self.unplanned],
+            "off_network": [dict(e) for e in self.off_network],
+            "routine": [r.to_json() for r in self.routine],
+            "stats": self.stats.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MonthPlan:
+        """Read :meth:`to_json`'s form (e.g. a ``plan.json``).
+
+        Raises
+        ------
+        InputError
+            Naming the first key the plan lacks.
+        """
+        office = data.get("office") if isinstance(data, Mapping) else None
+        return cls(
+            month=str(_need(data, "month", "月份")),
+            villages=tuple(VillageDay.from_json(v) for v in _need(data, "villages", "村社")),
+            teams=tuple(TeamPlan.from_json(tm) for tm in _need(data, "teams", "服务队")),
+            service_point=ServicePoint.from_json(_need(data, "service_point", "服务点")),
+            office=None if office is None else _office_from(office),
+            office_from=data.get("office_from"),
+            start_at=str(_need(data, "start_at", "出发方式")),
+            start_note=str(_need(data, "start_note", "出发说明")),
+            invited_people=tuple(
+                InvitedPerson.from_json(p) for p in _need(data, "invited_people", "邀请名单")
+            ),
+            unplanned=tuple(Unplanned.from_json(u) for u in _need(data, "unplanned", "顺延名单")),
+            off_network=tuple(dict(e) for e in data.get("off_network") or ()),
+            routine=tuple(RoutineVisits.from_json(r) for r in _need(data, "routine", "日常走访")),
+            stats=Stats.from_json(_need(data, "stats", "统计")),
+        )
