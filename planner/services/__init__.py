@@ -17,4 +17,62 @@ the month plan) take a :data:`Progress` callback and a time limit.
 
 from planner.services._common import Progress, no_progress
 
-__all__ = ["Progress", "no_progress"]
+# district: init, status
+from planner.services.district import InitOptions, InitResult, StoreSummary, init_district, status
+
+# imports: registers, geocoding, corrections
+from planner.services.imports import (
+    CorrectionOptions,
+    Corrections,
+    GeocodeFileResult,
+    GeocodeOptions,
+    ImportOptions,
+    ImportResult,
+    SavedCorrection,
+    add_correction,
+    geocode_file,
+    import_file,
+    list_corrections,
+)
+
+# visits: record, import
+from planner.services.visits import (
+    FailedFile,
+    RecordVisitOptions,
+    SavedVisit,
+    VisitImport,
+    VisitImportOptions,
+    import_visits,
+    record_visit,
+)
+
+__all__ = [  # noqa: RUF022 - grouped by family of actions, sorted within each
+    "Progress",
+    "no_progress",
+    # district
+    "InitOptions",
+    "InitResult",
+    "StoreSummary",
+    "init_district",
+    "status",
+    # imports
+    "CorrectionOptions",
+    "Corrections",
+    "GeocodeFileResult",
+    "GeocodeOptions",
+    "ImportOptions",
+    "ImportResult",
+    "SavedCorrection",
+    "add_correction",
+    "geocode_file",
+    "import_file",
+    "list_corrections",
+    # visits
+    "FailedFile",
+    "RecordVisitOptions",
+    "SavedVisit",
+    "VisitImport",
+    "VisitImportOptions",
+    "import_visits",
+    "record_visit",
+]

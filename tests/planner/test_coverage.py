@@ -12,9 +12,9 @@ from geo.graph import RoadNetwork
 from planner.coverage.engine import compute_coverage
 from planner.coverage.gaps import find_gaps
 from planner.errors import ConfigError
-from planner.ingest.registers import import_file
 from planner.settings import Config, load_config
 from planner.store.core import Store
+from tests.actions import import_file
 from tests.factories import make_id
 
 TODAY = date(2026, 11, 1)

@@ -2,9 +2,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from planner.domain.devices import due_devices, due_on
-from planner.ingest.registers import import_file
 from planner.settings import Config
 from planner.store.core import Store
+from tests.actions import import_file
 from tests.factories import make_id
 
 TODAY = date(2026, 11, 1)
