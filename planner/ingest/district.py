@@ -30,6 +30,7 @@ from geo.gazetteer import DISTRICT_CODE_LEN, TOWN_CODE_LEN, VILLAGE_CODE_LEN
 from planner.errors import InputError
 from planner.ingest import normalize as nz
 from planner.ingest.columns import header_key, map_columns, score_header
+from planner.ingest.normalize import COORD_DIGITS, POLYGON_PRECISION_DEG, in_china
 from planner.ingest.readers import RawRow, RawTable, read_table
 
 __all__ = [
@@ -40,16 +41,11 @@ __all__ = [
     "VillagesFile",
     "fail",
     "file_digests",
-    "in_china",
     "parse_district_code",
     "read_units",
     "read_village_file",
 ]
 
-CHINA_LON = (73.0, 136.0)  # degrees; a point outside is a swapped or wrong coordinate
-CHINA_LAT = (3.0, 54.0)
-COORD_DIGITS = 7  # stored lon/lat decimals (about 1 cm)
-POLYGON_PRECISION_DEG = 1e-7
 MAX_PROBLEMS_SHOWN = 20
 _PADDED_COUNTY = "000000"  # NBS 12-digit form of a county code: 330213000000
 _PADDED_TOWN = "000"  # ... of a town code: 330213001000
@@ -137,11 +133,6 @@ def parse_district_code(code: str) -> str:
 def file_digests(*paths: Path | str | None) -> dict[str, str]:
     """File name → SHA-256 of its bytes, for the given paths (None skipped)."""
     return {Path(p).name: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths if p}
-
-
-def in_china(lon: float, lat: float) -> bool:
-    """Whether a WGS-84/GCJ-02/BD-09 point lies in China's bounding box."""
-    return CHINA_LON[0] <= lon <= CHINA_LON[1] and CHINA_LAT[0] <= lat <= CHINA_LAT[1]
 
 
 # --------------------------------------------------------------------- reading

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from geo import crs as geocrs
-from geo.gazetteer import Gazetteer
+from geo.gazetteer import DISTRICT_CODE_LEN, VILLAGE_CODE_LEN, Gazetteer
 from geo.geocode import AMBIGUOUS, MATCHED, OUTSIDE, Geocoder, GeocodeResult
 from geo.graph import haversine_m
 from planner.domain.privacy import mask_id, mask_phone
@@ -50,12 +50,7 @@ __all__ = [
     "village_label",
 ]
 
-CHINA_LON = (73.0, 136.0)  # degrees; a point outside is a swapped or wrong coordinate
-CHINA_LAT = (3.0, 54.0)
 KM_PER_DEGREE = 111.32  # one degree of latitude (and of longitude at the equator)
-VILLAGE_CODE_LEN = 12
-DISTRICT_CODE_LEN = 6
-COORD_DIGITS = 7  # stored lon/lat decimals (about 1 cm)
 _MIN_COS_LAT = 1e-6  # keeps the longitude margin finite at the poles
 
 
@@ -279,7 +274,7 @@ def point_of(
         lon, lat = row.geometry.x, row.geometry.y
     if lon is None or lat is None:
         return None
-    if not (CHINA_LON[0] <= lon <= CHINA_LON[1] and CHINA_LAT[0] <= lat <= CHINA_LAT[1]):
+    if not nz.in_china(lon, lat):
         reviews.append(
             Problem(
                 row.line,
@@ -291,7 +286,7 @@ def point_of(
         )
         return None
     x, y = geocrs.to_wgs84(lon, lat, crs=ctx.crs)
-    return round(float(x), COORD_DIGITS), round(float(y), COORD_DIGITS)
+    return round(float(x), nz.COORD_DIGITS), round(float(y), nz.COORD_DIGITS)
 
 
 def check_near_village(

@@ -48,6 +48,13 @@ def required_id(ctx: RegisterContext, row: RawRow) -> IdNumber:
 
 
 def parse_resident(ctx: RegisterContext, row: RawRow) -> ParsedRow:
+    """A residents row: keyed by the normalised ID number (sex and birth date from it).
+
+    Raises
+    ------
+    RowError
+        For an invalid ID number, an empty name, or an unknown category or grade.
+    """
     reviews: list[Problem] = []
     ident = required_id(ctx, row)
     name = nz.compact(ctx.raw(row, "name"))
@@ -119,6 +126,15 @@ def parse_resident(ctx: RegisterContext, row: RawRow) -> ParsedRow:
 
 
 def parse_facility(ctx: RegisterContext, row: RawRow) -> ParsedRow:
+    """A facilities row: keyed by its 设施编号, else by ``type:name``.
+
+    Located by its point and/or its village; unmapped columns are kept as attributes.
+
+    Raises
+    ------
+    RowError
+        For an empty name, an unknown type, or neither a point nor a village.
+    """
     reviews: list[Problem] = []
     name = nz.text(ctx.raw(row, "name"))
     if not name:
@@ -190,6 +206,14 @@ def parse_facility(ctx: RegisterContext, row: RawRow) -> ParsedRow:
 
 
 def parse_device(ctx: RegisterContext, row: RawRow) -> ParsedRow:
+    """A devices row: keyed by ID number, device and issue date.
+
+    Raises
+    ------
+    RowError
+        For an invalid ID number, no device, no or a future issue date, or a
+        service life that is not a positive number of years.
+    """
     ident = required_id(ctx, row)
     device = nz.compact(ctx.raw(row, "device_type"))
     if not device:
@@ -217,6 +241,14 @@ def parse_device(ctx: RegisterContext, row: RawRow) -> ParsedRow:
 
 
 def parse_lead(ctx: RegisterContext, row: RawRow) -> ParsedRow:
+    """A leads row: keyed by the ID number when valid, else by a hash of name,
+    village and address (a bad ID number is dropped and flagged).
+
+    Raises
+    ------
+    RowError
+        For an empty name, or (per ``[import] unresolved_village``) no village.
+    """
     reviews: list[Problem] = []
     name = nz.compact(ctx.raw(row, "name"))
     if not name:

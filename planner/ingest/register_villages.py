@@ -18,14 +18,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from geo import crs as geocrs
-from geo.gazetteer import TOWN_CODE_LEN
+from geo.gazetteer import TOWN_CODE_LEN, VILLAGE_CODE_LEN
 from geo.geocode import AMBIGUOUS, MATCHED, OUTSIDE
 from planner.errors import InputError
 from planner.ingest import normalize as nz
+from planner.ingest.normalize import COORD_DIGITS, POLYGON_PRECISION_DEG
 from planner.ingest.readers import RawRow
 from planner.ingest.register_context import (
-    COORD_DIGITS,
-    VILLAGE_CODE_LEN,
     ConflictError,
     ParsedRow,
     RegisterContext,
@@ -42,8 +41,6 @@ from planner.store.batches import Problem
 from planner.store.registers import StoredGeometry
 
 __all__ = ["merge_village", "merge_villages", "parse_village"]
-
-POLYGON_PRECISION_DEG = 1e-7  # stored boundary vertices are snapped to this grid (about 1 cm)
 
 
 def _village_code_of(ctx: RegisterContext, row: RawRow, name: str | None) -> str:
@@ -164,6 +161,15 @@ def _village_geometry(ctx: RegisterContext, row: RawRow, reviews: list[Problem])
 
 
 def parse_village(ctx: RegisterContext, row: RawRow) -> ParsedRow:
+    """A villages row: keyed by its (current) village code; the geometry it gives is
+    merged with the stored one when written (:func:`merge_villages`).
+
+    Raises
+    ------
+    RowError
+        For a code that is not a village of the district, a code that clashes
+        with the row's names, or a new village without a name.
+    """
     reviews: list[Problem] = []
     name = nz.compact(ctx.raw(row, "name"))
     code = _village_code_of(ctx, row, name)

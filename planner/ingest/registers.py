@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from geo.gazetteer import DISTRICT_CODE_LEN, VILLAGE_CODE_LEN
 from planner.domain.privacy import mask_id
 from planner.errors import InputError, InvalidIdNumber
 from planner.ingest import normalize as nz
@@ -39,8 +40,6 @@ from planner.ingest.columns import (
 from planner.ingest.idnumber import parse_id_number
 from planner.ingest.readers import RawRow, RawTable, read_table
 from planner.ingest.register_context import (
-    DISTRICT_CODE_LEN,
-    VILLAGE_CODE_LEN,
     ConflictError,
     ParsedRow,
     RegisterContext,

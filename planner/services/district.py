@@ -20,14 +20,13 @@ from geo import crs as geocrs
 from geo.gazetteer import DISTRICT_CODE_LEN, Place, reference_district
 from planner.errors import InputError, StoreError
 from planner.ingest.district import (
-    COORD_DIGITS,
     file_digests,
-    in_china,
     parse_district_code,
     read_units,
     read_village_file,
 )
 from planner.ingest.district_merge import DistrictFiles, plan_district
+from planner.ingest.normalize import COORD_DIGITS, in_china
 from planner.jsonable import to_jsonable
 from planner.settings import Config, get_settings
 from planner.store.core import GazetteerChanges, Store, display_url
