@@ -58,6 +58,7 @@ __all__ = [
     "Problem",
     "RegisterLookups",
     "RegisterTable",
+    "check_kind",
     "parse_rows",
     "prepare_rows",
     "read_register",
@@ -127,6 +128,18 @@ class ParsedRegister:
     rejected: tuple[Problem, ...]
 
 
+def check_kind(kind: str) -> None:
+    """Refuse a kind of register that cannot be imported.
+
+    Raises
+    ------
+    InputError
+        Naming the kinds that can.
+    """
+    if kind not in KINDS:
+        raise InputError(f"不支持的导入类型「{kind}」；可用：{'、'.join(KINDS)}")
+
+
 def read_register(path: Path, kind: Kind, *, config: Config) -> RegisterTable:
     """Read a register file of ``kind`` and check its columns.
 
@@ -147,8 +160,7 @@ def read_register(path: Path, kind: Kind, *, config: Config) -> RegisterTable:
         columns, or has the columns of another kind (a residents register
         given as villages).
     """
-    if kind not in KINDS:
-        raise InputError(f"不支持的导入类型「{kind}」；可用：{'、'.join(KINDS)}")
+    check_kind(kind)
     table = _read(path, kind, search_rows=config.import_.header_search_rows)
     cmap = map_columns(kind, table.headers)
     has_points = any(r.geometry is not None for r in table.rows)
@@ -198,7 +210,7 @@ def parse_rows(
 
     Raises
     ------
-    InputError
+    CRSError
         When ``crs`` is unknown.
     """
     ctx = RegisterContext(

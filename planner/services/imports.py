@@ -32,8 +32,7 @@ import pandas as pd
 
 from geo import crs as geocrs
 from geo.geocode import STATUSES
-from planner.errors import InputError
-from planner.ingest.columns import KINDS, Kind
+from planner.ingest.columns import Kind
 from planner.ingest.geocoding import (
     correction_key,
     geocode_addresses,
@@ -44,6 +43,7 @@ from planner.ingest.register_context import RegisterLookups
 from planner.ingest.registers import (
     KIND_LABELS,
     Problem,
+    check_kind,
     parse_rows,
     prepare_rows,
     read_register,
@@ -98,7 +98,9 @@ class ImportOptions:
     Raises
     ------
     InputError
-        For an unknown kind or coordinate system.
+        For an unknown kind.
+    CRSError
+        For an unknown coordinate system.
     """
 
     kind: Kind
@@ -108,8 +110,7 @@ class ImportOptions:
     today: date | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise InputError(f"不支持的导入类型「{self.kind}」；可用：{'、'.join(KINDS)}")
+        check_kind(self.kind)
         object.__setattr__(self, "path", Path(self.path))
         geocrs.parse_crs(self.crs)
 
