@@ -33,9 +33,9 @@ from datetime import date
 from pathlib import Path
 
 from geo.gazetteer import Gazetteer, Town, Village
-from planner.ingest.registers import import_file
 from planner.settings import load_config
 from planner.store.core import Store, init_store
+from tests.actions import import_file
 from tests.factories import make_id
 
 TODAY = date(2026, 11, 1)

@@ -31,26 +31,25 @@ _INIT_HELP = (
 def cmd_init(args: argparse.Namespace) -> int:
     from geo.gazetteer import reference_districts
     from planner.errors import InputError
-    from planner.ingest.district import init_district
+    from planner.services.district import InitOptions, init_district
 
     if not args.district:
         known = "、".join(f"{c} {r.name}" for c, r in reference_districts().items())
         raise InputError(_INIT_HELP.format(known=known))
-    result = init_district(
-        args.db,
+    options = InitOptions(
         district=args.district,
-        units=args.units,
-        villages=args.villages,
+        units=Path(args.units) if args.units else None,
+        villages=Path(args.villages) if args.villages else None,
         crs=args.crs,
         name=args.name,
-        parents=split_names(args.parents) if args.parents is not None else None,
-        former_codes=split_names(args.former_codes),
-        aliases=split_names(args.aliases),
+        parents=tuple(split_names(args.parents)) if args.parents is not None else None,
+        former_codes=tuple(split_names(args.former_codes)),
+        aliases=tuple(split_names(args.aliases)),
         office=args.office,
         office_name=args.office_name,
         geometry=not args.no_geometry,
-        search_rows=command_config().import_.header_search_rows,
     )
+    result = init_district(args.db, config=command_config(), options=options)
     if args.json:
         print_json(result.to_json())
     else:
@@ -83,10 +82,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from planner.store.summary import summarize
+    from planner.services.district import status
 
     store = district_store(args)
-    summary = summarize(store, config=command_config())
+    summary = status(store, config=command_config())
     if args.json:
         print_json(summary.to_json())
     else:

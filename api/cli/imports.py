@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,32 +16,43 @@ from api.cli._common import (
     error_line,
 )
 from api.cli.output import print_json
+from planner.errors import InputError
 from planner.ingest.columns import KINDS
 
 Add = Callable[[str, str], argparse.ArgumentParser]
 
 
+def _check_table_suffix(option: str, path: str) -> None:
+    """Refuse, before any work, an output table that is neither CSV nor XLSX."""
+    if Path(path).suffix.lower() not in (".csv", ".xlsx"):
+        raise InputError(f"{option}「{path}」应以 .csv 或 .xlsx 结尾")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from planner.ingest.registers import import_file
+    from planner.reports.import_problems import report_path, write_report
+    from planner.services.imports import ImportOptions, import_file
     from planner.settings import get_settings
 
     store = district_store(args)
+    options = ImportOptions(
+        kind=args.kind, path=Path(args.file), crs=args.crs, replace=args.replace
+    )
+    if args.report is not None:
+        _check_table_suffix("--report", args.report)
 
-    def progress(done: int, total: int) -> None:
+    def progress(message: str, _fraction: float | None) -> None:
         if not args.json:
-            print(f"写入 {done}/{total}", file=sys.stderr, flush=True)
+            print(message, file=sys.stderr, flush=True)
 
-    result = import_file(
-        store,
-        args.kind,
-        Path(args.file),
-        crs=args.crs,
+    result = import_file(store, config=command_config(), options=options, progress=progress)
+    path = report_path(
+        options.path,
         report=args.report,
         report_dir=get_settings().out_dir / "import_reports",
-        config=command_config(),
-        progress=progress,
-        replace=args.replace,
+        has_problems=bool(result.problems),
     )
+    if path is not None:
+        result = replace(result, report=write_report(result.problems, path, file=options.path.name))
     if args.json:
         print_json(result.to_json())
     else:
@@ -53,18 +65,20 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_geocode(args: argparse.Namespace) -> int:
-    from planner.ingest.geocoding import geocode_file
+    from planner.reports.tables import write_table
+    from planner.services.imports import GeocodeOptions, geocode_file
 
     store = district_store(args)
-    res = geocode_file(
-        store,
-        Path(args.file),
+    _check_table_suffix("--out", args.out)
+    options = GeocodeOptions(
+        path=Path(args.file),
         column=args.column,
-        out=Path(args.out),
-        config=command_config(),
         town_column=args.town_column,
         village_column=args.village_column,
     )
+    res = geocode_file(store, config=command_config(), options=options)
+    # "Sheet1": the sheet name the XLSX result has always had (scripts read it by name)
+    res = replace(res, out=write_table(res.table, Path(args.out), sheet="Sheet1"))
     if args.json:
         print_json(res.to_json())
     else:
@@ -77,23 +91,26 @@ def cmd_geocode(args: argparse.Namespace) -> int:
 
 
 def cmd_corrections(args: argparse.Namespace) -> int:
-    from planner.ingest.geocoding import add_correction
+    from planner.services.imports import CorrectionOptions, add_correction, list_corrections
 
     store = district_store(args)
+    config = command_config()
     if args.action == "add":
-        key = add_correction(
-            store, address=args.address, village_code=args.village_code, note=args.note
+        options = CorrectionOptions(
+            address=args.address, village_code=args.village_code, note=args.note
         )
-        out: Any = {"key": key, "village_code": args.village_code}
-        if not args.json:
-            print(f"已保存：「{key}」→ {args.village_code}")
-    else:
-        out = store.corrections()
-        if not args.json:
-            for k, v in sorted(out.items()):
-                print(f"{k}\t{v}")
+        saved = add_correction(store, config=config, options=options)
+        if args.json:
+            print_json(saved.to_json())
+        else:
+            print(f"已保存：「{saved.key}」→ {saved.village_code}")
+        return 0
+    listed = list_corrections(store, config=config)
     if args.json:
-        print_json(out)
+        print_json(listed.to_json())
+    else:
+        for k, v in sorted(listed.by_key.items()):
+            print(f"{k}\t{v}")
     return 0
 
 

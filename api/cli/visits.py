@@ -20,12 +20,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from api.cli._common import EXIT_USER_ERROR, command_config
 from api.cli.output import print_json
 
 __all__ = ["add_arguments", "cmd_visits"]
-
-#: Exit status when some input was not imported (as for a user mistake, see api.cli).
-EXIT_USER_ERROR = 2
 
 _OUTCOME_HELP = "完成、不在家、拒绝、迁出、死亡（或 done、not_home、refused、moved、deceased）"
 
@@ -81,9 +79,9 @@ def cmd_visits(args: argparse.Namespace) -> int:
 
 
 def _import(store: Any, path: Path, *, as_json: bool) -> int:
-    from planner.ingest.visits import import_visits
+    from planner.services.visits import VisitImportOptions, import_visits
 
-    result = import_visits(store, path)
+    result = import_visits(store, config=command_config(), options=VisitImportOptions(path=path))
     if as_json:
         print_json(result.to_json())
     else:
@@ -106,8 +104,8 @@ def _import(store: Any, path: Path, *, as_json: bool) -> int:
 
 
 def _parse_date(text: str) -> date:
+    from planner.errors import VisitError
     from planner.ingest import normalize as nz
-    from planner.ingest.visits import VisitError
 
     try:
         day = nz.parse_date(text)
@@ -119,18 +117,19 @@ def _parse_date(text: str) -> date:
 
 
 def _record(store: Any, args: argparse.Namespace, *, as_json: bool) -> None:
-    from planner.ingest.visits import OUTCOMES, SERVICE_LABELS, save_visit
+    from planner.domain.visits import OUTCOMES, SERVICE_LABELS
+    from planner.services.visits import RecordVisitOptions, record_visit
 
-    saved = save_visit(
-        store,
+    options = RecordVisitOptions(
         resident_id=args.resident,
         lead_id=args.lead,
         visited_on=_parse_date(args.date),
         outcome=args.outcome,
-        services=[args.services] if args.services else [],
+        services=(args.services,) if args.services else (),
         team=args.team,
         notes=args.notes,
     )
+    saved = record_visit(store, config=command_config(), options=options)
     if as_json:
         print_json(saved.to_json())
         return

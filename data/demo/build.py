@@ -4,22 +4,22 @@ exactly the importers a user runs (files in, store out)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete
-
 from data.demo.generate import generate_demo
 from geo.gazetteer import load_fenghua, reference_district
 from planner.errors import StoreError
-from planner.ingest.registers import ImportResult, import_file
 from planner.networks import record_network_file
+from planner.reports.import_problems import report_path, write_report
+from planner.services.district import status
+from planner.services.imports import ImportOptions, ImportResult, import_file
 from planner.settings import Config
-from planner.store import schema as t
-from planner.store.core import META_CODE, Store, audit
-from planner.store.summary import StoreSummary, pad, summarize
+from planner.store.core import META_CODE, Store
+from planner.store.district import clear_people
+from planner.store.summary import StoreSummary, pad
 
 DEMO_SOURCE = "demo"
 DEMO_DISTRICT = "330213"  # the demo district is 奉化区 (packaged reference list)
@@ -63,15 +63,28 @@ def load_demo_geometry(
     file later replaces it. ``coverplan init`` never loads it by itself.
     """
     files = generate_demo(data_dir / "demo", seed=seed)
-    return import_file(store, "villages", files.villages, config=config)
+    return import_file(
+        store, config=config, options=ImportOptions(kind="villages", path=files.villages)
+    )
 
 
-def _clear_demo_data(store: Store) -> None:
-    """Remove the demo's people and facilities (never called on a non-demo store)."""
-    with store.write() as s:
-        for table in (t.Visit, t.Device, t.Lead, t.Resident, t.Facility):
-            s.execute(delete(table))
-        audit(s, action="reset", entity="demo", detail={"reason": "demo rebuilt"})
+def _import(
+    store: Store,
+    kind: Any,
+    path: Path,
+    *,
+    crs: str,
+    report_dir: Path,
+    config: Config,
+    today: date,
+) -> ImportResult:
+    """Import one demo file as ``coverplan import`` does, writing its problem report."""
+    options = ImportOptions(kind=kind, path=path, crs=crs, today=today)
+    result = import_file(store, config=config, options=options)
+    report = report_path(path, report_dir=report_dir, has_problems=bool(result.problems))
+    if report is None:
+        return result
+    return replace(result, report=write_report(result.problems, report, file=path.name))
 
 
 def build_demo(
@@ -112,7 +125,7 @@ def build_demo(
     # The synthetic people are anchored to `today`: a rebuild replaces them rather
     # than adding a second population (only ever in a store marked as the demo).
     if source == DEMO_SOURCE:
-        _clear_demo_data(store)
+        clear_people(store, entity="demo", reason="demo rebuilt")
     ref = reference_district(DEMO_DISTRICT)
     store.load_gazetteer(load_fenghua(), source=DEMO_SOURCE, office=ref.office if ref else None)
     reports = out_dir / "demo" / "import_reports"
@@ -125,11 +138,11 @@ def build_demo(
         ("leads", files.leads, "wgs84"),
     ]
     results = tuple(
-        import_file(store, kind, path, crs=crs, report_dir=reports, config=config, today=today)
+        _import(store, kind, path, crs=crs, report_dir=reports, config=config, today=today)
         for kind, path, crs in plan
     )
     record_network_file(store, files.roads)
-    summary = summarize(store, config=config)
+    summary = status(store, config=config)
     result = DemoResult(inputs=files.directory, imports=results, summary=summary, summary_files=())
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / "demo_summary.json"

@@ -1,2 +1,2 @@
 """Pure rules of the domain (no store, no files): eligibility, device service
-life, privacy masks."""
+life, privacy masks, home visits (outcomes, services, the visit key)."""

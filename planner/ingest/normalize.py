@@ -13,6 +13,11 @@ from datetime import date, datetime, timedelta
 
 from planner.settings import Config
 
+#: Plausible coordinates (degrees): a point outside is a swapped or wrong coordinate.
+CHINA_LON = (73.0, 136.0)
+CHINA_LAT = (3.0, 54.0)
+COORD_DIGITS = 7  # stored lon/lat decimals (about 1 cm)
+POLYGON_PRECISION_DEG = 1e-7  # stored boundary vertices are snapped to this grid (about 1 cm)
 _SPACES = re.compile(r"\s+")
 _TRUE = {"是", "有", "y", "yes", "true", "1", "√", "✓", "☑", "已", "享受", "领取"}
 _FALSE = {"否", "无", "n", "no", "false", "0", "×", "✗", "未", "不享受", "未享受", "没有"}
@@ -233,3 +238,8 @@ def split_aliases(value: object) -> list[str]:
     if not s:
         return []
     return [p.strip() for p in re.split(r"[;；,，、/|]", s) if p.strip()]
+
+
+def in_china(lon: float, lat: float) -> bool:
+    """Whether a WGS-84/GCJ-02/BD-09 point lies in China's bounding box."""
+    return CHINA_LON[0] <= lon <= CHINA_LON[1] and CHINA_LAT[0] <= lat <= CHINA_LAT[1]

@@ -24,6 +24,7 @@ from geo.graph import RoadNetwork
 from geo.traveltime import od_matrix
 from planner.coverage.offnetwork import PointSnap, resident_entries, snap_to_network
 from planner.domain.privacy import mask_id, mask_phone
+from planner.domain.visits import visit_key
 from planner.outreach.plan import (
     Lunch,
     Person,
@@ -35,7 +36,6 @@ from planner.outreach.plan import (
     Unplanned,
 )
 from planner.outreach.routing import RoutingProblem, RoutingResult, Shift, Stop, solve_routes
-from planner.outreach.sheet_format import visit_key
 from planner.settings import Config
 from planner.units import SECONDS_PER_MINUTE
 

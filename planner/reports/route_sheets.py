@@ -16,7 +16,7 @@ plus ``plan.json`` (the whole plan, :meth:`MonthPlan.to_json`) and ``index.html`
 linking everything. Names, IDs and phones are shown as the plan gives them (IDs
 and phones masked by ``[privacy]``); the GPX masks names too
 (:func:`planner.domain.privacy.mask_name`). Column names, outcome and service
-labels and the visit key are those of :mod:`planner.outreach.sheet_format`, which
+labels and the visit key are those of :mod:`planner.domain.visits`, which
 the import of the filled-in sheets (:mod:`planner.ingest.visits`) reads by.
 """
 
@@ -34,17 +34,7 @@ from urllib.parse import quote
 
 from geo.crs import wgs84_to_gcj02
 from planner.domain.privacy import mask_name
-from planner.errors import InputError
-from planner.outreach.plan import (
-    MonthPlan,
-    Place,
-    PlannedStop,
-    ServicePoint,
-    TeamDay,
-    Unplanned,
-    VillageDay,
-)
-from planner.outreach.sheet_format import (
+from planner.domain.visits import (
     ADDRESS_COLUMN,
     ARRIVAL_COLUMN,
     KEY_COLUMN,
@@ -62,6 +52,16 @@ from planner.outreach.sheet_format import (
     SHEET_HEADERS,
     SHEET_NAME,
     TRAVEL_COLUMN,
+)
+from planner.errors import InputError
+from planner.outreach.plan import (
+    MonthPlan,
+    Place,
+    PlannedStop,
+    ServicePoint,
+    TeamDay,
+    Unplanned,
+    VillageDay,
 )
 
 __all__ = ["RouteSheetFiles", "amap_marker_url", "mask_name", "write_route_sheets"]

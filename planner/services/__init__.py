@@ -17,6 +17,24 @@ the month plan) take a :data:`Progress` callback and a time limit.
 
 from planner.services._common import Progress, no_progress
 
+# district: init, status
+from planner.services.district import InitOptions, InitResult, StoreSummary, init_district, status
+
+# imports: registers, geocoding, corrections
+from planner.services.imports import (
+    CorrectionOptions,
+    Corrections,
+    GeocodeFileResult,
+    GeocodeOptions,
+    ImportOptions,
+    ImportResult,
+    SavedCorrection,
+    add_correction,
+    geocode_file,
+    import_file,
+    list_corrections,
+)
+
 # network: build, travel time
 from planner.services.network import (
     NetworkBuildOptions,
@@ -25,6 +43,17 @@ from planner.services.network import (
     TravelTimeOptions,
     build_networks,
     travel_time,
+)
+
+# visits: record, import
+from planner.services.visits import (
+    FailedFile,
+    RecordVisitOptions,
+    SavedVisit,
+    VisitImport,
+    VisitImportOptions,
+    import_visits,
+    record_visit,
 )
 
 # coverage: coverage, gaps
@@ -62,6 +91,32 @@ from planner.services.outreach import (  # isort: skip
 __all__ = [  # noqa: RUF022 - grouped by family of actions
     "Progress",
     "no_progress",
+    # district
+    "InitOptions",
+    "InitResult",
+    "StoreSummary",
+    "init_district",
+    "status",
+    # imports
+    "CorrectionOptions",
+    "Corrections",
+    "GeocodeFileResult",
+    "GeocodeOptions",
+    "ImportOptions",
+    "ImportResult",
+    "SavedCorrection",
+    "add_correction",
+    "geocode_file",
+    "import_file",
+    "list_corrections",
+    # visits
+    "FailedFile",
+    "RecordVisitOptions",
+    "SavedVisit",
+    "VisitImport",
+    "VisitImportOptions",
+    "import_visits",
+    "record_visit",
     # network
     "NetworkBuildOptions",
     "NetworkBuildResult",

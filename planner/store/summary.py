@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from planner.jsonable import to_jsonable
 from planner.settings import Config
 from planner.store import schema as t
 from planner.store.core import Store
@@ -43,7 +44,7 @@ class StoreSummary:
     leads: int
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return to_jsonable(asdict(self))
 
     def text(self) -> str:
         """A Chinese plain-text summary for the terminal and ``out/``."""

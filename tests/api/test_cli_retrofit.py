@@ -11,9 +11,9 @@ import pytest
 
 from api.cli.retrofit import add_arguments, cmd_retrofit
 from geo.errors import CoverplanError
-from planner.ingest.registers import import_file
 from planner.settings import Config
 from planner.store.core import Store
+from tests.actions import import_file
 from tests.factories import make_id
 
 TODAY = date(2025, 6, 1)

@@ -316,7 +316,7 @@ def test_a_bad_last_row_writes_nothing(tmp_path: Path, cli: Cli) -> None:
 def test_a_failed_write_leaves_no_new_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure inside the write transaction: rolled back, the new file removed."""
     import planner.store.core
-    from planner.ingest.district import init_district
+    from tests.actions import init_district
 
     def broken_audit(*_: object, **__: object) -> None:
         raise RuntimeError("disk full")
@@ -601,9 +601,9 @@ def test_a_year_with_fewer_villages_than_months_leaves_months_empty_with_a_reaso
 def test_demo_geometry_stays_reachable_for_a_fenghua_store(tmp_path: Path) -> None:
     """`init` never loads synthetic geometry; data.demo.build.load_demo_geometry still can."""
     from data.demo.build import load_demo_geometry
-    from planner.ingest.district import init_district
     from planner.settings import load_config
     from planner.store.core import open_district_store
+    from tests.actions import init_district
 
     db = tmp_path / "fh.db"
     res = init_district(f"sqlite:///{db}", district="330213")

@@ -18,10 +18,10 @@ import pytest
 
 from api.cli import main
 from geo.gazetteer import load_fenghua
-from planner.ingest.registers import import_file
 from planner.settings import Config
 from planner.store.core import Store, init_store
 from planner.store.frames import facilities_frame, residents_frame, villages_frame
+from tests.actions import import_file
 from tests.factories import make_id
 
 TODAY = date(2025, 6, 1)

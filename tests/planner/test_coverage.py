@@ -10,10 +10,10 @@ import pytest
 
 from geo.graph import RoadNetwork
 from planner.errors import ConfigError
-from planner.ingest.registers import import_file
 from planner.services.coverage import compute_coverage, find_gaps
 from planner.settings import Config, load_config
 from planner.store.core import Store
+from tests.actions import import_file
 from tests.factories import make_id
 
 TODAY = date(2026, 11, 1)

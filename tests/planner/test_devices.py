@@ -2,10 +2,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from planner.domain.devices import due_in_frame, due_on
-from planner.ingest.registers import import_file
 from planner.settings import Config
 from planner.store.core import Store
 from planner.store.frames import devices_frame
+from tests.actions import import_file
 from tests.factories import make_id
 
 TODAY = date(2026, 11, 1)

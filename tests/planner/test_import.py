@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from planner.errors import InputError
-from planner.ingest.registers import import_file
 from planner.settings import Config
 from planner.store import schema as t
 from planner.store.core import Store
+from tests.actions import import_file
 from tests.factories import make_id
 from tests.planner import registers as reg
 
@@ -147,7 +147,7 @@ def test_undecodable_file_is_refused(store: Store, config: Config, tmp_path: Pat
 def test_failure_mid_write_leaves_store_unchanged(
     store: Store, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import planner.ingest.registers as imp
+    import planner.store.batches as imp
 
     import_file(
         store, "residents", reg.write_gbk_csv(tmp_path / "a.csv"), config=config, today=TODAY

@@ -12,10 +12,10 @@ from shapely.geometry import Polygon, box, shape
 from sqlalchemy import select
 
 from geo.crs import from_wgs84, gcj02_to_wgs84
-from planner.ingest.registers import import_file
 from planner.settings import Config
 from planner.store import schema as t
 from planner.store.core import Store
+from tests.actions import import_file
 from tests.factories import make_id
 
 WULING = "330213100001"  # 溪口镇 武岭社区

@@ -18,10 +18,11 @@ from sqlalchemy import select
 from api.cli import main
 from geo.gazetteer import load_fenghua
 from planner.errors import InputError
-from planner.ingest.registers import ImportResult, import_file
+from planner.services.imports import ImportResult
 from planner.settings import Config, load_config
 from planner.store import schema as t
 from planner.store.core import Store, init_store
+from tests.actions import import_file
 from tests.factories import make_id
 
 TODAY = date(2026, 11, 1)

@@ -139,8 +139,8 @@ def test_default_url_lives_in_the_data_dir(tmp_path: Path) -> None:
 def test_postgresql_runs_the_same_code(pg_url: str, tmp_path: Path) -> None:
     from datetime import date
 
-    from planner.ingest.registers import import_file
     from planner.settings import load_config
+    from tests.actions import import_file
     from tests.planner import registers as reg
 
     store = init_store(pg_url, gazetteer=load_fenghua())

@@ -12,16 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from planner.errors import InputError
-from planner.ingest.registers import import_file
 from planner.ingest.visits import (
     SERVICE_LABELS,
     VisitError,
-    import_visits,
     parse_outcome,
     parse_services,
     parse_visit_key,
-    record_visit,
-    save_visit,
     visit_key,
 )
 from planner.outreach.plan import MonthPlan
@@ -29,6 +25,7 @@ from planner.reports.route_sheets import write_route_sheets
 from planner.settings import Config
 from planner.store import schema as t
 from planner.store.core import Store
+from tests.actions import import_file, import_visits, record_visit, save_visit
 from tests.factories import make_id
 
 TODAY = date(2026, 12, 20)

@@ -119,7 +119,7 @@ def test_same_input_and_seed_same_plan(demo: Any, config: Config) -> None:
 
 
 def test_recorded_visits_change_the_plan(demo: Any, config: Config) -> None:
-    from planner.ingest.visits import record_visit
+    from tests.actions import record_visit
 
     store, network = demo
     before = plan_month(store, config, network).to_json()
