@@ -104,18 +104,3 @@ def is_valid_id_number(text: object, *, today: date | None = None) -> bool:
     except InvalidIdNumber:
         return False
     return True
-
-
-def mask_id(number: str | None, *, keep_head: int = 6, keep_tail: int = 4) -> str:
-    """Mask an ID number, e.g. ``330213********1234``."""
-    if not number:
-        return ""
-    n = len(number)
-    if keep_head + keep_tail >= n:
-        return "*" * n
-    return number[:keep_head] + "*" * (n - keep_head - keep_tail) + number[n - keep_tail :]
-
-
-def mask_phone(phone: str | None, *, keep_head: int = 3, keep_tail: int = 4) -> str:
-    """Mask a phone number, e.g. ``138****5678``."""
-    return mask_id(phone, keep_head=keep_head, keep_tail=keep_tail)

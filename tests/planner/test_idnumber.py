@@ -8,8 +8,6 @@ from planner.ingest.idnumber import (
     InvalidIdNumber,
     check_char,
     is_valid_id_number,
-    mask_id,
-    mask_phone,
     parse_id_number,
 )
 from tests.factories import make_id
@@ -83,6 +81,13 @@ def test_every_single_character_mutation_is_rejected(number: str, data: st.DataO
 
 
 def test_masks() -> None:
+    from planner.domain.privacy import mask_id, mask_name, mask_phone
+    from planner.settings import PrivacyConfig
+
     assert mask_id("330213195001010018") == "330213********0018"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_id(None) == ""
+    assert mask_name("张三丰") == "张**"
+    narrow = PrivacyConfig(id_keep_head=2, id_keep_tail=2, phone_keep_head=0, phone_keep_tail=2)
+    assert mask_id("330213195001010018", privacy=narrow) == "33" + "*" * 14 + "18"
+    assert mask_phone("13812345678", privacy=narrow) == "*" * 9 + "78"
