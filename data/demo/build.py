@@ -9,16 +9,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete
-
 from data.demo.generate import generate_demo
 from geo.gazetteer import load_fenghua, reference_district
 from planner.errors import StoreError
 from planner.ingest.registers import ImportResult, import_file
 from planner.networks import record_network_file
 from planner.settings import Config
-from planner.store import schema as t
-from planner.store.core import META_CODE, Store, audit
+from planner.store.core import META_CODE, Store
+from planner.store.reset import clear_registers
 from planner.store.summary import StoreSummary, pad, summarize
 
 DEMO_SOURCE = "demo"
@@ -66,14 +64,6 @@ def load_demo_geometry(
     return import_file(store, "villages", files.villages, config=config)
 
 
-def _clear_demo_data(store: Store) -> None:
-    """Remove the demo's people and facilities (never called on a non-demo store)."""
-    with store.write() as s:
-        for table in (t.Visit, t.Device, t.Lead, t.Resident, t.Facility):
-            s.execute(delete(table))
-        audit(s, action="reset", entity="demo", detail={"reason": "demo rebuilt"})
-
-
 def build_demo(
     store: Store,
     *,
@@ -112,7 +102,7 @@ def build_demo(
     # The synthetic people are anchored to `today`: a rebuild replaces them rather
     # than adding a second population (only ever in a store marked as the demo).
     if source == DEMO_SOURCE:
-        _clear_demo_data(store)
+        clear_registers(store, entity="demo", reason="demo rebuilt")
     ref = reference_district(DEMO_DISTRICT)
     store.load_gazetteer(load_fenghua(), source=DEMO_SOURCE, office=ref.office if ref else None)
     reports = out_dir / "demo" / "import_reports"
