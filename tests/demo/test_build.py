@@ -1,4 +1,4 @@
-"""The demo district as `make demo` builds it: through the CLI and the importers.
+"""The demo district as `make demo` builds it (data/demo/build.py), through the importers.
 
 The district is built once per session (``coverplan demo --json`` in a real process,
 the ``demo_district`` fixture); each test works on its own copy and runs the later
