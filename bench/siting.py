@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bench._siting_instances import Instance, dense_minutes, district_instance, province_instance
 from planner.siting import SitingProblem, evaluate, solve
@@ -170,23 +171,27 @@ def heuristics(p: SitingProblem, *, swap: bool = True) -> list[Row]:
     return rows
 
 
-def spopt_mclp(p: SitingProblem, limit: float) -> Row:
-    """spopt's MCLP from a dense matrix, CBC through PuLP; existing sites predefined."""
-    import pulp
+def _spopt_model(p: SitingProblem, minutes: NDArray[np.floating[Any]]) -> Any:
+    """spopt's MCLP on the dense ``minutes`` matrix, existing sites predefined (not solved)."""
     from spopt.locate import MCLP
 
-    t0 = time.perf_counter()
-    cm = dense_minutes(None, p)  # type: ignore[arg-type]
     n_ex = int(p.existing.sum())
-    pre = p.existing.astype(int) if n_ex else None
     assert p.max_new is not None
-    model = MCLP.from_cost_matrix(
-        cm,
+    return MCLP.from_cost_matrix(
+        minutes,
         p.demand,
         service_radius=p.threshold_min,
         p_facilities=p.max_new + n_ex,
-        predefined_facilities_arr=pre,
+        predefined_facilities_arr=p.existing.astype(int) if n_ex else None,
     )
+
+
+def spopt_mclp(p: SitingProblem, limit: float) -> Row:
+    """spopt's MCLP from a dense matrix, CBC through PuLP; existing sites predefined."""
+    import pulp
+
+    t0 = time.perf_counter()
+    model = _spopt_model(p, dense_minutes(None, p))  # type: ignore[arg-type]
     t_build = time.perf_counter() - t0
     model = model.solve(
         pulp.PULP_CBC_CMD(msg=False, timeLimit=limit, threads=THREADS), results=False
@@ -204,7 +209,7 @@ def spopt_mclp(p: SitingProblem, limit: float) -> Row:
         obj,
         None,
         f"{status}; model build {t_build:.2f} s; {len(opened)} new; "
-        f"{'existing predefined' if n_ex else 'no existing'}",
+        f"{'existing predefined' if p.existing.any() else 'no existing'}",
     )
 
 
@@ -321,7 +326,6 @@ def classes_part(inst: Instance, out: dict[str, Any], repeats: int = 3) -> None:
 def _spopt_worker(seconds: float, hard: bool) -> int:
     """Child process: spopt MCLP on the province; prints PROGRESS/RESULT lines."""
     import pulp
-    from spopt.locate import MCLP
 
     t0 = time.perf_counter()
     inst, _ = province_instance()
@@ -341,15 +345,7 @@ def _spopt_worker(seconds: float, hard: bool) -> int:
         return orig(self, other)
 
     pulp.LpProblem.__iadd__ = iadd  # type: ignore[method-assign]
-    n_ex = int(p.existing.sum())
-    assert p.max_new is not None
-    model = MCLP.from_cost_matrix(
-        cm,
-        p.demand,
-        service_radius=p.threshold_min,
-        p_facilities=p.max_new + n_ex,
-        predefined_facilities_arr=p.existing.astype(int) if n_ex else None,
-    )
+    model = _spopt_model(p, cm)
     print(f"PROGRESS built {count[0]} {time.perf_counter() - t0:.1f}", flush=True)
     model = model.solve(
         pulp.PULP_CBC_CMD(msg=False, timeLimit=seconds, threads=THREADS), results=False

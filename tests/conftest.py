@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite store file per test, ID factories, messy registers."""
+"""Shared fixtures: a real SQLite store file per test, the demo district built once per
+session (a copy per test), ``coverplan`` run in-process, PostgreSQL databases."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 from geo.gazetteer import load_fenghua
 from planner.settings import Config, load_config, reset_settings
 from planner.store.core import Store, init_store
+from tests.cli import Coverplan
+from tests.demo_district import DemoDistrict, build_once
 
 
 @pytest.fixture
@@ -147,3 +150,39 @@ def store(db_url: str) -> Iterator[Store]:
     s = init_store(db_url, gazetteer=load_fenghua())
     yield s
     s.dispose()
+
+
+@pytest.fixture
+def coverplan(capsys: pytest.CaptureFixture[str]) -> Coverplan:
+    """Run ``coverplan`` in-process: ``coverplan("status", "--json", db=url).json()``."""
+    return Coverplan(capsys)
+
+
+@pytest.fixture(scope="session")
+def demo_district(tmp_path_factory: pytest.TempPathFactory) -> DemoDistrict:
+    """The demo district (``coverplan demo`` + road network caches), built once per session.
+
+    Shared by every test (and every pytest-xdist worker): never write to it; use
+    :func:`demo_copy`.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return build_once(shared)
+
+
+@pytest.fixture
+def demo_copy(
+    demo_district: DemoDistrict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> DemoDistrict:
+    """This test's copy of the demo district, and the environment of a user working on it.
+
+    ``COVERPLAN_DATA_DIR``/``COVERPLAN_OUT_DIR`` point at the copy (its store is
+    the default ``var/coverplan.db``, its network cache warm) and the working
+    directory is the copy's root, as after ``coverplan demo`` there.
+    """
+    demo = demo_district.copy_to(tmp_path / "demo")
+    monkeypatch.setenv("COVERPLAN_DATA_DIR", str(demo.data_dir))
+    monkeypatch.setenv("COVERPLAN_OUT_DIR", str(demo.out_dir))
+    monkeypatch.chdir(demo.root)
+    reset_settings()
+    return demo

@@ -21,7 +21,6 @@ from __future__ import annotations
 import ctypes
 import io
 import json
-import math
 import os
 import sys
 from collections.abc import Iterator
@@ -42,28 +41,16 @@ class _Document:
 _document: _Document | None = None
 
 
-def _plain(obj: Any) -> Any:
-    """``obj`` with NaN/±inf as ``None`` and numpy scalars as Python numbers."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    item = getattr(obj, "item", None)
-    if callable(item) and type(obj).__module__ == "numpy":
-        with suppress(TypeError, ValueError):
-            return _plain(item())
-    return obj
-
-
 def dumps(obj: Any) -> str:
     """The text :func:`print_json` prints: strict JSON (no NaN), UTF-8 text, indented.
 
-    Dates, paths and other objects are written as their ``str``; NaN and
-    infinities as ``null``; numpy scalars as numbers.
+    Values are converted by :func:`planner.jsonable.to_jsonable` (the one
+    conversion): NaN and infinities as ``null``, numpy scalars as numbers, dates
+    as ISO strings, paths and other objects as their ``str``.
     """
-    return json.dumps(_plain(obj), ensure_ascii=False, indent=2, default=str, allow_nan=False)
+    from planner.jsonable import to_jsonable  # imports pandas: not at start-up (--help)
+
+    return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def print_json(obj: Any) -> None:

@@ -1,4 +1,8 @@
-"""The coverplan command as a user runs it: JSON contract, errors, crash safety."""
+"""The coverplan command as a user runs it: JSON contract, errors, crash safety.
+
+The commands run in-process (the ``coverplan`` fixture); the import killed half-way
+runs in a real process, since killing it is the point.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
+from tests.cli import Coverplan, Ran
 from tests.factories import make_id
 from tests.planner import registers as reg
 
@@ -29,16 +37,27 @@ IMPORT_KEYS = {
 }
 
 
-def run(*args: str, db: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COVERPLAN_DB_URL": db}
-    proc = subprocess.run([COVERPLAN, *args], capture_output=True, text=True, env=env, timeout=300)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    assert "Warning" not in proc.stderr, proc.stderr
-    return proc
+Run = Callable[..., Ran]
 
 
-def test_import_json_contract_and_idempotence(tmp_path: Path, db_url: str) -> None:
+@pytest.fixture
+def run(coverplan: Coverplan) -> Run:
+    """``run(*args, db=URL)``: ``coverplan --db URL ARGS`` in-process.
+
+    Exit status 0 is asserted unless ``check=False``; a "Warning" on stderr fails.
+    """
+
+    def run(*args: str, db: str, check: bool = True) -> Ran:
+        proc = coverplan(*args, db=db)
+        if check:
+            assert proc.returncode == 0, proc.stderr
+        assert "Warning" not in proc.stderr, proc.stderr
+        return proc
+
+    return run
+
+
+def test_import_json_contract_and_idempotence(run: Run, tmp_path: Path, db_url: str) -> None:
     run("init", "--district", "330213", db=db_url)
     path = reg.write_gbk_csv(tmp_path / "名册.csv")
     report = tmp_path / "问题.xlsx"
@@ -57,7 +76,9 @@ def test_import_json_contract_and_idempotence(tmp_path: Path, db_url: str) -> No
     assert (again["unchanged"], again["updated"], again["stored"]) == (9, 0, 9)
 
 
-def test_user_mistakes_give_a_message_not_a_traceback(tmp_path: Path, db_url: str) -> None:
+def test_user_mistakes_give_a_message_not_a_traceback(
+    run: Run, tmp_path: Path, db_url: str
+) -> None:
     run("init", "--district", "330213", db=db_url)
     proc = run("import", "residents", str(tmp_path / "nope.csv"), db=db_url, check=False)
     assert proc.returncode == 2
@@ -88,7 +109,7 @@ def _big_register(path: Path, n: int) -> None:
             )
 
 
-def test_import_killed_midway_leaves_store_unchanged(tmp_path: Path, db_url: str) -> None:
+def test_import_killed_midway_leaves_store_unchanged(run: Run, tmp_path: Path, db_url: str) -> None:
     run("init", "--district", "330213", db=db_url)
     run("import", "residents", str(reg.write_gbk_csv(tmp_path / "a.csv")), db=db_url)
     db_file = db_url.removeprefix("sqlite:///")
@@ -123,7 +144,9 @@ def test_import_killed_midway_leaves_store_unchanged(tmp_path: Path, db_url: str
     con.close()
 
 
-def test_init_reference_district_gives_codes_and_names_only(tmp_path: Path, db_url: str) -> None:
+def test_init_reference_district_gives_codes_and_names_only(
+    run: Run, tmp_path: Path, db_url: str
+) -> None:
     """`init --district 330213` loads the packaged list; synthetic geometry is the demo's."""
     out = json.loads(run("init", "--district", "330213", "--json", db=db_url).stdout)
     assert (out["towns"], out["villages"], out["synthetic_geometry"]) == (12, 337, 0)
@@ -141,7 +164,7 @@ def test_init_reference_district_gives_codes_and_names_only(tmp_path: Path, db_u
     assert run("status", db=db_url).returncode == 0
 
 
-def test_geocode_file_and_saved_corrections(tmp_path: Path, db_url: str) -> None:
+def test_geocode_file_and_saved_corrections(run: Run, tmp_path: Path, db_url: str) -> None:
     run("init", "--district", "330213", db=db_url)
     src = tmp_path / "addresses.csv"
     src.write_text(

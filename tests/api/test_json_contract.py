@@ -2,9 +2,10 @@
 
 The commands are enumerated from the argument parser, so a new command with
 ``--json`` fails :func:`test_every_json_command_has_a_case` until it gets a case
-here. The cases run on one copy of the demo district (built once per module),
-in process with ``capfd`` (file-descriptor capture: a native library writing to
-fd 1 would show up in stdout) and ``site`` also as a subprocess, where HiGHS
+here. The cases run on a copy of the demo district (built once per session by
+``coverplan demo --json`` in a real process: the ``demo`` case), in process with
+``capfd`` (file-descriptor capture: a native library writing to fd 1 would show
+up in stdout) and ``site`` also as a subprocess, where HiGHS
 prints its banner straight to fd 1 when it is constructed.
 """
 
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from planner.settings import reset_settings
 from planner.store import schema as t
 from planner.store.core import Store
 from planner.store.scenarios import save_scenario
+from tests.demo_district import DemoDistrict
 
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 HIGHS_BANNER = "Running HiGHS"
@@ -62,38 +62,6 @@ def one_document(text: str) -> Any:
         raise AssertionError(f"{name} is not JSON")
 
     return json.loads(text, parse_constant=no_constant)
-
-
-@dataclass
-class Demo:
-    root: Path
-    db_file: Path
-    env: dict[str, str]
-    demo_json: dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """The demo district, built once through ``coverplan demo --json`` (a subprocess)."""
-    root = tmp_path_factory.mktemp("contract")
-    env = {
-        **os.environ,
-        "COVERPLAN_DATA_DIR": str(root / "var"),
-        "COVERPLAN_OUT_DIR": str(root / "out"),
-    }
-    for key in ("COVERPLAN_DB_URL", "COVERPLAN_CONFIG"):
-        env.pop(key, None)
-    proc = subprocess.run(
-        [COVERPLAN, "demo", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    out = one_document(proc.stdout)
-    return Demo(root=root, db_file=root / "var" / "coverplan.db", env=env, demo_json=out)
 
 
 @dataclass
@@ -170,7 +138,7 @@ CASES: dict[tuple[str, ...], Case] = {
         "--json",
     ],
 }
-BY_FIXTURE = {("demo",)}  # run by the module fixture as a subprocess
+BY_FIXTURE = {("demo",)}  # run by the session's demo_district fixture as a subprocess
 
 
 def test_every_json_command_has_a_case() -> None:
@@ -185,15 +153,10 @@ def test_every_json_command_has_a_case() -> None:
 
 @pytest.fixture
 def store_copy(
-    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_copy: DemoDistrict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Ctx, Store]]:
-    db = tmp_path / "store.db"
-    shutil.copy(demo.db_file, db)
-    url = f"sqlite:///{db}"
-    monkeypatch.setenv("COVERPLAN_DB_URL", url)
-    monkeypatch.setenv("COVERPLAN_DATA_DIR", demo.env["COVERPLAN_DATA_DIR"])  # network cache
-    monkeypatch.setenv("COVERPLAN_OUT_DIR", str(tmp_path / "out"))
-    reset_settings()
+    url = demo_copy.db_url
+    monkeypatch.setenv("COVERPLAN_DB_URL", url)  # main() sets it (`init --db`); undone after
     store = Store(url)
     with store.read() as s:
         rid = s.scalars(select(t.Resident.id).order_by(t.Resident.id).limit(1)).one()
@@ -202,10 +165,11 @@ def store_copy(
 
 
 def test_every_json_command_prints_one_document(
-    demo: Demo, store_copy: tuple[Ctx, Store], capfd: pytest.CaptureFixture[str]
+    demo_district: DemoDistrict, store_copy: tuple[Ctx, Store], capfd: pytest.CaptureFixture[str]
 ) -> None:
     ctx, store = store_copy
-    assert demo.demo_json["synthetic"] is True  # ("demo",): parsed by the fixture
+    demo_json = one_document(demo_district.stdout)  # ("demo",): run by the fixture
+    assert isinstance(demo_json, dict) and demo_json["synthetic"] is True
     done: list[tuple[str, ...]] = []
     for command, case in CASES.items():
         if command == ("scenarios", "compare"):  # a second scenario to compare with
@@ -229,11 +193,11 @@ def test_every_json_command_prints_one_document(
     assert set(done) == set(CASES)
 
 
-def test_site_in_a_subprocess_keeps_the_highs_banner_off_stdout(demo: Demo, tmp_path: Path) -> None:
+def test_site_in_a_subprocess_keeps_the_highs_banner_off_stdout(
+    demo_copy: DemoDistrict, tmp_path: Path
+) -> None:
     """HiGHS prints its banner to fd 1 when constructed: it must land on stderr."""
-    db = tmp_path / "store.db"
-    shutil.copy(demo.db_file, db)
-    env = {**demo.env, "COVERPLAN_DB_URL": f"sqlite:///{db}"}
+    env = demo_copy.env()
     args = [COVERPLAN, "site", "--type", "home", "--new", "2", "--uncapacitated"]
     proc = subprocess.run(
         [*args, "--json"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600

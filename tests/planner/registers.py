@@ -59,21 +59,23 @@ class Expected:
     stored_ids: frozenset[str]
 
 
+ROW_1 = [
+    "1",
+    "张三",
+    "男",
+    ID_A,
+    "1950-01-01",
+    "肢体残疾",
+    "一级",
+    "溪口镇",
+    "武岭社区",
+    "溪口镇武岭社区5号",
+    "13812345678",
+]
+
 DATA: list[list[str]] = [
     # good rows
-    [
-        "1",
-        "张三",
-        "男",
-        ID_A,
-        "1950-01-01",
-        "肢体残疾",
-        "一级",
-        "溪口镇",
-        "武岭社区",
-        "溪口镇武岭社区5号",
-        "13812345678",
-    ],
+    ROW_1,
     [
         "2",
         "李四",
@@ -184,19 +186,7 @@ DATA: list[list[str]] = [
         "",
     ],
     # an exact duplicate of row 1 (rows with one ID but different data: test_import_integrity)
-    [
-        "14",
-        "张三",
-        "男",
-        ID_A,
-        "1950-01-01",
-        "肢体残疾",
-        "一级",
-        "溪口镇",
-        "武岭社区",
-        "溪口镇武岭社区5号",
-        "13812345678",
-    ],
+    ["14", *ROW_1[1:]],
     # stored, flagged for review: the village does not exist
     [
         "15",

@@ -22,6 +22,7 @@ from geo.gazetteer import load_fenghua
 from planner.errors import StoreBusyError
 from planner.store import schema as t
 from planner.store.core import Store, init_store
+from tests.cli import Coverplan
 from tests.factories import make_id
 from tests.planner import registers as reg
 
@@ -203,7 +204,7 @@ def test_an_import_waits_for_a_writer_in_progress_on_postgresql(
 
 
 def test_a_writer_beyond_the_busy_timeout_gives_a_clear_message(
-    any_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    any_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, coverplan: Coverplan
 ) -> None:
     """Another process holds the store longer than the busy timeout: exit 2, Chinese
     message, no traceback, nothing stored by the import; the retry then succeeds."""
@@ -227,13 +228,7 @@ def test_a_writer_beyond_the_busy_timeout_gives_a_clear_message(
     assert busy.stdout == ""
     assert _count(store, t.ImportBatch) == 0
     assert _count(store, t.Resident) == 1  # only the other writer's row
-    again = subprocess.run(
-        _import_cmd(any_db_url, path, tmp_path / "r.csv"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = coverplan(*_import_args(any_db_url, path, tmp_path / "r.csv"))  # in-process
     assert again.returncode == 0, again.stderr
     assert _count(store, t.Resident) == 9
     store.dispose()

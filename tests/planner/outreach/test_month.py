@@ -6,12 +6,8 @@ the plan's own times are re-derived from the routing problem's matrix.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,25 +17,19 @@ from planner.outreach.plan import MonthPlan
 from planner.services.outreach import MonthOptions, YearOptions, outreach_month, outreach_year
 from planner.settings import Config
 from planner.store.core import Store
+from tests.demo_district import DemoDistrict
 from tests.planner.outreach.checker import check
 
-COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 YEAR, MONTH = 2026, 12
 SECONDS = 2.0
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Any]]:
-    root = tmp_path_factory.mktemp("outreach")
-    env = {**os.environ, "COVERPLAN_DATA_DIR": str(root / "var")}
-    env.pop("COVERPLAN_DB_URL", None)
-    proc = subprocess.run(
-        [COVERPLAN, "demo"], capture_output=True, text=True, env=env, cwd=root, timeout=600
-    )
-    assert proc.returncode == 0, proc.stderr
-    store = Store(f"sqlite:///{root / 'var' / 'coverplan.db'}")
+@pytest.fixture
+def demo(demo_copy: DemoDistrict) -> Iterator[tuple[Store, Any]]:
+    """This test's copy of the demo store and its drive network (from the warm cache)."""
     from planner.settings import get_config
 
+    store = Store(demo_copy.db_url)
     network = load_network(store, config=get_config(), mode="drive").network
     yield store, network
     store.dispose()

@@ -1,12 +1,14 @@
-"""The demo district as `make demo` builds it: through the CLI and the importers."""
+"""The demo district as `make demo` builds it (data/demo/build.py), through the importers.
+
+The district is built once per session (``coverplan demo --json`` in a real process,
+the ``demo_district`` fixture); each test works on its own copy and runs the later
+commands in-process.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,31 +22,15 @@ from planner.domain.devices import due_in_frame
 from planner.store import schema as t
 from planner.store.core import Store
 from planner.store.frames import devices_frame
-
-COVERPLAN = str(Path(sys.executable).parent / "coverplan")
-
-
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COVERPLAN, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=600
-    )
+from tests.cli import Coverplan
+from tests.demo_district import DemoDistrict
 
 
-@pytest.fixture(scope="module")
-def demo(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[dict[str, Any], Store, Path, dict[str, str]]]:
-    root = tmp_path_factory.mktemp("demo")
-    env = {
-        **os.environ,
-        "COVERPLAN_DATA_DIR": str(root / "var"),
-        "COVERPLAN_OUT_DIR": str(root / "out"),
-    }
-    env.pop("COVERPLAN_DB_URL", None)
-    proc = _run(["demo", "--json"], env, root)
-    assert proc.returncode == 0, proc.stderr
-    store = Store(f"sqlite:///{root / 'var' / 'coverplan.db'}")
-    yield json.loads(proc.stdout), store, root, env
+@pytest.fixture
+def demo(demo_copy: DemoDistrict) -> Iterator[tuple[dict[str, Any], Store, Path]]:
+    """What ``coverplan demo --json`` printed, this test's copy of the store, its root."""
+    store = Store(demo_copy.db_url)
+    yield demo_copy.summary, store, demo_copy.root
     store.dispose()
 
 
@@ -123,46 +109,43 @@ def test_facility_points_from_amap_are_converted(demo: Any) -> None:
 
 
 def test_outputs_hold_aggregates_only(demo: Any) -> None:
-    _, _, root, _ = demo
+    _, _, root = demo
     text = (root / "out" / "demo_summary.json").read_text(encoding="utf-8")
     text += (root / "out" / "demo_summary.txt").read_text(encoding="utf-8")
     assert "合成" in text
     assert not re.search(r"\d{17}[\dX]", text)
 
 
-def test_rebuilding_the_demo_gives_the_same_district(demo: Any) -> None:
-    first, _, root, env = demo
-    proc = _run(["demo", "--json"], env, root)
+def test_rebuilding_the_demo_gives_the_same_district(demo: Any, coverplan: Coverplan) -> None:
+    first, *_ = demo
+    proc = coverplan("demo", "--json")
     assert proc.returncode == 0, proc.stderr
     again = json.loads(proc.stdout)
     assert again["summary"] == first["summary"]  # replaced, not added to
     assert [i["rejected"] for i in again["imports"]] == [i["rejected"] for i in first["imports"]]
 
 
-def test_demo_refuses_a_store_with_real_data(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "COVERPLAN_DB_URL": f"sqlite:///{tmp_path / 'real.db'}",
-        "COVERPLAN_DATA_DIR": str(tmp_path / "var"),
-        "COVERPLAN_OUT_DIR": str(tmp_path / "out"),
-    }
-    assert _run(["init", "--district", "330213"], env, tmp_path).returncode == 0
+def test_demo_refuses_a_store_with_real_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, coverplan: Coverplan
+) -> None:
+    monkeypatch.setenv("COVERPLAN_DB_URL", f"sqlite:///{tmp_path / 'real.db'}")
+    assert coverplan("init", "--district", "330213").returncode == 0
     reg = tmp_path / "r.csv"
     reg.write_text(
         "姓名,公民身份号码,残疾类别,残疾等级,乡镇（街道）,村（社区）\n"
         "甲,11010519491231002X,肢体,一级,溪口镇,武岭社区\n",
         encoding="utf-8",
     )
-    assert _run(["import", "residents", str(reg)], env, tmp_path).returncode == 0
-    proc = _run(["demo"], env, tmp_path)
+    assert coverplan("import", "residents", str(reg)).returncode == 0
+    proc = coverplan("demo")
     assert proc.returncode == 2 and "真实数据" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_coverage_and_gaps_on_the_demo(demo: Any) -> None:
+def test_coverage_and_gaps_on_the_demo(demo: Any, coverplan: Coverplan) -> None:
     """The issue's check: covered ≤ eligible, within capacity ≤ covered, sums agree."""
-    _, _, root, env = demo
+    _, _, root = demo
     out_dir = root / "out" / "coverage"
-    proc = _run(["coverage", "--json", "--out", str(out_dir)], env, root)
+    proc = coverplan("coverage", "--json", "--out", str(out_dir))
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert {"facility_types", "towns", "indicators"} <= set(out)
@@ -215,7 +198,7 @@ def test_coverage_and_gaps_on_the_demo(demo: Any) -> None:
     keys = {i["key"] for i in out["indicators"]}
     assert {"home_reach", "home_town", "device_current", "family_doctor"} <= keys
 
-    gaps = _run(["gaps", "--json", "--top", "5"], env, root)
+    gaps = coverplan("gaps", "--json", "--top", "5")
     assert gaps.returncode == 0, gaps.stderr
     g = json.loads(gaps.stdout)
     assert len(g["policy_gaps"]) == 5
@@ -223,9 +206,8 @@ def test_coverage_and_gaps_on_the_demo(demo: Any) -> None:
     assert scores == sorted(scores, reverse=True) and scores[0] > 0
 
 
-def test_network_build_reports_snapping(demo: Any) -> None:
-    _, _, root, env = demo
-    proc = _run(["network", "build", "--mode", "drive", "--json"], env, root)
+def test_network_build_reports_snapping(demo_copy: DemoDistrict, coverplan: Coverplan) -> None:
+    proc = coverplan("network", "build", "--mode", "drive", "--json")
     assert proc.returncode == 0, proc.stderr
     drive = json.loads(proc.stdout)["drive"]
     assert drive["nodes"] > 10_000 and drive["dropped_nodes"] >= 0
@@ -234,11 +216,12 @@ def test_network_build_reports_snapping(demo: Any) -> None:
     assert drive["snap"]["facilities"]["max_m"] < 500
 
 
-def test_siting_proposal_and_scenarios_on_the_demo(demo: Any) -> None:
+def test_siting_proposal_and_scenarios_on_the_demo(
+    demo_copy: DemoDistrict, coverplan: Coverplan
+) -> None:
     """Two new homes + upgrades within a budget: contract keys, rules, before/after."""
-    _, _, root, env = demo
     args = ["site", "--type", "home", "--new", "2", "--budget", "2300000", "--upgrade"]
-    proc = _run([*args, "--scenario", "甲", "--json"], env, root)
+    proc = coverplan(*args, "--scenario", "甲", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert {"selected", "objective", "bound", "gap", "seconds", "before", "after"} <= set(out)
@@ -251,19 +234,18 @@ def test_siting_proposal_and_scenarios_on_the_demo(demo: Any) -> None:
     # the objective is the coverage engine's own count after the proposal
     assert out["after"]["within_capacity"] == out["objective"]
     assert out["after"]["within_capacity"] > out["before"]["within_capacity"]
-    alt = _run(["site", "--type", "home", "--new", "3", "--scenario", "乙", "--json"], env, root)
+    alt = coverplan("site", "--type", "home", "--new", "3", "--scenario", "乙", "--json")
     assert alt.returncode == 0, alt.stderr
-    cmp = _run(["scenarios", "compare", "甲", "乙", "--json"], env, root)
+    cmp = coverplan("scenarios", "compare", "甲", "乙", "--json")
     assert cmp.returncode == 0, cmp.stderr
     rows = {m["key"]: m for m in json.loads(cmp.stdout)["metrics"]}
     assert rows["new_sites"]["乙"] == 3 and rows["upgrades"]["乙"] == 0
-    bad = _run(["site", "--type", "home", "--new", "1"], env, root)
+    bad = coverplan("site", "--type", "home", "--new", "1")
     assert bad.returncode == 2 and "--new" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_retrofit_list_on_the_demo(demo: Any) -> None:
-    _, _, root, env = demo
-    proc = _run(["retrofit", "--quota", "122", "--json"], env, root)
+def test_retrofit_list_on_the_demo(demo_copy: DemoDistrict, coverplan: Coverplan) -> None:
+    proc = coverplan("retrofit", "--quota", "122", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert len(out["selected"]) == 122
