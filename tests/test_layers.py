@@ -85,15 +85,7 @@ def test_every_package_has_a_rule() -> None:
 
 # --- (c) only the store layer speaks SQL --------------------------------------------------
 
-SQL_KNOWN = {
-    "api.cli": "api.cli.main maps sqlalchemy's OperationalError to a message itself",
-    "planner.coverage": "planner.coverage.engine queries the store (device counts)",
-    "planner.domain": "planner.domain.devices queries devices with a session",
-    "planner.ingest": "planner.ingest.{district,registers,visits} write with sessions",
-    "planner.outreach": "planner.outreach.{month,needs} query the store",
-    "planner.retrofit": "planner.retrofit queries the store",
-    "planner.scenarios": "planner.scenarios reads and writes scenario rows itself",
-}
+SQL_KNOWN: dict[str, str] = {}
 
 
 def _sql_importers() -> list[str]:
@@ -112,19 +104,7 @@ def test_only_the_store_imports_sqlalchemy(importer: str) -> None:
 
 # --- (d) analysis takes frames and arrays, not the store ----------------------------------
 
-ANALYSIS_KNOWN = {
-    "planner.coverage": "planner.coverage.{engine,gaps} load frames from the store",
-    "planner.domain": "planner.domain.devices queries planner.store.schema",
-    "planner.outreach": (
-        "planner.outreach.{calendar,month,needs} read the store; month imports "
-        "planner.ingest.idnumber"
-    ),
-    "planner.retrofit": "planner.retrofit reads the store and imports planner.ingest.idnumber",
-    "planner.scenarios": "planner.scenarios reads and writes scenario rows itself",
-    "planner.siting": (
-        "planner.siting.proposal reads the store and candidate files (planner.ingest.readers)"
-    ),
-}
+ANALYSIS_KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(
@@ -143,8 +123,9 @@ def test_analysis_never_imports_store_ingest_reports_or_services(package: str) -
 
 @pytest.mark.parametrize("package", ["planner.services", "planner.reports"])
 def test_nothing_in_planner_imports_services_or_reports(package: str) -> None:
-    """Only ``planner.services`` uses itself; ``planner.reports`` is imported by ``api`` only."""
-    assert violations(["planner", "geo", "data"], [package], allowed_importers=[package]) == []
+    """Only ``planner.services`` uses itself; ``planner.reports`` is imported by the
+    clients only (``api``, and ``data.demo``, which builds the demo as a user would)."""
+    assert violations(["planner", "geo"], [package], allowed_importers=[package]) == []
 
 
 # --- (f) no cycles ------------------------------------------------------------------------

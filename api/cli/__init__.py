@@ -155,16 +155,10 @@ def _environment_message(exc: Exception) -> str | None:
     if isinstance(exc, OSError) and exc.filename is not None:
         reason = _OS_REASONS.get(exc.errno or 0, exc.strerror or str(exc))
         return f"无法读写「{exc.filename}」：{reason}；请检查路径与权限（如 --out 目录可写）"
-    from sqlalchemy.exc import InterfaceError, OperationalError
+    from planner.settings import get_settings
+    from planner.store.core import database_error_message
 
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        from planner.settings import get_settings
-        from planner.store.core import display_url, redact_url
-
-        url = get_settings().store_url
-        detail = redact_url(str(exc.orig).strip(), url)
-        return f"数据库 {display_url(url)} 操作失败：{detail}；请检查数据库地址、权限与磁盘空间"
-    return None
+    return database_error_message(exc, url=get_settings().store_url)
 
 
 def _discard_stdout() -> None:

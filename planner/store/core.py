@@ -424,6 +424,17 @@ def _is_conflict(exc: DBAPIError) -> bool:
 _USERINFO_PASSWORD = re.compile(r"(://[^/:@]*):([^/@]*)@")
 
 
+def database_error_message(exc: BaseException, *, url: str) -> str | None:
+    """The Chinese message for a database failure the store did not turn into a
+    :class:`StoreError` (e.g. a disk full or a dropped connection mid-command), or
+    None when ``exc`` is not such a failure. Never shows the password of ``url``.
+    """
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return None
+    detail = redact_url(str(exc.orig).strip(), url)
+    return f"数据库 {display_url(url)} 操作失败：{detail}；请检查数据库地址、权限与磁盘空间"
+
+
 def display_url(url: str) -> str:
     """``url`` with its password replaced by ``***`` (never print a password).
 
