@@ -94,6 +94,16 @@ class Resident(Base):
     retrofit_year: Mapped[int | None] = mapped_column(Integer)
     reassessment_due: Mapped[date | None] = mapped_column(Date)
     last_visit: Mapped[date | None] = mapped_column(Date)
+    # migration 0003: the family (户号) and the data behind the plan's indicators
+    household_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    pension_insured: Mapped[bool | None] = mapped_column(Boolean)  # 城乡居民基本养老保险
+    medical_insured: Mapped[bool | None] = mapped_column(Boolean)  # 城乡居民基本医疗保险
+    family_doctor: Mapped[bool | None] = mapped_column(Boolean)  # 家庭医生签约
+    rehab_needed: Mapped[bool | None] = mapped_column(Boolean)  # 有基本康复服务需求
+    rehab_received: Mapped[bool | None] = mapped_column(Boolean)  # 本年获得基本康复服务
+    device_needed: Mapped[bool | None] = mapped_column(Boolean)  # 有辅助器具适配需求
+    culture_sports: Mapped[bool | None] = mapped_column(Boolean)  # 本年获得文体服务
+    education_stage: Mapped[str | None] = mapped_column(String(16))  # 在读学段
     content_hash: Mapped[str] = mapped_column(String(64))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
