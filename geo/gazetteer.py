@@ -5,19 +5,19 @@ villages with their 统计用区划代码 (9-digit town codes, 12-digit village 
 optional spelling aliases and optional village points. :func:`load_reference`
 returns the packaged real list of a reference district listed in
 ``data/reference/districts.toml`` (:func:`load_fenghua`: 奉化区, 2023 codes, no
-coordinates).
+coordinates); the entries themselves are read in :mod:`geo._reference`.
 
-Name helpers: :func:`core_name` strips the committee suffix ("岩头村委会" ->
-"岩头"), :func:`village_kind` classifies a name as village, community or living
-area, and :func:`town_variants` lists the spellings of a town name that old
-registers use (尚田街道 / 尚田镇 / 尚田乡 / 尚田).
+Name helpers (defined in :mod:`geo._names`, re-exported here): :func:`core_name`
+strips the committee suffix ("岩头村委会" -> "岩头"), :func:`village_kind`
+classifies a name as village, community or living area, and
+:func:`town_variants` lists the spellings of a town name that old registers use
+(尚田街道 / 尚田镇 / 尚田乡 / 尚田).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -26,6 +26,24 @@ from typing import Any
 
 import pandas as pd
 
+from geo._names import (
+    COMMUNITY,
+    LIVING_AREA,
+    MIN_STEM_LEN,
+    VILLAGE,
+    core_name,
+    district_variants,
+    town_stem,
+    town_variants,
+    village_kind,
+)
+from geo._reference import (
+    PACKAGE,
+    Place,
+    ReferenceDistrict,
+    reference_district,
+    reference_districts,
+)
 from geo.errors import GazetteerError
 
 __all__ = [
@@ -47,133 +65,16 @@ __all__ = [
     "village_kind",
 ]
 
-VILLAGE = "village"
-COMMUNITY = "community"
-LIVING_AREA = "living_area"
-
 DISTRICT_CODE_LEN = 6
 TOWN_CODE_LEN = 9
 VILLAGE_CODE_LEN = 12
 
-# Committee suffixes, longest first so that "社区居委会" wins over "居委会".
-_VILLAGE_SUFFIXES = ("村民委员会", "村委会", "村")
-_COMMUNITY_SUFFIXES = ("社区居民委员会", "社区居委会", "居民委员会", "居委会", "社区")
-_LIVING_SUFFIXES = ("生活区",)
-_SUFFIX_KIND: tuple[tuple[str, str], ...] = tuple(
-    sorted(
-        [(s, VILLAGE) for s in _VILLAGE_SUFFIXES]
-        + [(s, COMMUNITY) for s in _COMMUNITY_SUFFIXES]
-        + [(s, LIVING_AREA) for s in _LIVING_SUFFIXES],
-        key=lambda pair: -len(pair[0]),
-    )
-)
-# Suffixes that name the committee of a village whose own name ends in 村
-# ("岩头村村委会"): after stripping one of them a trailing 村 is stripped too.
-_COMMITTEE_SUFFIXES = ("村民委员会", "村委会")
-_VILLAGE_CHAR = "村"
-
-# Town suffixes, longest first; every town is also written with the others.
-_TOWN_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
-_TOWN_SPELLINGS = ("街道", "镇", "乡")
-_DISTRICT_SUFFIXES = ("区", "市", "县")
-_MIN_STEM_LEN = 2
-
-_PACKAGE = "data.reference"
-_DISTRICTS_FILE = "districts.toml"
 _FENGHUA_CODE = "330213"
 
 _LEVEL_COUNTY = "county"
 _LEVEL_TOWN = "town"
 _LEVEL_VILLAGE = "village"
 _ALIAS_SEPARATORS = (";", "；", "、", "|")
-
-
-def core_name(name: str) -> str:
-    """Strip the committee suffix from a village or community name.
-
-    Parameters
-    ----------
-    name
-        A village name as written in the list or a register.
-
-    Returns
-    -------
-    str
-        The name without one of 村民委员会/村委会/村, 社区居委会/居委会/社区 (and
-        their 居民委员会 forms) or 生活区. "岩头村委会", "岩头村" and "岩头村村委会"
-        all give "岩头"; "周村委会" gives "周". A name that is only a suffix is
-        returned unchanged.
-
-    Examples
-    --------
-    >>> core_name("岩头村委会"), core_name("长岭社区"), core_name("三溪农场生活区")
-    ('岩头', '长岭', '三溪农场')
-    """
-    text = name.strip()
-    for suffix, _kind in _SUFFIX_KIND:
-        if text.endswith(suffix) and len(text) > len(suffix):
-            core = text[: -len(suffix)]
-            if (
-                suffix in _COMMITTEE_SUFFIXES
-                and core.endswith(_VILLAGE_CHAR)
-                and len(core) > len(_VILLAGE_CHAR)
-            ):
-                core = core[: -len(_VILLAGE_CHAR)]
-            return core
-    return text
-
-
-def village_kind(name: str) -> str:
-    """Classify a village name by its suffix.
-
-    Returns
-    -------
-    str
-        ``"village"`` for 村委会/村民委员会/村, ``"community"`` for
-        社区/居委会/社区居委会, ``"living_area"`` for 生活区 (farm and forest
-        living areas). Names without a known suffix count as ``"village"``.
-    """
-    text = name.strip()
-    for suffix, kind in _SUFFIX_KIND:
-        if text.endswith(suffix) and len(text) > len(suffix):
-            return kind
-    return VILLAGE
-
-
-def town_stem(name: str) -> str:
-    """A town name without 街道/镇/乡 ("尚田街道" -> "尚田").
-
-    A stem shorter than two characters is not used on its own; the name is
-    then returned unchanged.
-    """
-    text = name.strip()
-    for suffix in _TOWN_SUFFIXES:
-        if text.endswith(suffix) and len(text) - len(suffix) >= _MIN_STEM_LEN:
-            return text[: -len(suffix)]
-    return text
-
-
-def town_variants(name: str) -> tuple[str, ...]:
-    """The spellings registers use for a town: X街道, X镇, X乡 (old names).
-
-    The bare stem is not included (see :func:`town_stem`); the name itself comes
-    first.
-    """
-    text = name.strip()
-    stem = town_stem(text)
-    out = [text]
-    if stem != text:
-        out += [stem + suffix for suffix in _TOWN_SPELLINGS]
-    return tuple(dict.fromkeys(out))
-
-
-def _district_variants(name: str) -> tuple[str, ...]:
-    text = name.strip()
-    for suffix in _DISTRICT_SUFFIXES:
-        if text.endswith(suffix) and len(text) - len(suffix) >= _MIN_STEM_LEN:
-            stem = text[: -len(suffix)]
-            return tuple(dict.fromkeys([text, *(stem + s for s in _DISTRICT_SUFFIXES)]))
-    return (text,)
 
 
 @dataclass(frozen=True)
@@ -212,7 +113,7 @@ class Town:
     def stems(self) -> tuple[str, ...]:
         """Bare stems of the name and the aliases (at least two characters)."""
         out = [town_stem(n) for n in (self.name, *self.aliases)]
-        return tuple(dict.fromkeys(s for s in out if len(s) >= _MIN_STEM_LEN))
+        return tuple(dict.fromkeys(s for s in out if len(s) >= MIN_STEM_LEN))
 
 
 @dataclass(frozen=True)
@@ -510,7 +411,7 @@ class Gazetteer:
         """Spellings of the district: the name, the aliases and their 区/市/县 forms."""
         out: list[str] = []
         for name in (self.district_name, *self.district_aliases):
-            out += _district_variants(name)
+            out += district_variants(name)
         return tuple(dict.fromkeys(out))
 
     def with_aliases(self, aliases: Mapping[str, Iterable[str] | str]) -> Gazetteer:
@@ -602,41 +503,6 @@ class Gazetteer:
         return frame.astype({"lon": "float64", "lat": "float64"})
 
 
-@dataclass(frozen=True)
-class Place:
-    """A named point, WGS-84 lon/lat in degrees (e.g. the federation's office)."""
-
-    name: str
-    lon: float
-    lat: float
-
-
-@dataclass(frozen=True)
-class ReferenceDistrict:
-    """A district packaged under ``data/reference`` (listed in ``districts.toml``).
-
-    Attributes
-    ----------
-    code, name
-        6-digit district code and current name.
-    units
-        File name of its admin-units CSV (``code,name,level,parent_code,parent_name``).
-    former_codes, aliases, parents
-        As in :class:`Gazetteer` (``former_codes``, ``district_aliases``, ``parents``).
-    office
-        The Disabled Persons' Federation office (start and end of outreach
-        routes), or None.
-    """
-
-    code: str
-    name: str
-    units: str
-    former_codes: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    parents: tuple[str, ...] = ()
-    office: Place | None = None
-
-
 def _read_admin_units(text: str, *, ref: ReferenceDistrict) -> Gazetteer:
     rows = list(csv.DictReader(io.StringIO(text)))
     counties = [r for r in rows if r["level"] == _LEVEL_COUNTY]
@@ -656,34 +522,6 @@ def _read_admin_units(text: str, *, ref: ReferenceDistrict) -> Gazetteer:
         district_aliases=ref.aliases,
         parents=ref.parents,
     )
-
-
-@lru_cache(maxsize=1)
-def reference_districts() -> dict[str, ReferenceDistrict]:
-    """The packaged reference districts by code (``data/reference/districts.toml``)."""
-    text = resources.files(_PACKAGE).joinpath(_DISTRICTS_FILE).read_text(encoding="utf-8")
-    out: dict[str, ReferenceDistrict] = {}
-    for code, entry in tomllib.loads(text).items():
-        office = entry.get("office")
-        out[code] = ReferenceDistrict(
-            code=code,
-            name=entry["name"],
-            units=entry["units"],
-            former_codes=tuple(entry.get("former_codes", ())),
-            aliases=tuple(entry.get("aliases", ())),
-            parents=tuple(entry.get("parents", ())),
-            office=(
-                Place(name=office["name"], lon=float(office["lon"]), lat=float(office["lat"]))
-                if office
-                else None
-            ),
-        )
-    return out
-
-
-def reference_district(code: str) -> ReferenceDistrict | None:
-    """The packaged district with this 6-digit code, or None."""
-    return reference_districts().get(code)
 
 
 @lru_cache(maxsize=8)
@@ -713,7 +551,7 @@ def load_reference(code: str) -> Gazetteer:
             f"没有内置区县 {code} 的区划；内置的只有 {known}。"
             "请用 --units（区划表）或 --villages（村社文件）提供镇街与村社。"
         )
-    text = resources.files(_PACKAGE).joinpath(ref.units).read_text(encoding="utf-8")
+    text = resources.files(PACKAGE).joinpath(ref.units).read_text(encoding="utf-8")
     return _read_admin_units(text, ref=ref)
 
 

@@ -14,12 +14,16 @@ Layout, all synthetic:
 The drivable network (:func:`is_drivable`) is made one strongly connected
 component; tracks and service roads are dead-end spurs, so it stays strongly
 connected without them too.
+
+The pieces: the ways and the network being built (:mod:`data.demo._ways`), the
+street grids (:mod:`data.demo._street_grid`) and the roads inside each village
+(:mod:`data.demo._village_roads`); this module joins the villages and writes
+the OSM file.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -30,8 +34,7 @@ from numpy.typing import NDArray
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
-from shapely.geometry import LineString, Point, Polygon
-from shapely.geometry.base import BaseGeometry
+from shapely.geometry import LineString, Polygon
 
 from data.demo._geometry import (
     GRID_DEG,
@@ -43,22 +46,29 @@ from data.demo._geometry import (
     to_lonlat,
     to_metric,
 )
+from data.demo._street_grid import street_grids
+from data.demo._village_roads import village_streets
+from data.demo._ways import (
+    DRIVABLE_HIGHWAYS,
+    WALK_ONLY_HIGHWAYS,
+    NetBuilder,
+    RoadNetwork,
+    Way,
+    is_drivable,
+)
+
+__all__ = [
+    "DRIVABLE_HIGHWAYS",
+    "WALK_ONLY_HIGHWAYS",
+    "RoadNetwork",
+    "Way",
+    "build_roads",
+    "is_drivable",
+    "write_osm",
+]
 
 OSM_GENERATOR = "coverplan synthetic demo"
 OSM_NOTE = "合成演示数据：道路网络为程序生成，非真实道路"
-
-DRIVABLE_HIGHWAYS = (
-    "trunk", "primary", "secondary", "tertiary", "unclassified", "residential", "service", "track",
-)  # fmt: skip
-WALK_ONLY_HIGHWAYS = ("path", "footway", "steps")
-
-# Street grids: block size (m), intermediate nodes per block side.
-URBAN_BLOCK_M = 150.0
-URBAN_SUBNODES = 3
-TOWN_BLOCK_M = 210.0
-TOWN_SUBNODES = 2
-GRID_MAX_TILT_DEG = 25.0
-HUB_INSET_M = 5.0  # a grid hub lies at least this far inside its village
 
 # Links between villages: node spacing (m) and winding (offset amplitude as a
 # share of the road length, number of half-waves).
@@ -89,176 +99,205 @@ ARTERIALS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 RANK = {"trunk": 5, "primary": 4, "secondary": 3, "tertiary": 2, "unclassified": 1}
 
-URBAN_ROW_NAMES = (
-    "中山", "南山", "长春", "惠政", "广平", "公园", "桥东", "河头", "北大", "车站", "县前",
-    "金钟", "茗山", "环城北", "环城南", "新建", "东门", "南门", "西门", "北门", "体育场",
-    "南溪", "长汀", "舒家", "庄山", "阳光", "锦绣", "康宁", "永安", "通济", "兴业", "文昌",
-)  # fmt: skip
-URBAN_COL_NAMES = (
-    "大成", "岳林", "锦屏", "东环", "西环", "中河", "白杜", "广济", "明德", "育才", "荷花",
-    "桃源", "迎恩", "春晖", "居敬", "奉中", "光明", "花园", "秀水", "绿都", "上林", "金海",
-    "民主", "东升", "新民", "龙潭", "舒前", "泰和", "宁南", "丰惠", "聚贤", "振兴",
-)  # fmt: skip
-STREET_SUFFIXES = (
-    "中路", "东路", "西路", "南路", "北路", "前街",
-    "后街", "大弄", "新村路", "一弄", "二弄", "横路",
-)  # fmt: skip
+_Links = dict[tuple[int, int], NDArray[np.float64]]  # village pair -> border midpoint (m)
+_Chosen = dict[tuple[int, int], dict[str, str]]  # village pair -> tags of its link
+_GridNodes = dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]]
 
 
-@dataclass(frozen=True)
-class Way:
-    """An OSM way: node indexes (0-based) and tags."""
+def build_roads(district: District, rng: np.random.Generator) -> RoadNetwork:
+    """Build the synthetic road network of ``district``.
 
-    refs: list[int]
-    tags: dict[str, str]
+    Parameters
+    ----------
+    district
+        Towns and villages (WGS-84).
+    rng
+        The generator's random source.
+
+    Returns
+    -------
+    RoadNetwork
+        Nodes in WGS-84 degrees; ``hubs`` maps each village code to the node at
+        its committee point (grid villages: the grid intersection nearest it).
+    """
+    net = NetBuilder()
+    villages = district.villages
+    outline_m = geom_to_metric(district.outline)
+    polys_m = [geom_to_metric(v.polygon) for v in villages]
+    seeds = to_metric(np.array([[v.lon, v.lat] for v in villages]))
+    index = {v.code: i for i, v in enumerate(villages)}
+
+    zone_of, grid_nodes, hubs = street_grids(net, district, polys_m, seeds, rng)
+    for i in range(len(villages)):
+        if i not in hubs:
+            hubs[i] = net.node(seeds[i][0], seeds[i][1])
+
+    links, weights, graph = _adjacency(villages, seeds)
+    chosen = _spanning_tree(len(villages), weights)
+    _add_arterials(district, seeds, graph, chosen)
+    _add_extra_links(villages, links, chosen, rng)
+    _lay_links(
+        net,
+        villages,
+        chosen,
+        links=links,
+        zone_of=zone_of,
+        hubs=hubs,
+        grid_nodes=grid_nodes,
+        outline_m=outline_m,
+        rng=rng,
+    )
+
+    for i, v in enumerate(villages):
+        region = polys_m[i].buffer(-10.0)
+        if region.is_empty:
+            region = polys_m[i]
+        village_streets(net, v, hubs[i], region, rng, gridded=i in grid_nodes)
+
+    _make_strong(net)
+    lonlat = to_lonlat(np.array(net.xy))
+    return RoadNetwork(
+        lon=lonlat[:, 0],
+        lat=lonlat[:, 1],
+        ways=net.ways,
+        hubs={v.code: hubs[index[v.code]] for v in villages},
+    )
 
 
-@dataclass
-class RoadNetwork:
-    """Nodes (WGS-84 degrees, index = OSM id − 1), ways and each village's hub node."""
-
-    lon: NDArray[np.float64]
-    lat: NDArray[np.float64]
-    ways: list[Way]
-    hubs: dict[str, int] = field(default_factory=dict)
-
-
-def is_drivable(tags: dict[str, str]) -> bool:
-    """True for ways a car may use: not path/footway/steps, nor a track with ``access=no``."""
-    highway = tags.get("highway", "")
-    if highway not in DRIVABLE_HIGHWAYS:
-        return False
-    return not (highway == "track" and tags.get("access") == "no")
-
-
-class _Net:
-    """Nodes in the local metric frame and ways, as they are built."""
-
-    def __init__(self) -> None:
-        self.xy: list[tuple[float, float]] = []
-        self.ways: list[Way] = []
-
-    def node(self, x: float, y: float) -> int:
-        self.xy.append((float(x), float(y)))
-        return len(self.xy) - 1
-
-    def chain(self, start: int, pts: NDArray[np.float64], end: int | None = None) -> list[int]:
-        refs = [start] + [self.node(x, y) for x, y in pts]
-        if end is not None:
-            refs.append(end)
-        return refs
-
-    def add(self, refs: list[int], tags: dict[str, str]) -> None:
-        if len(refs) >= 2:
-            self.ways.append(Way(refs, tags))
-
-    def coords(self, idx: int) -> NDArray[np.float64]:
-        return np.array(self.xy[idx])
+def _adjacency(
+    villages: list[Village], seeds: NDArray[np.float64]
+) -> tuple[_Links, dict[tuple[int, int], float], dict[int, list[tuple[int, float]]]]:
+    """Village adjacency through shared borders: border midpoints (m), the length
+    hub to border to hub (m) of each neighbour pair, and the weighted graph."""
+    tree = shapely.STRtree([v.polygon for v in villages])
+    pairs = tree.query([v.polygon for v in villages], predicate="intersects")
+    links: _Links = {}  # border midpoints (m)
+    weights: dict[tuple[int, int], float] = {}  # hub to border to hub (m)
+    graph: dict[int, list[tuple[int, float]]] = {}
+    for a, b in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+        if a >= b:
+            continue
+        border = _border(villages[a].polygon, villages[b].polygon)
+        if border is None:
+            continue
+        links[(a, b)] = border[1]
+        w = float(np.hypot(*(seeds[a] - border[1])) + np.hypot(*(seeds[b] - border[1])))
+        weights[(a, b)] = w
+        graph.setdefault(a, []).append((b, w))
+        graph.setdefault(b, []).append((a, w))
+    return links, weights, graph
 
 
-@dataclass
-class _Grid:
-    """A street grid's intersection nodes (ids and metric coordinates)."""
+def _spanning_tree(n: int, weights: dict[tuple[int, int], float]) -> _Chosen:
+    """Spanning tree (Kruskal), so every village is reachable: the chosen links (no tags)."""
+    parent = list(range(n))
 
-    ids: NDArray[np.int64]
-    xy: NDArray[np.float64]
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    chosen: _Chosen = {}
+    for key in sorted(weights, key=lambda k: (weights[k], k)):
+        ra, rb = find(key[0]), find(key[1])
+        if ra != rb:
+            parent[ra] = rb
+            chosen[key] = {}
+    return chosen
 
 
-def _grid(
-    net: _Net,
-    zone: Polygon,
-    origin: NDArray[np.float64],
+def _add_arterials(
+    district: District,
+    seeds: NDArray[np.float64],
+    graph: dict[int, list[tuple[int, float]]],
+    chosen: _Chosen,
+) -> None:
+    """Arterials (ARTERIALS) between the seats of neighbouring towns, tagged on ``chosen``."""
+    villages = district.villages
+    seat_village: dict[str, int] = {}
+    for town in district.towns:
+        members = [i for i, v in enumerate(villages) if v.town_code == town.code]
+        seat = to_metric(np.array([[town.lon, town.lat]]))[0]
+        seat_village[town.name] = min(members, key=lambda i: float(np.hypot(*(seeds[i] - seat))))
+    town_of = [v.town for v in villages]
+    for highway, name, speed, route in ARTERIALS:
+        for ta, tb in pairwise(route):
+            allowed = {i for i, t in enumerate(town_of) if t in (ta, tb)}
+            path = shortest_path(graph, seat_village[ta], seat_village[tb], allowed)
+            for a, b in pairwise(path):
+                key = (min(a, b), max(a, b))
+                old = chosen.get(key, {})
+                if RANK.get(old.get("highway", ""), 0) < RANK[highway]:
+                    chosen[key] = {"highway": highway, "name": name, "maxspeed": speed}
+
+
+def _add_extra_links(
+    villages: list[Village], links: _Links, chosen: _Chosen, rng: np.random.Generator
+) -> None:
+    """Extra links: many in the plains, few in the hills."""
+    for key in sorted(links):
+        if key in chosen:
+            continue
+        a, b = key
+        hill = villages[a].hilly or villages[b].hilly
+        if rng.random() < (EXTRA_LINK_HILL if hill else EXTRA_LINK_PLAIN):
+            chosen[key] = {}
+
+
+def _lay_links(
+    net: NetBuilder,
+    villages: list[Village],
+    chosen: _Chosen,
     *,
-    urban: bool,
-    stem: str,
+    links: _Links,
+    zone_of: dict[int, int],
+    hubs: dict[int, int],
+    grid_nodes: _GridNodes,
+    outline_m: Polygon,
     rng: np.random.Generator,
-) -> _Grid:
-    """Lay a rotated street grid over ``zone`` (metres), anchored at ``origin``."""
-    block = URBAN_BLOCK_M if urban else TOWN_BLOCK_M
-    sub = URBAN_SUBNODES if urban else TOWN_SUBNODES
-    angle = math.radians(rng.uniform(-GRID_MAX_TILT_DEG, GRID_MAX_TILT_DEG))
-    u = np.array([math.cos(angle), math.sin(angle)])
-    v = np.array([-math.sin(angle), math.cos(angle)])
-    ring = np.asarray(zone.exterior.coords) - origin
-    iu, iv = ring @ u / block, ring @ v / block
-    irange = range(math.floor(iu.min()), math.ceil(iu.max()) + 1)
-    jrange = range(math.floor(iv.min()), math.ceil(iv.max()) + 1)
-    keys: dict[tuple[int, int], int] = {}
-    for j in jrange:
-        for i in irange:
-            p = origin + i * block * u + j * block * v
-            if zone.contains(Point(p)):
-                keys[(i, j)] = net.node(p[0], p[1])
-
-    def inside(a: int, b: int) -> bool:
-        mid = (net.coords(a) + net.coords(b)) / 2.0
-        return bool(shapely.contains_xy(zone, mid[0], mid[1]))
-
-    def emit(run: list[int], tags: dict[str, str]) -> None:
-        refs = [run[0]]
-        for a, b in pairwise(run):
-            pa, pb = net.coords(a), net.coords(b)
-            for k in range(1, sub + 1):
-                q = pa + (pb - pa) * k / (sub + 1)
-                refs.append(net.node(q[0], q[1]))
-            refs.append(b)
-        net.add(refs, tags)
-
-    row_names = URBAN_ROW_NAMES if urban else tuple(f"{stem}{s}" for s in STREET_SUFFIXES)
-    col_names = URBAN_COL_NAMES if urban else tuple(f"{stem}{s}" for s in reversed(STREET_SUFFIXES))
-    for axis in ("row", "col"):
-        outer, inner = (jrange, irange) if axis == "row" else (irange, jrange)
-        for k in outer:
-            runs: list[list[int]] = []
-            current: list[int] = []
-            for m in inner:
-                a_key = (m, k) if axis == "row" else (k, m)
-                b_key = (m + 1, k) if axis == "row" else (k, m + 1)
-                a, b = keys.get(a_key), keys.get(b_key)
-                if a is not None and b is not None and inside(a, b):
-                    if not current:
-                        current = [a]
-                    current.append(b)
-                elif current:
-                    runs.append(current)
-                    current = []
-            if current:
-                runs.append(current)
-            names = row_names if axis == "row" else col_names
-            base = _grid_tags(axis, k, urban=urban, names=names, stem=stem)
-            for run in runs:
-                tags = dict(base)
-                if urban and axis == "row" and k in (2, 3) and len(run) >= 4:
-                    tags["oneway"] = "yes"
-                    if k == 3:
-                        run = run[::-1]
-                if urban and axis == "col" and k in (-2, -3) and len(run) >= 4:
-                    tags["oneway"] = "yes"
-                    if k == -3:
-                        run = run[::-1]
-                emit(run, tags)
-    items = sorted(keys.items(), key=lambda kv: kv[1])
-    ids = np.array([idx for _, idx in items], dtype=np.int64)
-    xy = np.array([net.xy[idx] for idx in ids], dtype=np.float64).reshape(-1, 2)
-    return _Grid(ids, xy)
-
-
-def _grid_tags(
-    axis: str, k: int, *, urban: bool, names: tuple[str, ...], stem: str
-) -> dict[str, str]:
-    name_base = names[k % len(names)]
-    if urban:
-        name = name_base + ("路" if axis == "row" else "街")
-        if k == 0:
-            return {"highway": "primary", "name": name, "maxspeed": "50", "lanes": "4"}
-        if abs(k) == 5:
-            return {"highway": "secondary", "name": name, "maxspeed": "50"}
-        if k % 3 == 0:
-            return {"highway": "tertiary", "name": name, "maxspeed": "40"}
-        return {"highway": "residential", "name": name, "maxspeed": "30"}
-    if k == 0:
-        return {"highway": "tertiary", "name": f"{stem}{'大道' if axis == 'row' else '中路'}"}
-    return {"highway": "residential", "name": name_base}
+) -> None:
+    """Lay each chosen link as a winding road through the border midpoint; untagged
+    links become county roads (县道X301…) or unclassified roads."""
+    county_road = 301
+    for key in sorted(chosen):
+        a, b = key
+        za, zb = zone_of.get(a), zone_of.get(b)
+        if za is not None and za == zb:
+            continue  # the street grid already joins them
+        tags = chosen[key]
+        hill = villages[a].hilly or villages[b].hilly
+        if not tags:
+            sa, sb = name_stem(villages[a].name), name_stem(villages[b].name)
+            if villages[a].town != villages[b].town or (not hill and rng.random() < TERTIARY_SHARE):
+                tags = {
+                    "highway": "tertiary",
+                    "name": f"县道X{county_road}",
+                    "ref": f"X{county_road}",
+                }
+                if rng.random() < 0.5:
+                    tags["maxspeed"] = "40"
+                county_road += 1
+            else:
+                tags = {"highway": "unclassified"}
+                if rng.random() < 0.6:
+                    tags["name"] = f"{sa[0]}{sb[0]}线"
+                if rng.random() < 0.5:
+                    tags["surface"] = "concrete"
+        mid = links[key]
+        start = _anchor(a, mid, hubs, grid_nodes)
+        end = _anchor(b, mid, hubs, grid_nodes)
+        pts = np.vstack([net.coords(start), mid, net.coords(end)])
+        major = RANK.get(tags["highway"], 0) >= 3
+        pts_inner = _road_points(
+            pts,
+            spacing=LINK_SPACING_HILL_M if hill and not major else LINK_SPACING_PLAIN_M,
+            wiggle=(WIGGLE_HILL if hill else WIGGLE_PLAIN) * (0.4 if major else 1.0),
+            waves=int(rng.integers(*(WAVES_HILL if hill else WAVES_PLAIN))),
+            rng=rng,
+            outline=outline_m,
+        )
+        net.add(net.chain(start, pts_inner, end), tags)
 
 
 def _border(a: Polygon, b: Polygon) -> tuple[float, NDArray[np.float64]] | None:
@@ -303,210 +342,7 @@ def _road_points(
     return wound[1:-1]
 
 
-def _walk(
-    start: NDArray[np.float64],
-    *,
-    angle: float,
-    step: float,
-    steps: int,
-    turn: float,
-    region: BaseGeometry,
-    rng: np.random.Generator,
-) -> NDArray[np.float64]:
-    """A random walk (metres) from ``start`` that stops before leaving ``region``."""
-    out: list[NDArray[np.float64]] = []
-    p = start
-    for _ in range(steps):
-        angle += rng.normal(0.0, turn)
-        q = p + step * np.array([math.cos(angle), math.sin(angle)])
-        if not shapely.contains_xy(region, q[0], q[1]):
-            break
-        out.append(q)
-        p = q
-    return np.array(out, dtype=np.float64).reshape(-1, 2)
-
-
-def _village_streets(
-    net: _Net,
-    village: Village,
-    hub: int,
-    region: BaseGeometry,
-    rng: np.random.Generator,
-    *,
-    gridded: bool,
-) -> None:
-    """Residential streets, service spurs, tracks, paths and steps of one village."""
-    stem = name_stem(village.name)
-    hilly = village.hilly
-    street_nodes: list[int] = [hub]
-    if not gridded:
-        if village.kind == "farm":
-            n_res = 1
-        elif hilly:
-            n_res = int(rng.integers(1, 3))
-        else:
-            n_res = int(rng.integers(2, 5))
-        suffixes = list(STREET_SUFFIXES)
-        order = rng.permutation(len(suffixes))
-        for k in range(n_res):
-            start = hub if k == 0 or rng.random() < 0.5 else int(rng.choice(street_nodes))
-            pts = _walk(
-                net.coords(start),
-                angle=rng.uniform(0, 2 * math.pi),
-                step=rng.uniform(35.0, 55.0),
-                steps=int(rng.integers(4, 10)),
-                turn=0.15,
-                region=region,
-                rng=rng,
-            )
-            if len(pts) == 0:
-                continue
-            refs = net.chain(start, pts)
-            tags = {"highway": "residential"}
-            if rng.random() < 0.6:
-                tags["name"] = stem + suffixes[int(order[k % len(order)])]
-            if rng.random() < 0.4:
-                tags["surface"] = "concrete"
-            net.add(refs, tags)
-            street_nodes.extend(refs[1:])
-    spur_from = street_nodes[1:] or street_nodes
-    for _ in range(int(rng.integers(1, 4))):
-        start = int(rng.choice(spur_from))
-        pts = _walk(
-            net.coords(start),
-            angle=rng.uniform(0, 2 * math.pi),
-            step=rng.uniform(30.0, 45.0),
-            steps=int(rng.integers(1, 4)),
-            turn=0.1,
-            region=region,
-            rng=rng,
-        )
-        if len(pts):
-            net.add(net.chain(start, pts), {"highway": "service"})
-    n_track = int(rng.integers(2, 5)) if hilly else int(rng.integers(0, 3))
-    if gridded:
-        n_track = 0
-    track_ends: list[int] = []
-    for _ in range(n_track):
-        start = int(rng.choice(street_nodes))
-        pts = _walk(
-            net.coords(start),
-            angle=rng.uniform(0, 2 * math.pi),
-            step=50.0,
-            steps=int(rng.integers(4, 17)),
-            turn=0.35,
-            region=region,
-            rng=rng,
-        )
-        if len(pts) == 0:
-            continue
-        refs = net.chain(start, pts)
-        tags = {
-            "highway": "track",
-            "tracktype": str(rng.choice(["grade2", "grade3", "grade4", "grade5"])),
-            "surface": str(rng.choice(["gravel", "dirt", "ground", "compacted"])),
-        }
-        if rng.random() < 0.6:
-            tags["smoothness"] = str(rng.choice(["bad", "very_bad", "horrible"]))
-        if rng.random() < 0.12:
-            tags["access"] = "no"
-            tags["name"] = f"{stem}林区道路"
-        if rng.random() < 0.5:
-            tags["wheelchair"] = "no"
-        net.add(refs, tags)
-        track_ends.append(refs[-1])
-    n_path = int(rng.integers(1, 3)) if hilly else int(rng.random() < 0.25)
-    if gridded:
-        n_path = 0
-    for _ in range(n_path):
-        start = int(rng.choice(track_ends)) if track_ends else int(rng.choice(street_nodes))
-        pts = _walk(
-            net.coords(start),
-            angle=rng.uniform(0, 2 * math.pi),
-            step=30.0,
-            steps=int(rng.integers(3, 11)),
-            turn=0.45,
-            region=region,
-            rng=rng,
-        )
-        if len(pts) == 0:
-            continue
-        tags = {"highway": "path", "surface": str(rng.choice(["ground", "dirt", "rock"]))}
-        if rng.random() < 0.5:
-            tags["wheelchair"] = "no"
-        if hilly and rng.random() < 0.3:
-            tags["name"] = f"{stem}古道"
-        net.add(net.chain(start, pts), tags)
-    if hilly and rng.random() < 0.4:
-        start = int(rng.choice(street_nodes))
-        pts = _walk(
-            net.coords(start),
-            angle=rng.uniform(0, 2 * math.pi),
-            step=20.0,
-            steps=2,
-            turn=0.1,
-            region=region,
-            rng=rng,
-        )
-        if len(pts):
-            steps_tags = {
-                "highway": "steps",
-                "wheelchair": "no",
-                "step_count": str(int(rng.integers(12, 60))),
-            }
-            net.add(net.chain(start, pts), steps_tags)
-
-
-def _grid_extras(
-    net: _Net, grid: _Grid, zone: Polygon, stem: str, rng: np.random.Generator, *, urban: bool
-) -> None:
-    """Footways, steps and service spurs inside a street grid."""
-    if len(grid.ids) == 0:
-        return
-    n_foot = max(2, len(grid.ids) // (25 if urban else 40))
-    for k in range(n_foot):
-        start = int(grid.ids[int(rng.integers(len(grid.ids)))])
-        pts = _walk(
-            net.coords(start),
-            angle=rng.uniform(0, 2 * math.pi),
-            step=35.0,
-            steps=int(rng.integers(2, 7)),
-            turn=0.3,
-            region=zone,
-            rng=rng,
-        )
-        if len(pts) == 0:
-            continue
-        if k % 6 == 5:
-            tags = {
-                "highway": "steps",
-                "wheelchair": "no",
-                "step_count": str(int(rng.integers(8, 30))),
-            }
-            pts = pts[:1]
-        else:
-            tags = {"highway": "footway", "surface": "paving_stones"}
-            if k % 3 == 0:
-                tags["name"] = f"{stem}{'滨河' if k % 2 else '公园'}步道"
-            if k % 4 == 1:
-                tags["wheelchair"] = "yes"
-        net.add(net.chain(start, pts), tags)
-    for _ in range(max(2, len(grid.ids) // 12)):
-        start = int(grid.ids[int(rng.integers(len(grid.ids)))])
-        pts = _walk(
-            net.coords(start),
-            angle=rng.uniform(0, 2 * math.pi),
-            step=30.0,
-            steps=int(rng.integers(1, 3)),
-            turn=0.1,
-            region=zone,
-            rng=rng,
-        )
-        if len(pts):
-            net.add(net.chain(start, pts), {"highway": "service"})
-
-
-def _components(net: _Net) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+def _components(net: NetBuilder) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Strong component label of every node over drivable ways, and which nodes are drivable."""
     rows: list[int] = []
     cols: list[int] = []
@@ -533,7 +369,7 @@ def _main_label(labels: NDArray[np.int64], used: NDArray[np.bool_]) -> int:
     return int(np.argmax(counts))
 
 
-def _make_strong(net: _Net) -> None:
+def _make_strong(net: NetBuilder) -> None:
     """Make the drivable network one strongly connected component.
 
     One-way streets that leave nodes out lose their ``oneway`` tag; then every
@@ -565,197 +401,6 @@ def _make_strong(net: _Net) -> None:
             pts = np.array(inner, dtype=np.float64).reshape(-1, 2)
             net.add(net.chain(a, pts, b), {"highway": "residential"})
     raise RuntimeError("could not connect the road network")
-
-
-def build_roads(district: District, rng: np.random.Generator) -> RoadNetwork:
-    """Build the synthetic road network of ``district``.
-
-    Parameters
-    ----------
-    district
-        Towns and villages (WGS-84).
-    rng
-        The generator's random source.
-
-    Returns
-    -------
-    RoadNetwork
-        Nodes in WGS-84 degrees; ``hubs`` maps each village code to the node at
-        its committee point (grid villages: the grid intersection nearest it).
-    """
-    net = _Net()
-    villages = district.villages
-    outline_m = geom_to_metric(district.outline)
-    polys_m = [geom_to_metric(v.polygon) for v in villages]
-    seeds = to_metric(np.array([[v.lon, v.lat] for v in villages]))
-    index = {v.code: i for i, v in enumerate(villages)}
-
-    # Street grids over the communities of each town; one for the urban centre.
-    zones: list[tuple[list[int], bool, str]] = []
-    urban_members = [i for i, v in enumerate(villages) if v.kind == "community" and v.urban]
-    zones.append((urban_members, True, "城"))
-    for town in district.towns:
-        if town.terrain == "urban":
-            continue
-        members = [
-            i for i, v in enumerate(villages) if v.town_code == town.code and v.kind == "community"
-        ]
-        if members:
-            zones.append((members, False, name_stem(town.name.removesuffix("街道"))))
-    zone_of: dict[int, int] = {}
-    grid_nodes: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
-    hubs: dict[int, int] = {}
-    for z, (members, urban, stem) in enumerate(zones):
-        zone = shapely.union_all([polys_m[i] for i in members])
-        for zone_poly in shapely.get_parts(zone):
-            inside = [i for i in members if zone_poly.contains(Point(seeds[i]))]
-            if not inside or not isinstance(zone_poly, Polygon):
-                continue
-            grid = _grid(net, zone_poly, seeds[inside[0]], urban=urban, stem=stem, rng=rng)
-            _grid_extras(net, grid, zone_poly, stem, rng, urban=urban)
-            _grid_hubs(grid, inside, z, polys_m, seeds, zone_of, grid_nodes, hubs)
-    for i in range(len(villages)):
-        if i not in hubs:
-            hubs[i] = net.node(seeds[i][0], seeds[i][1])
-
-    # Village adjacency through shared borders.
-    tree = shapely.STRtree([v.polygon for v in villages])
-    pairs = tree.query([v.polygon for v in villages], predicate="intersects")
-    links: dict[tuple[int, int], NDArray[np.float64]] = {}  # border midpoints (m)
-    weights: dict[tuple[int, int], float] = {}  # hub to border to hub (m)
-    graph: dict[int, list[tuple[int, float]]] = {}
-    for a, b in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
-        if a >= b:
-            continue
-        border = _border(villages[a].polygon, villages[b].polygon)
-        if border is None:
-            continue
-        links[(a, b)] = border[1]
-        w = float(np.hypot(*(seeds[a] - border[1])) + np.hypot(*(seeds[b] - border[1])))
-        weights[(a, b)] = w
-        graph.setdefault(a, []).append((b, w))
-        graph.setdefault(b, []).append((a, w))
-
-    # Spanning tree (Kruskal), so every village is reachable.
-    parent = list(range(len(villages)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    chosen: dict[tuple[int, int], dict[str, str]] = {}
-    for key in sorted(weights, key=lambda k: (weights[k], k)):
-        ra, rb = find(key[0]), find(key[1])
-        if ra != rb:
-            parent[ra] = rb
-            chosen[key] = {}
-
-    # Arterials between the seats of neighbouring towns.
-    seat_village: dict[str, int] = {}
-    for town in district.towns:
-        members = [i for i, v in enumerate(villages) if v.town_code == town.code]
-        seat = to_metric(np.array([[town.lon, town.lat]]))[0]
-        seat_village[town.name] = min(members, key=lambda i: float(np.hypot(*(seeds[i] - seat))))
-    town_of = [v.town for v in villages]
-    for highway, name, speed, route in ARTERIALS:
-        for ta, tb in pairwise(route):
-            allowed = {i for i, t in enumerate(town_of) if t in (ta, tb)}
-            path = shortest_path(graph, seat_village[ta], seat_village[tb], allowed)
-            for a, b in pairwise(path):
-                key = (min(a, b), max(a, b))
-                old = chosen.get(key, {})
-                if RANK.get(old.get("highway", ""), 0) < RANK[highway]:
-                    chosen[key] = {"highway": highway, "name": name, "maxspeed": speed}
-
-    # Extra links: many in the plains, few in the hills.
-    for key in sorted(links):
-        if key in chosen:
-            continue
-        a, b = key
-        hill = villages[a].hilly or villages[b].hilly
-        if rng.random() < (EXTRA_LINK_HILL if hill else EXTRA_LINK_PLAIN):
-            chosen[key] = {}
-
-    county_road = 301
-    for key in sorted(chosen):
-        a, b = key
-        za, zb = zone_of.get(a), zone_of.get(b)
-        if za is not None and za == zb:
-            continue  # the street grid already joins them
-        tags = chosen[key]
-        hill = villages[a].hilly or villages[b].hilly
-        if not tags:
-            sa, sb = name_stem(villages[a].name), name_stem(villages[b].name)
-            if villages[a].town != villages[b].town or (not hill and rng.random() < TERTIARY_SHARE):
-                tags = {
-                    "highway": "tertiary",
-                    "name": f"县道X{county_road}",
-                    "ref": f"X{county_road}",
-                }
-                if rng.random() < 0.5:
-                    tags["maxspeed"] = "40"
-                county_road += 1
-            else:
-                tags = {"highway": "unclassified"}
-                if rng.random() < 0.6:
-                    tags["name"] = f"{sa[0]}{sb[0]}线"
-                if rng.random() < 0.5:
-                    tags["surface"] = "concrete"
-        mid = links[key]
-        start = _anchor(a, mid, hubs, grid_nodes)
-        end = _anchor(b, mid, hubs, grid_nodes)
-        pts = np.vstack([net.coords(start), mid, net.coords(end)])
-        major = RANK.get(tags["highway"], 0) >= 3
-        pts_inner = _road_points(
-            pts,
-            spacing=LINK_SPACING_HILL_M if hill and not major else LINK_SPACING_PLAIN_M,
-            wiggle=(WIGGLE_HILL if hill else WIGGLE_PLAIN) * (0.4 if major else 1.0),
-            waves=int(rng.integers(*(WAVES_HILL if hill else WAVES_PLAIN))),
-            rng=rng,
-            outline=outline_m,
-        )
-        net.add(net.chain(start, pts_inner, end), tags)
-
-    for i, v in enumerate(villages):
-        region = polys_m[i].buffer(-10.0)
-        if region.is_empty:
-            region = polys_m[i]
-        _village_streets(net, v, hubs[i], region, rng, gridded=i in grid_nodes)
-
-    _make_strong(net)
-    lonlat = to_lonlat(np.array(net.xy))
-    return RoadNetwork(
-        lon=lonlat[:, 0],
-        lat=lonlat[:, 1],
-        ways=net.ways,
-        hubs={v.code: hubs[index[v.code]] for v in villages},
-    )
-
-
-def _grid_hubs(
-    grid: _Grid,
-    members: list[int],
-    zone: int,
-    polys_m: list[BaseGeometry],
-    seeds: NDArray[np.float64],
-    zone_of: dict[int, int],
-    grid_nodes: dict[int, tuple[NDArray[np.int64], NDArray[np.float64]]],
-    hubs: dict[int, int],
-) -> None:
-    """Give each village of a grid its grid nodes and, as hub, the one nearest its seed."""
-    if len(grid.ids) == 0:
-        return
-    for i in members:
-        inner = polys_m[i].buffer(-HUB_INSET_M)
-        mask = shapely.contains_xy(inner, grid.xy[:, 0], grid.xy[:, 1])
-        if not np.any(mask):
-            continue
-        ids, xy = grid.ids[mask], grid.xy[mask]
-        zone_of[i] = zone
-        grid_nodes[i] = (ids, xy)
-        hubs[i] = int(ids[int(np.argmin(np.hypot(*(xy - seeds[i]).T)))])
 
 
 def _anchor(

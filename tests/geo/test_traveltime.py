@@ -13,7 +13,9 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import geo.isochrones as iso
 import geo.traveltime as tt
+from geo._csgraph import travel_graph
 from geo.graph import NetworkError, RoadNetwork, haversine_m
 from geo.traveltime import (
     isochrones,
@@ -263,7 +265,7 @@ def test_od_matrix_equals_networkx(seed: int, limit: float | None, spy: _Spy) ->
     rng = np.random.default_rng(100 + seed)
     few = rng.integers(0, net.n_nodes, 7)
     many = np.concatenate([rng.integers(0, net.n_nodes, 60), few[:2]])  # with repeats
-    reverse = tt._graph(net, reverse=True)
+    reverse = travel_graph(net, reverse=True)
     for origins, destinations, backwards in ((few, many, False), (many, few, True)):
         for budget in (tt.DEFAULT_MEMORY_BYTES, 1):  # 1 byte: one source per chunk
             spy.graphs.clear()
@@ -489,8 +491,8 @@ def test_block_filling_matches_the_plain_union_of_buffers(seed: int) -> None:
         ]
     )
     for radius in (40.0, 150.0):
-        plain = shapely.union_all(shapely.buffer(lines, radius, quad_segs=tt._QUAD_SEGS))
-        fast = tt._buffered(lines, radius)
+        plain = shapely.union_all(shapely.buffer(lines, radius, quad_segs=iso._QUAD_SEGS))
+        fast = iso._buffered(lines, radius)
         assert fast.is_valid
         assert plain.symmetric_difference(fast).area <= 1e-3 * plain.area
         # only the polygonal approximation of round ends differs (a few metres at 150 m)
