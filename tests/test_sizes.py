@@ -19,59 +19,13 @@ from tests.imports import ROOT, source_files
 MAX_FUNCTION_LINES = 100
 MAX_MODULE_LINES = 600
 
-_SPLIT = "to be split (issue 10)"
-_GEO = "geo is outside the issue-10 slices: split when next changed"
-# The demo generator draws from one seeded stream: the order of the draws defines the
-# demo's bytes. Split in stages only with a byte-compare of generate_demo's output.
-_SEEDED = "one seeded pass (demo generator)"
-# module path → reason it may stay longer than MAX_MODULE_LINES
-LONG_MODULES: dict[str, str] = {
-    "geo/gazetteer.py": f"gazetteer and district metadata; {_GEO}",
-    "geo/geocode.py": f"address normalisation tables + matcher; {_GEO} (geo/_address.py)",
-    "geo/network.py": f"OSM reading, build, cache, snapping; {_GEO}",
-    "geo/traveltime.py": f"OD matrix, routes and isochrones; {_GEO} (geo/isochrones.py)",
-    "planner/coverage/engine.py": f"coverage plus SQL device counts; {_SPLIT} (coverage slice)",
-    "planner/ingest/district.py": f"init: units, villages file, store writes; {_SPLIT}",
-    "planner/ingest/registers.py": f"the importer of every register kind; {_SPLIT}",
-    "planner/ingest/visits.py": f"route-sheet reading and visit writes; {_SPLIT}",
-    "planner/outreach/month.py": f"month plan as a loose dict; {_SPLIT} (typed MonthPlan)",
-    "planner/outreach/routing.py": f"routing problem, schedule and PyVRP; {_SPLIT}",
-    "planner/reports/route_sheets.py": f"HTML/XLSX/GPX sheets and plan.json; {_SPLIT}",
-    "planner/retrofit.py": f"scores, plan and SQL; {_SPLIT} (retrofit slice)",
-    "planner/scenarios.py": f"scenario rows and comparison; {_SPLIT} (store/scenarios.py)",
-    "planner/siting/milp.py": f"MILP builders of every constraint family; {_SPLIT}",
-    "planner/siting/proposal.py": f"candidates, problem and before/after; {_SPLIT}",
-    "data/demo/_people.py": f"the synthetic population, calibrated in {_SEEDED}",
-    "data/demo/_roads.py": f"the synthetic road network, built in {_SEEDED}",
-}
+# module path → reason it may stay longer than MAX_MODULE_LINES (none today)
+LONG_MODULES: dict[str, str] = {}
 
 # "module path::qualified name" → reason it may stay longer than MAX_FUNCTION_LINES
 LONG_FUNCTIONS: dict[str, str] = {
-    "planner/coverage/allocation.py::assign": f"capacity-aware assignment; {_SPLIT}",
-    "planner/coverage/allocation.py::_min_minutes": f"minutes per resident and type; {_SPLIT}",
-    "planner/coverage/engine.py::_type_residents": f"eligibility per type; {_SPLIT}",
-    "planner/coverage/engine.py::coverage_from_frames": f"the coverage computation; {_SPLIT}",
-    "planner/ingest/district.py::read_units": f"units table parsing; {_SPLIT}",
-    "planner/ingest/district.py::read_village_file": f"villages file parsing; {_SPLIT}",
-    "planner/ingest/district.py::init_district": f"init in one transaction; {_SPLIT}",
-    "planner/ingest/registers.py::import_file": f"the importer pipeline; {_SPLIT}",
-    "planner/ingest/visits.py::save_visit": f"one visit's writes; {_SPLIT}",
-    "planner/ingest/visits.py::_import_sheet": f"one filled-in sheet; {_SPLIT}",
-    "planner/outreach/calendar.py::plan_year": f"the year's calendar; {_SPLIT}",
-    "planner/outreach/month.py::plan_month": f"the month plan; {_SPLIT} (typed MonthPlan)",
-    "planner/outreach/needs.py::person_needs": f"who needs what; {_SPLIT}",
-    "planner/retrofit.py::plan_from_frames": f"the yearly plan; {_SPLIT}",
-    "planner/scenarios.py::save_scenario": f"scenario rows; {_SPLIT}",
-    "planner/siting/milp.py::build_model": f"every constraint family; {_SPLIT}",
-    "planner/siting/proposal.py::read_candidates": f"candidate sites file; {_SPLIT}",
-    "planner/siting/proposal.py::build_problem": f"17 parameters; {_SPLIT} (SitingOptions)",
-    "planner/siting/proposal.py::propose_sites": f"17 parameters; {_SPLIT} (SitingOptions)",
-    "planner/siting/solve.py::solve": f"the solver dispatch; {_SPLIT}",
-    "api/cli/network.py::cmd_network": f"network build report; {_SPLIT} (services.network)",
-    "data/demo/_people.py::make_residents": f"the calibrated population, {_SEEDED}",
-    "data/demo/_roads.py::_village_streets": f"street grid of one village, {_SEEDED}",
-    "data/demo/_roads.py::build_roads": f"the district's roads, {_SEEDED}",
-    "data/demo/generate.py::_facilities": f"every facility type, {_SEEDED}",
+    # the benchmark's synthetic district is drawn from one seeded stream: splitting it
+    # would change the draws, and so the benchmark instance compared across runs
     "bench/coverage.py::district": "the benchmark district, one seeded pass",
 }
 
