@@ -155,7 +155,7 @@ class IndicatorChange:
 
     key: str
     name: str
-    target_pct: float
+    target_pct: float | None
     before_pct: float | None
     after_pct: float | None
 
@@ -249,10 +249,10 @@ class Proposal:
 
     def indicators(self) -> list[IndicatorChange]:
         """十四五 indicators the proposal changes, before and after."""
-        after = {i.key: i for i in self.after.indicators}
+        after = {i.key: i for i in (*self.after.indicators, *self.after.policy_checks)}
         return [
             IndicatorChange(i.key, i.name, i.target_pct, i.value_pct, j.value_pct)
-            for i in self.before.indicators
+            for i in (*self.before.indicators, *self.before.policy_checks)
             if (j := after.get(i.key)) is not None and i.value_pct != j.value_pct
         ]
 
