@@ -88,7 +88,7 @@ def _indicator_lines(i: Any, *, definitions: bool) -> list[str]:
     reading = next((f"，{r.label}" for r in i.readings if r.key == i.reading), "")
     lines = [
         f"  {head}{i.name}：{_value_text(f.value, t.unit, f.numerator, f.denominator)}{reading}"
-        f"；目标 {t.text}（{i.kind}）{i.status}"
+        f"；目标 {t.text}（{i.kind}）{'' if i.met is None else i.status}"
     ]
     if definitions:
         lines.append(f"      {i.basis}")
@@ -98,7 +98,7 @@ def _indicator_lines(i: Any, *, definitions: bool) -> list[str]:
         if r.key != i.reading:
             rf = r.figure
             text = _value_text(rf.value, t.unit, rf.numerator, rf.denominator)
-            lines.append(f"      另一口径 {r.label}：{text}")
+            lines.append(f"      另一口径「{r.label}」：{text}")
     return lines
 
 

@@ -463,6 +463,17 @@ class Indicator:
         """``达标``, ``未达标``, ``无数据`` or ``—`` (a value without a numeric target)."""
         return _status(self.met, self.value)
 
+    def percents(self) -> list[tuple[str, str, float | None, float | None]]:
+        """``(key, name, target_pct, value_pct)`` of the indicator, then of each reading
+        not held against the target (key ``home:people``, its label after the name):
+        what a before/after comparison shows."""
+        out = [(self.key, self.name, self.target_pct, self.value_pct)]
+        for r in self.readings:
+            if r.key != self.reading and self.target.unit == "%":
+                name = f"{self.name}（{r.label}）"
+                out.append((f"{self.key}:{r.key}", name, self.target_pct, r.figure.value))
+        return out
+
     @property
     def basis(self) -> str:
         """How the value is counted (Chinese), with the note."""

@@ -229,7 +229,7 @@ def _home_people(inputs: IndicatorInputs, config: Config, target: Target) -> Rea
             t["eligible"] - t["home_service"],
             target=target,
         )
-    return Reading("people", "人员口径（可达且容量内）", definition, figure)
+    return Reading("people", "人员口径：可达且容量内", definition, figure)
 
 
 def home(inputs: IndicatorInputs, config: Config) -> Indicator:
