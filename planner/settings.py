@@ -7,19 +7,18 @@ by ``COVERPLAN_CONFIG``. Both are cached; tests call :func:`reset_settings`.
 
 from __future__ import annotations
 
-import difflib
-import re
 import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.graph import ModeProfile
 from planner.errors import ConfigError
+from planner.settings_messages import key_path, validation_messages
 
 Mode = Literal["drive", "walk", "wheelchair"]
 
@@ -224,14 +223,48 @@ class GapsConfig(_Section):
 
 
 class IndicatorConfig(_Section):
-    home_reach_pct: float = 90.0
-    home_town_pct: float = 100.0
-    rehab_reach_pct: float = 99.0
-    device_current_pct: float = 99.0
-    retrofit_pct: float = 95.0
-    family_doctor_pct: float = 80.0
-    rehab_types: list[str] = ["psych_station", "child_rehab", "device_point", "rehab_hospital"]
+    """The 十四五 plan's indicator table (``[indicators]``): targets and counting rules.
+
+    Targets are percent unless named ``*_count`` (facilities); the comparison
+    (``>`` or ``≥``) is the plan's and lives with the definitions
+    (:mod:`planner.domain.plan_table`). ``home_reading``: which reading of
+    残疾人之家覆盖率 is held against ``home_reach_pct`` — ``town`` (乡镇(街道)全覆盖:
+    towns with a home / all towns) or ``people`` (eligible persons within reach
+    and within capacity). Ages are whole years, both ends included.
+    """
+
+    living_subsidy_pct: float = Field(default=99.0, ge=0, le=100)
+    care_subsidy_pct: float = Field(default=99.0, ge=0, le=100)
+    home_reach_pct: float = Field(default=90.0, ge=0, le=100)
+    home_reading: Literal["town", "people"] = "town"
+    care_institution_count: int = Field(default=1, ge=0)
+    care_institution_types: list[str] = ["care_center"]
+    child_rehab_count: int = Field(default=1, ge=0)
+    child_rehab_types: list[str] = ["child_rehab"]
+    pension_pct: float = Field(default=99.0, ge=0, le=100)
+    pension_min_age: int = Field(default=16, ge=0)
+    medical_pct: float = Field(default=99.0, ge=0, le=100)
+    employment_pct: float = Field(default=60.0, ge=0, le=100)
+    employment_ages: tuple[int, int] = (16, 59)
+    high_school_pct: float = Field(default=85.0, ge=0, le=100)
+    high_school_ages: tuple[int, int] = (15, 17)
+    rehab_reach_pct: float = Field(default=99.0, ge=0, le=100)
+    device_current_pct: float = Field(default=99.0, ge=0, le=100)
+    retrofit_pct: float = Field(default=95.0, ge=0, le=100)
     retrofit_categories: list[str] = []
+    culture_sports_pct: float = Field(default=95.0, ge=0, le=100)
+    home_town_pct: float = Field(default=100.0, ge=0, le=100)
+    accessible_community_count: int = Field(default=5, ge=0)
+    accessible_community_types: list[str] = ["accessible_community"]
+    family_doctor_pct: float = Field(default=80.0, ge=0, le=100)
+    rehab_types: list[str] = ["psych_station", "child_rehab", "device_point", "rehab_hospital"]
+
+    @field_validator("employment_ages", "high_school_ages")
+    @classmethod
+    def _ages_ordered(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= v[0] <= v[1]:
+            raise ValueError("年龄范围应为 [起始年龄, 截止年龄]，且 0 ≤ 起始 ≤ 截止")
+        return v
 
 
 class AgeBand(_Section):
@@ -431,133 +464,6 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"配置文件 {path or 'default.toml'} 有误：\n  {problems}") from None
 
 
-# --- validation errors in Chinese -------------------------------------------------
-
-_SHOW_CHARS = 60  # a bad value longer than this is shortened in the message
-_ERROR_TEXT = {
-    "less_than_equal": "应 ≤ {le}",
-    "less_than": "应 < {lt}",
-    "greater_than_equal": "应 ≥ {ge}",
-    "greater_than": "应 > {gt}",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "int_from_float": "应为整数",
-    "float_parsing": "应为数字",
-    "float_type": "应为数字",
-    "bool_parsing": "应为 true 或 false",
-    "bool_type": "应为 true 或 false",
-    "string_type": "应为文字（加引号）",
-    "dict_type": "应为一个表（[节] 或 {{ 键 = 值 }}）",
-    "model_type": "应为一个表（[节] 或 {{ 键 = 值 }}）",
-    "model_attributes_type": "应为一个表（[节] 或 {{ 键 = 值 }}）",
-    "list_type": "应为列表（[ … ]）",
-    "path_type": "应为路径",
-    "missing": "缺少必填项",
-}
-
-
-def _unwrap(tp: Any) -> Any:
-    """``X`` from ``X | None``."""
-    if get_origin(tp) in (Union, type(int | None)):
-        args = [a for a in get_args(tp) if a is not type(None)]
-        return args[0] if len(args) == 1 else tp
-    return tp
-
-
-def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model class of the table at ``loc`` below ``root`` (None if not a model)."""
-    tp: Any = root
-    for part in loc:
-        tp = _unwrap(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            fields = tp.model_fields
-            name = next((n for n, f in fields.items() if part in (n, f.alias)), None)
-            if name is None:
-                return None
-            tp = fields[name].annotation
-        elif get_origin(tp) is dict:
-            tp = get_args(tp)[1]
-        elif get_origin(tp) is list:
-            tp = get_args(tp)[0]
-        else:
-            return None
-    tp = _unwrap(tp)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return str(value)
-
-
-def _show(value: Any) -> str:
-    """``value`` as it is written in TOML, shortened to :data:`_SHOW_CHARS`."""
-    text = _toml(value)
-    return text if len(text) <= _SHOW_CHARS else text[: _SHOW_CHARS - 1] + "…"
-
-
-def validation_messages(
-    exc: ValidationError, *, root: type[BaseModel], name: Any = _key_path
-) -> list[str]:
-    """One Chinese message per error of ``exc``, naming the key path and the fix.
-
-    Parameters
-    ----------
-    exc
-        The error of validating ``root``.
-    root
-        The model validated (to find the valid keys near an unknown one).
-    name
-        Turns an error's location into the name shown (default: ``a.b[0].c``).
-    """
-    out: list[str] = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path = name(loc)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            model = _model_at(root, loc[:-1])
-            keys = (
-                [f.alias or n for n, f in model.model_fields.items()] if model is not None else []
-            )
-            close = difflib.get_close_matches(str(loc[-1]), keys, n=1)
-            if close:
-                hint = f"是否为 {name((*loc[:-1], close[0]))}？"
-            else:
-                hint = f"可用的配置项：{'、'.join(keys)}" if keys else "请删除该项"
-            out.append(f"配置项 {path} 不存在；{hint}")
-            continue
-        if kind == "missing":
-            out.append(f"配置项 {path} 缺失：请补上该项")
-            continue
-        ctx = err.get("ctx") or {}
-        if kind in ("value_error", "assertion_error") and "error" in ctx:
-            reason = str(ctx["error"])
-        elif kind == "literal_error":  # expected: "'review' or 'reject'"
-            choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
-            reason = f"应为 {'、'.join(choices)} 之一"
-        elif kind in _ERROR_TEXT:
-            reason = _ERROR_TEXT[kind].format(**{k: _show(v) for k, v in ctx.items()})
-        else:
-            reason = err["msg"]
-        out.append(f"配置项 {path} 的值 {_show(err.get('input'))} 无效：{reason}")
-    return out
-
-
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process settings (cached).
@@ -572,7 +478,7 @@ def get_settings() -> Settings:
     except ValidationError as exc:
         problems = "\n  ".join(
             validation_messages(
-                exc, root=Settings, name=lambda loc: f"COVERPLAN_{_key_path(loc).upper()}"
+                exc, root=Settings, name=lambda loc: f"COVERPLAN_{key_path(loc).upper()}"
             )
         ).replace("配置项", "环境变量")
         raise ConfigError(f"环境变量有误：\n  {problems}") from None

@@ -1,5 +1,5 @@
-"""``coverplan coverage`` and ``gaps``: who is within reach of which service, and where the
-gaps are."""
+"""``coverplan coverage``, ``gaps`` and ``indicators``: who is within reach of which
+service, where the gaps are, and the plan's indicator table."""
 
 from __future__ import annotations
 
@@ -66,14 +66,99 @@ def _print_coverage(result: Any) -> None:
             f"容量内 {t.covered_within_capacity}，覆盖率 {pct}"
             f"（{reach}）{why}"
         )
-    print("十四五指标：")
-    for i in result.indicators:
-        value = "无数据" if i.value_pct is None else f"{i.value_pct:.1f}%"
-        met = {True: "达标", False: "未达标", None: "—"}[i.met]
-        print(f"  {i.name}：{value}（目标 {i.target_pct:g}%）{met}")
+    print_indicator_table(result.indicators, result.policy_checks, definitions=False)
     if result.awaiting_review:
         print(f"另有 {result.awaiting_review} 人待核查村社，未计入。")
     _print_unreachable(result)
+
+
+def _value_text(value: float | None, unit: str, num: int | None, den: int | None) -> str:
+    if value is None:
+        return "无数据"
+    if unit != "%":
+        return f"{value:g}{unit}"
+    return f"{value:.2f}%（{num}/{den}）"
+
+
+def _indicator_lines(i: Any, *, definitions: bool) -> list[str]:
+    """The lines of one indicator: value, target, judgement; definition, data needed,
+    the other reading."""
+    f, t = i.figure, i.target
+    head = f"{i.number:>2}. " if i.number is not None else "· "
+    reading = next((f"，{r.label}" for r in i.readings if r.key == i.reading), "")
+    lines = [
+        f"  {head}{i.name}：{_value_text(f.value, t.unit, f.numerator, f.denominator)}{reading}"
+        f"；目标 {t.text}（{i.kind}）{'' if i.met is None else i.status}"
+    ]
+    if definitions:
+        lines.append(f"      {i.basis}")
+    if f.data_needed:
+        lines.append(f"      计算所需：{f.data_needed}")
+    for r in i.readings:
+        if r.key != i.reading:
+            rf = r.figure
+            text = _value_text(rf.value, t.unit, rf.numerator, rf.denominator)
+            lines.append(f"      另一口径「{r.label}」：{text}")
+    return lines
+
+
+def print_indicator_table(indicators: Any, policy_checks: Any, *, definitions: bool = True) -> None:
+    """The plan's indicator table and the policy checks, in Chinese."""
+    print(
+        "十四五主要指标（规划表 14 项，按规划顺序；"
+        "判定按分子/分母精确比值，>99% 时 99.00% 不达标）："
+    )
+    for i in indicators:
+        print("\n".join(_indicator_lines(i, definitions=definitions)))
+    print("其他政策要求（不属规划主要指标表）：")
+    for i in policy_checks:
+        print("\n".join(_indicator_lines(i, definitions=definitions)))
+
+
+def _print_towns(indicators: Any) -> None:
+    """Per town: the value of every indicator with a per-town breakdown (columns: row numbers)."""
+    shown = [i for i in indicators if any(t.value is not None for t in i.figure.by_town)]
+    if not shown:
+        return
+    print("分镇街（列为规划表序号；% 或 家）：")
+    print("  " + "镇街".ljust(10) + "".join(f"{i.number:>9}" for i in shown))
+    for k, town in enumerate(shown[0].figure.by_town):
+        cells = []
+        for i in shown:
+            v = i.figure.by_town[k].value
+            cells.append("—" if v is None else f"{v:.2f}" if i.target.unit == "%" else f"{v:g}")
+        name = town.town_name + "　" * max(0, 5 - len(town.town_name))
+        print("  " + name + "".join(f"{c:>9}" for c in cells))
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from planner.reports.indicators import write_indicators
+    from planner.services.indicators import IndicatorOptions, indicators
+
+    store = district_store(args)
+    config = command_config()
+    options = IndicatorOptions(network=Path(args.network) if args.network else None)
+    with stage_bars(not args.json) as progress:
+        result = indicators(store, config=config, options=options, progress=progress)
+    table = result.table
+    files = (
+        write_indicators(table.indicators, table.policy_checks, out_dir=Path(args.out))
+        if args.out
+        else None
+    )
+    if args.json:
+        out = result.to_json()
+        if files:
+            out["files"] = files.paths()
+        print_json(out)
+        return 0
+    print_indicator_table(table.indicators, table.policy_checks)
+    _print_towns(table.indicators)
+    if result.awaiting_review:
+        print(f"另有 {result.awaiting_review} 人待核查村社，未计入。")
+    if files:
+        print(f"结果已写入 {files.district.parent}")
+    return 0
 
 
 def cmd_gaps(args: argparse.Namespace) -> int:
@@ -137,3 +222,7 @@ def register(sub: Any, add: Add) -> None:
         if name == "gaps":
             p.add_argument("--top", type=int, default=10, help="每类显示前 N 个村社（默认 10）")
         p.set_defaults(func=func)
+    p = add("indicators", "十四五主要指标表：14 项指标的定义、现值、目标与达标判定，分镇街")
+    p.add_argument("--out", help="输出目录（CSV 与 XLSX：区级、分镇街、其他政策要求）")
+    p.add_argument("--network", help="OSM 文件（默认用已登记的；用于残疾人之家人员口径）")
+    p.set_defaults(func=cmd_indicators)

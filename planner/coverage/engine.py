@@ -56,7 +56,13 @@ from planner.coverage.reach import Located, Snapped, locate, snap_all, type_reac
 from planner.coverage.result import VILLAGE_FIELDS, CoverageResult, TypeCoverage
 from planner.domain.devices import DeviceCounts
 from planner.domain.eligibility import eligibility_table
-from planner.domain.indicators import HOME_TYPE, HomeReach, Indicator, indicators
+from planner.domain.indicators import (
+    HOME_TYPE,
+    HomeReach,
+    Indicator,
+    IndicatorInputs,
+    indicators,
+)
 from planner.errors import ConfigError
 from planner.settings import Config
 
@@ -228,7 +234,8 @@ def coverage_from_frames(
     isochrones
         Also compute service-area polygons per type (for maps).
     devices
-        Current and overdue devices (for the device indicator; None leaves it out).
+        Current and overdue devices and their holders (for the device
+        indicator; None: 无数据).
 
     Raises
     ------
@@ -252,14 +259,18 @@ def coverage_from_frames(
     vtab = village_table(per_resident, villages=villages, keys=keys, access=run.access)
     ttab = town_table(vtab, facilities=facilities)
     home = run.types.get(HOME_TYPE)
-    reach = (
-        HomeReach(
-            coverage_pct=home.coverage_pct,
-            threshold_min=home.threshold_min,
-            town_has_home=ttab.drop_duplicates("town_code")["has_home"],
-        )
-        if home is not None
-        else None
+    table = indicators(
+        IndicatorInputs(
+            residents=located.frame,
+            towns=IndicatorInputs.towns_of(villages),
+            facilities=facilities,
+            today=today,
+            home=None
+            if home is None
+            else HomeReach(home.threshold_min, ttab[ttab["type"] == HOME_TYPE]),
+            devices=devices,
+        ),
+        config=config,
     )
     return CoverageResult(
         today=today,
@@ -268,13 +279,8 @@ def coverage_from_frames(
         villages=vtab,
         towns=ttab,
         facilities=facility_loads(facilities, keys=keys, loads=run.loads, config=config),
-        indicators=indicators(
-            config=config,
-            home=reach,
-            per_resident=per_resident,
-            residents=located.frame,
-            devices=devices,
-        ),
+        indicators=table.indicators,
+        policy_checks=table.policy_checks,
         isochrones=_isochrone_frame(run.areas),
         awaiting_review=int(residents["village_code"].isna().sum()),
         seconds=time.perf_counter() - started,

@@ -164,7 +164,8 @@ class CoverageResult:
         capacity, placed, geometry`` as stored, plus ``load`` (persons assigned
         within capacity) and ``label`` (the type's Chinese name).
     indicators
-        The 十四五 indicators (:mod:`planner.domain.indicators`).
+        The 十四五 plan's indicator table, its 14 rows in order
+        (:mod:`planner.domain.indicators`).
     isochrones
         GeoDataFrame (EPSG:4326, polygons) of the service areas: ``minutes``
         (the type's threshold), ``type``, ``label``, ``geometry``; one row per
@@ -188,6 +189,9 @@ class CoverageResult:
         as :func:`planner.store.frames.villages_frame` returns them (``code, name,
         town_code, town_name, synthetic, geometry``, …): the map layer of the
         per-village figures.
+    policy_checks
+        Further policy checks (a home in every town, provincial accessible
+        communities, 家庭医生签约率), listed apart from the plan's table.
     """
 
     today: date
@@ -205,6 +209,7 @@ class CoverageResult:
     not_located: tuple[dict[str, Any], ...] = ()
     snap_max_m: float | None = None
     village_geometry: gpd.GeoDataFrame | None = None
+    policy_checks: tuple[Indicator, ...] = ()
 
     def type(self, key: str) -> TypeCoverage:
         """The totals of type ``key``."""
@@ -232,6 +237,7 @@ class CoverageResult:
             "facility_types": [t.to_json() for t in self.types],
             "towns": self.towns_json(),
             "indicators": [i.to_json() for i in self.indicators],
+            "policy_checks": [i.to_json() for i in self.policy_checks],
             "awaiting_review": self.awaiting_review,
             "off_network": list(self.off_network),
             "not_located": list(self.not_located),

@@ -34,10 +34,12 @@ class DueDevice:
 
 @dataclass(frozen=True)
 class DeviceCounts:
-    """Current devices (latest per person and type) and how many are past due."""
+    """Current devices (latest per person and type), how many are past due, and
+    who has any device on record (resident ids)."""
 
     current: int
     overdue: int
+    holders: frozenset[int] = frozenset()
 
 
 def due_on(issued_on: date, service_years: float) -> date:
@@ -112,4 +114,5 @@ def count_devices(devices: pd.DataFrame, *, today: date) -> DeviceCounts:
     return DeviceCounts(
         current=len(_latest(records)),
         overdue=len(due_from_records(records, today=today, within_days=0)),
+        holders=frozenset(int(r[0]) for r in records),
     )

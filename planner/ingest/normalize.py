@@ -70,6 +70,34 @@ _EMPLOYMENT = {
     "失业": "none",
 }
 
+#: 在读学段 as registers write it → the stored stage (``senior``: 高中阶段).
+_EDUCATION = {
+    **dict.fromkeys(("未入学", "未上学", "失学", "辍学", "不在读", "未在读", "无"), "none"),
+    **dict.fromkeys(("学前", "学前教育", "幼儿园"), "preschool"),
+    **dict.fromkeys(("小学",), "primary"),
+    **dict.fromkeys(("初中", "初级中学"), "junior"),
+    **dict.fromkeys(
+        (
+            "高中",
+            "普通高中",
+            "普高",
+            "中职",
+            "中专",
+            "职高",
+            "职业高中",
+            "技校",
+            "技工学校",
+            "中等职业教育",
+            "高中阶段",
+            "特教高中",
+            "特殊教育高中",
+        ),
+        "senior",
+    ),
+    **dict.fromkeys(("大专", "专科", "高职", "本科", "大学", "研究生", "高等教育"), "higher"),
+}
+EDUCATION_STAGES = ("none", "preschool", "primary", "junior", "senior", "higher")
+
 
 def text(value: object) -> str | None:
     """NFKC-normalise, trim and collapse white space; ``None`` when blank."""
@@ -219,6 +247,18 @@ def parse_employment(value: object) -> str | None:
     if s in _EMPLOYMENT:
         return _EMPLOYMENT[s]
     raise ValueError(f"无法识别的就业情况「{s}」（应为 就业、工疗、辅助性就业 或 未就业）")
+
+
+def parse_education_stage(value: object) -> str | None:
+    """在读学段 → one of :data:`EDUCATION_STAGES` (None when blank)."""
+    s = compact(value)
+    if s is None:
+        return None
+    if s in _EDUCATION:
+        return _EDUCATION[s]
+    raise ValueError(
+        f"无法识别的在读学段「{s}」（应为 未入学、学前、小学、初中、高中、中职、大专、本科 等）"
+    )
 
 
 def parse_sex(value: object) -> str | None:

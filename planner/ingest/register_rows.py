@@ -34,6 +34,17 @@ from planner.store.batches import Problem
 __all__ = ["parse_device", "parse_facility", "parse_lead", "parse_resident", "required_id"]
 
 EARLIEST_RETROFIT_YEAR = 1949
+#: The yes/no columns of the plan's indicators; with 在读学段, stored only when the
+#: file has the column (a register without it keeps what an earlier import stored).
+INDICATOR_FLAGS = (
+    "pension_insured",
+    "medical_insured",
+    "family_doctor",
+    "rehab_needed",
+    "rehab_received",
+    "device_needed",
+    "culture_sports",
+)
 _UNKNOWN_CATEGORY = frozenset({"待定", "不详", "未知"})
 _LEAD_KEY_DIGITS = 24  # hex digits of the key of a lead without ID number
 
@@ -122,6 +133,11 @@ def parse_resident(ctx: RegisterContext, row: RawRow) -> ParsedRow:
         "reassessment_due": soft_field(ctx, row, "reassessment_due", nz.parse_date, reviews),
         "last_visit": soft_field(ctx, row, "last_visit", nz.parse_date, reviews),
     }
+    record.update({f: b(fld=f) for f in INDICATOR_FLAGS if ctx.col(f) is not None})
+    if ctx.col("education_stage") is not None:
+        record["education_stage"] = soft_field(
+            ctx, row, "education_stage", nz.parse_education_stage, reviews
+        )
     return ParsedRow(row.line, ident.number, record, reviews)
 
 

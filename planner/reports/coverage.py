@@ -14,6 +14,7 @@ import pandas as pd
 
 from planner.coverage.gaps import PART_LABELS, POLICY_PARTS, Gaps
 from planner.coverage.result import VILLAGE_FIELDS, CoverageResult
+from planner.reports.indicators import write_indicator_csv
 from planner.reports.tables import write_layers, write_table
 
 _ZH = {
@@ -98,7 +99,8 @@ def write_coverage(
     """Write ``coverage.gpkg`` (layers villages, facilities, isochrones) and CSV tables.
 
     Tables: ``coverage_types.csv``, ``coverage_villages.csv``,
-    ``coverage_towns.csv``, ``indicators.csv``, and with ``gaps``
+    ``coverage_towns.csv``, ``indicators.csv`` (the plan's indicator table, as
+    :func:`planner.reports.indicators.write_indicator_csv`), and with ``gaps``
     ``gaps_coverage.csv`` and ``gaps_policy.csv`` (Chinese headers, UTF-8 with BOM).
     """
     fac = result.facilities.drop(columns=["key"]).copy()
@@ -114,12 +116,11 @@ def write_coverage(
         keep_empty=("villages", "facilities"),
     )
     types = pd.DataFrame([t.to_json() for t in result.types])
-    indicators = pd.DataFrame([i.to_json() for i in result.indicators])
     tables = [
         _csv(types, out_dir / "coverage_types.csv"),
         _csv(result.villages, out_dir / "coverage_villages.csv"),
         _csv(result.towns, out_dir / "coverage_towns.csv"),
-        _csv(indicators, out_dir / "indicators.csv"),
+        write_indicator_csv(result.indicators, out_dir / "indicators.csv"),
     ]
     if gaps is not None:
         tables.append(_csv(gaps.coverage, out_dir / "gaps_coverage.csv"))

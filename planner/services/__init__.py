@@ -10,7 +10,8 @@ are in :mod:`planner.reports`, printing in ``api``.
 
 Modules, one per family of actions: ``district`` (init, status), ``imports``
 (registers, geocoding, corrections), ``network`` (build, travel time),
-``coverage`` (coverage, gaps), ``siting`` (site, scenarios), ``retrofit``,
+``coverage`` (coverage, gaps), ``indicators`` (the plan's indicator table),
+``siting`` (site, scenarios), ``retrofit``,
 ``outreach`` (year, month), ``visits`` (record, import). Long actions (siting,
 the month plan) take a :data:`Progress` callback and a time limit.
 """
@@ -63,6 +64,11 @@ from planner.services.coverage import (  # isort: skip
     GapsResult,
     coverage,
     gaps,
+)
+from planner.services.indicators import (  # isort: skip
+    IndicatorOptions,
+    IndicatorsResult,
+    indicators,
 )
 
 # siting, scenarios, retrofit
@@ -130,6 +136,9 @@ __all__ = [  # noqa: RUF022 - grouped by family of actions
     "GapsResult",
     "coverage",
     "gaps",
+    "IndicatorOptions",
+    "IndicatorsResult",
+    "indicators",
     # siting, scenarios, retrofit
     "Proposal",
     "RetrofitOptions",

@@ -155,7 +155,7 @@ class IndicatorChange:
 
     key: str
     name: str
-    target_pct: float
+    target_pct: float | None
     before_pct: float | None
     after_pct: float | None
 
@@ -249,11 +249,11 @@ class Proposal:
 
     def indicators(self) -> list[IndicatorChange]:
         """十四五 indicators the proposal changes, before and after."""
-        after = {i.key: i for i in self.after.indicators}
+        after = {k: v for k, _, _, v in _percents(self.after)}
         return [
-            IndicatorChange(i.key, i.name, i.target_pct, i.value_pct, j.value_pct)
-            for i in self.before.indicators
-            if (j := after.get(i.key)) is not None and i.value_pct != j.value_pct
+            IndicatorChange(key, name, target, before, after[key])
+            for key, name, target, before in _percents(self.before)
+            if key in after and before != after[key]
         ]
 
     def metrics(self) -> dict[str, float | int | str | None]:
@@ -317,6 +317,11 @@ class Proposal:
             "off_network": to_jsonable(list(self.off_network)),
             "not_located": to_jsonable(list(self.before.not_located)),
         }
+
+
+def _percents(result: CoverageResult) -> list[tuple[str, str, float | None, float | None]]:
+    """``(key, name, target_pct, value_pct)`` of every indicator, reading and policy check."""
+    return [f for i in (*result.indicators, *result.policy_checks) for f in i.percents()]
 
 
 def facilities_after(

@@ -42,6 +42,14 @@ RESIDENT_COLUMNS = (
     "retrofit_year",
     "reassessment_due",
     "last_visit",
+    "pension_insured",
+    "medical_insured",
+    "family_doctor",
+    "rehab_needed",
+    "rehab_received",
+    "device_needed",
+    "culture_sports",
+    "education_stage",
 )
 PERSONAL_COLUMNS = ("name", "id_number", "phone", "address")
 

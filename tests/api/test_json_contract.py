@@ -104,6 +104,7 @@ CASES: dict[tuple[str, ...], Case] = {
     ("network", "build"): lambda c: argv("network build --mode drive --json"),
     ("travel-time",): lambda c: argv("travel-time --from 121.40,29.66 --to 121.25,29.67 --json"),
     ("coverage",): lambda c: argv("coverage --type home --json"),
+    ("indicators",): lambda c: argv("indicators --json"),
     ("gaps",): lambda c: argv("gaps --type home --top 3 --json"),
     ("site",): lambda c: argv("site --type home --new 2 --uncapacitated --scenario 甲 --json"),
     ("scenarios", "list"): lambda c: argv("scenarios list --json"),

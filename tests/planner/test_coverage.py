@@ -142,9 +142,10 @@ def test_indicators_and_admin_coverage(district: Store, config: Config) -> None:
     res = compute_coverage(
         district, config=config, networks={"drive": toy_network()}, types=["home"], today=TODAY
     )
-    ind = {i.key: i for i in res.indicators}
+    ind = {i.key: i for i in (*res.indicators, *res.policy_checks)}
     assert ind["home_town"].value_pct == pytest.approx(100 / 12, abs=0.01)  # 1 of 12 towns
     assert ind["home_town"].met is False
+    assert ind["home"].value_pct == pytest.approx(100 / 12, abs=0.01)  # the town reading
     assert ind["family_doctor"].value_pct is None and ind["family_doctor"].met is None
     towns = res.towns.set_index("town_code")
     assert bool(towns.loc["330213100", "has_home"]) and not bool(towns.loc["330213001", "has_home"])

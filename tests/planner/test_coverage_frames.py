@@ -1,5 +1,6 @@
-"""The analysis behind coverage and gaps on hand-built frames (no store): policy gaps,
-device counts and the 十四五 indicators, with hand-computed answers."""
+"""The analysis behind coverage and gaps on hand-built frames (no store): policy gaps
+and device counts, with hand-computed answers (the 十四五 indicator table:
+``test_plan_indicators.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import pytest
 
 from planner.coverage.gaps import policy_gaps
 from planner.domain.devices import count_devices, due_in_frame
-from planner.domain.indicators import HomeReach, indicators
 from planner.settings import Config
 
 TODAY = date(2026, 11, 1)
@@ -91,51 +91,3 @@ def test_policy_gaps_by_hand(config: Config) -> None:
     # V3: nobody lives there; rates undefined
     assert pol.loc[V3, "residents"] == 0 and np.isnan(pol.loc[V3, "severe_without_care_per_100"])
     assert pol["rank"].tolist() == [1, 2, 3] and pol.index.tolist() == [V1, V2, V3]
-
-
-def test_indicators_by_hand(config: Config) -> None:
-    per_resident = pd.DataFrame(
-        {  # resident 1 reaches one rehab type of two; 3 reaches none; 4 is at home
-            "resident_id": [1, 1, 3, 4],
-            "type": ["psych_station", "device_point", "device_point", "device_point"],
-            "home_service": [False, False, False, True],
-            "covered": [False, True, False, False],
-        }
-    )
-    home = HomeReach(
-        coverage_pct=91.5, threshold_min=30.0, town_has_home=pd.Series([True, False, True])
-    )
-    counts = count_devices(devices(), today=TODAY)
-    got = {
-        i.key: i
-        for i in indicators(
-            config=config,
-            home=home,
-            per_resident=per_resident,
-            residents=residents().iloc[:4],
-            devices=counts,
-        )
-    }
-    assert list(got) == [
-        "home_reach",
-        "home_town",
-        "rehab_reach",
-        "device_current",
-        "retrofit",
-        "family_doctor",
-    ]
-    assert got["home_reach"].value_pct == 91.5 and got["home_reach"].met is True  # target 90
-    assert got["home_town"].value_pct == pytest.approx(66.67)
-    assert got["rehab_reach"].value_pct == 50.0  # of residents 1 and 3
-    assert got["device_current"].value_pct == 50.0  # 2 of 4 current devices overdue
-    # 困难重度: grade 1–2 and 低保/低边: ids 1, 2, 4; only 2 retrofitted
-    assert got["retrofit"].value_pct == pytest.approx(33.33)
-    assert got["family_doctor"].value_pct is None and got["family_doctor"].met is None
-    without = indicators(
-        config=config,
-        home=None,
-        per_resident=per_resident.iloc[0:0],
-        residents=residents().iloc[:0],
-        devices=None,
-    )
-    assert [i.key for i in without] == ["family_doctor"]
