@@ -232,6 +232,12 @@ class IndicatorConfig(_Section):
     family_doctor_pct: float = 80.0
     rehab_types: list[str] = ["psych_station", "child_rehab", "device_point", "rehab_hospital"]
     retrofit_categories: list[str] = []
+    # 符合条件残疾人家庭无障碍改造率: a family counts when a member is of these
+    # grades (empty: any) and 低保/低边 kinds (empty: any); its retrofit counts when
+    # less than ``retrofit_within_years`` old (None: ``[retrofit] repeat_after_years``).
+    retrofit_grades: list[Literal[1, 2, 3, 4]] = [1, 2]
+    retrofit_low_income: list[Literal["dibao", "dibian"]] = ["dibao", "dibian"]
+    retrofit_within_years: int | None = Field(default=None, ge=1)
 
 
 class AgeBand(_Section):
@@ -548,7 +554,9 @@ def validation_messages(
         if kind in ("value_error", "assertion_error") and "error" in ctx:
             reason = str(ctx["error"])
         elif kind == "literal_error":  # expected: "'review' or 'reject'"
-            choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            expected = str(ctx.get("expected", ""))  # numbers unquoted: "1, 2, 3 or 4"
+            choices = re.findall(r"'([^']*)'", expected) or re.findall(r"[^\s,]+", expected)
+            choices = [c for c in choices if c != "or"]
             reason = f"应为 {'、'.join(choices)} 之一"
         elif kind in _ERROR_TEXT:
             reason = _ERROR_TEXT[kind].format(**{k: _show(v) for k, v in ctx.items()})

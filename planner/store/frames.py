@@ -42,6 +42,7 @@ RESIDENT_COLUMNS = (
     "retrofit_year",
     "reassessment_due",
     "last_visit",
+    "household_id",
 )
 PERSONAL_COLUMNS = ("name", "id_number", "phone", "address")
 
@@ -193,3 +194,14 @@ def resident_id_numbers(store: Store) -> dict[int, str]:
     with store.read() as s:
         rows = s.execute(select(t.Resident.id, t.Resident.id_number).order_by(t.Resident.id)).all()
     return {int(rid): number for rid, number in rows}
+
+
+def resident_addresses(store: Store) -> dict[int, str | None]:
+    """Addresses by resident id (residents with one), for grouping into families only."""
+    with store.read() as s:
+        rows = s.execute(
+            select(t.Resident.id, t.Resident.address)
+            .where(t.Resident.address.is_not(None))
+            .order_by(t.Resident.id)
+        ).all()
+    return {int(rid): address for rid, address in rows}
