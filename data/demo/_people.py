@@ -9,6 +9,7 @@ are calibrated to the published 奉化 figures in the project's domain brief
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -72,6 +73,13 @@ VISIT_RECENT_SHARE = 0.86  # last home visit within 730 days
 VISIT_OLD_SHARE = 0.08  # 731–1,800 days ago; the rest never visited (blank)
 GAP_VISIT_RECENT_SHARE = 0.45
 GAP_VISIT_OLD_SHARE = 0.30
+# Families (户号): every valid person has one; HOUSEHOLDS_OF_TWO pairs of persons of
+# one village share a 户号 and a house (families with two disabled members), and
+# ADDRESS_ONLY_PAIRS of those pairs have no 户号, only the shared house. Chosen by
+# a hash of the ID numbers, drawing nothing from the seeded stream.
+HOUSEHOLDS_OF_TWO = 300
+ADDRESS_ONLY_PAIRS = 20
+HOUSEHOLD_SERIAL_DIGITS = 4  # 户号 = village code + serial
 HOUSEHOLD_GPS_SHARE = 0.15
 FLAG_BLANK_SHARE = 0.01  # 独居/老养残/长期卧床/使用轮椅 left blank
 OFFICIAL_NAME_SHARE = 0.04  # rows that write the official village name (…村委会)
@@ -114,7 +122,7 @@ ADDRESS_PREFIX = "浙江省宁波市奉化区"
 RESIDENTS_TITLE = "奉化区持证残疾人名册（合成演示数据，非真实个人信息）"
 RESIDENTS_HEADER = [
     "姓名", "性别", "公民身份号码", "出生日期", "残疾类别", "残疾等级", "乡镇（街道）",
-    "村（社区）", "现住址", "联系电话", "困难残疾人生活补贴", "重度残疾人护理补贴",
+    "村（社区）", "现住址", "户号", "联系电话", "困难残疾人生活补贴", "重度残疾人护理补贴",
     "低保低边", "独居", "老养残", "长期卧床", "使用轮椅", "精神病服药监护", "脑卒中康复",
     "就业情况", "无障碍改造年份", "复评到期日期", "最近入户走访日期", "经度", "纬度",
 ]  # fmt: skip
@@ -548,6 +556,7 @@ def make_residents(
                 v.town,
                 written,
                 _address(v, written, rng),
+                "",  # 户号: _households
                 _phone(rng),
                 _flag(living[i]),
                 _flag(care[i]),
@@ -577,9 +586,52 @@ def make_residents(
         gap_villages=[villages[g].code for g in gaps],
         taken_ids=ids.used,
     )
+    _households(rows, [villages[k].code for k in village[order]])
     _write_quirks(rows, rng)
     rows = _insert_bad_rows(rows, villages, ids, today, rng)
     return rows, roster
+
+
+def _pair_order(a: str, b: str) -> str:
+    return hashlib.sha256(f"{a}|{b}".encode()).hexdigest()
+
+
+def _households(rows: list[list[str]], codes: list[str]) -> None:
+    """Give each valid person (rows in village order) a 户号; pair HOUSEHOLDS_OF_TWO.
+
+    Candidate pairs are neighbours in the file within one village (the order within
+    a village is random) who write the village alike; the pairs taken are those
+    with the smallest hash of their ID numbers, none overlapping. The second member
+    moves to the first's house; the first ADDRESS_ONLY_PAIRS pairs (by that hash)
+    keep no 户号, only the house.
+    """
+    col = {name: k for k, name in enumerate(RESIDENTS_HEADER)}
+    id_col, addr, hh, written = col["公民身份号码"], col["现住址"], col["户号"], col["村（社区）"]
+    slots = [
+        k
+        for k in range(len(rows) - 1)
+        if codes[k] == codes[k + 1] and rows[k][written] == rows[k + 1][written]
+    ]
+    slots.sort(key=lambda k: _pair_order(rows[k][id_col], rows[k + 1][id_col]))
+    pairs: list[int] = []
+    taken: set[int] = set()
+    for k in slots:
+        if len(pairs) == HOUSEHOLDS_OF_TWO:
+            break
+        if k not in taken and k + 1 not in taken:
+            pairs.append(k)
+            taken |= {k, k + 1}
+    partner = {k + 1: k for k in pairs}
+    serial: dict[str, int] = {}
+    for k, code in enumerate(codes):
+        if k in partner:
+            rows[k][hh] = rows[partner[k]][hh]
+            rows[k][addr] = rows[partner[k]][addr]
+            continue
+        serial[code] = serial.get(code, 0) + 1
+        rows[k][hh] = f"{code}{serial[code]:0{HOUSEHOLD_SERIAL_DIGITS}d}"
+    for k in pairs[:ADDRESS_ONLY_PAIRS]:
+        rows[k][hh] = rows[k + 1][hh] = ""
 
 
 def _pick_from(
@@ -649,6 +701,7 @@ def _insert_bad_rows(
             elif kind == "unknown_grade":
                 row[col["残疾等级"]] = UNKNOWN_GRADE
             row[col["公民身份号码"]] = number
+            row[col["户号"]] = ""  # not the family of the row it was copied from
             bad.append(row)
     bad = [bad[k] for k in rng.permutation(len(bad)).tolist()]
     margin = len(rows) // 50

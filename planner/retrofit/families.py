@@ -184,10 +184,11 @@ def _household_rows(
     fam_keys = member_family.loc[leads.index].to_numpy()
     fam = families.loc[fam_keys]
     info = villages.set_index("code")
-    grouped = {k: rows for k, rows in members.groupby(member_family.to_numpy(), sort=False)}
-    member_lists = [
-        tuple(grouped[k][list(MEMBER_KEYS)].to_dict(orient="records")) for k in fam_keys
-    ]
+    by_family: dict[object, list[dict[str, Any]]] = {}
+    records = members[list(MEMBER_KEYS)].to_dict(orient="records")
+    for key, record in zip(member_family.to_numpy(), records, strict=True):
+        by_family.setdefault(key, []).append({str(k): v for k, v in record.items()})
+    member_lists = [tuple(by_family[k]) for k in fam_keys]
     eligible_member = [
         next((m["masked_id"] for m in ms if m["indicator"]), "") for ms in member_lists
     ]
