@@ -33,7 +33,7 @@ RETROFIT_HEADERS: dict[str, str] = {
     "category_label": "残疾类别",
     "grade": "残疾等级",
     "retrofit_year": "上次改造年份",
-    "indicator": "符合条件家庭",
+    "indicator": "困难重度家庭",  # the default rule; the header is a contract
     "score": "优先得分",
     **{f"{p}_pts": label for p, label in PART_LABELS.items()},
     "cost": "费用（元）",

@@ -390,7 +390,7 @@ def test_json_text_and_files_per_family(config: Config, tmp_path: Path) -> None:
     assert rows[1]["符合条件成员（脱敏身份证号）"] == masked(23)
     assert [r["识别方式"] for r in rows] == ["户号", "户号", "单人", "单人"]
     assert [r["家庭残疾人数"] for r in rows] == ["2", "3", "1", "1"]
-    assert rows[0]["符合条件家庭"] == "否" and rows[1]["改造已计入改造率"] == "否"
+    assert rows[0]["困难重度家庭"] == "否" and rows[1]["改造已计入改造率"] == "否"
     assert files.workbook is not None
     book = openpyxl.load_workbook(files.workbook, read_only=True)
     sheet = book["改造户"]
