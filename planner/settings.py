@@ -252,6 +252,12 @@ class IndicatorConfig(_Section):
     device_current_pct: float = Field(default=99.0, ge=0, le=100)
     retrofit_pct: float = Field(default=95.0, ge=0, le=100)
     retrofit_categories: list[str] = []
+    # 符合条件残疾人家庭无障碍改造率: a family counts when a member is of these
+    # grades (empty: any) and 低保/低边 kinds (empty: any); its retrofit counts when
+    # less than ``retrofit_within_years`` old (None: ``[retrofit] repeat_after_years``).
+    retrofit_grades: list[Literal[1, 2, 3, 4]] = [1, 2]
+    retrofit_low_income: list[Literal["dibao", "dibian"]] = ["dibao", "dibian"]
+    retrofit_within_years: int | None = Field(default=None, ge=1)
     culture_sports_pct: float = Field(default=95.0, ge=0, le=100)
     home_town_pct: float = Field(default=100.0, ge=0, le=100)
     accessible_community_count: int = Field(default=5, ge=0)

@@ -128,7 +128,9 @@ def validation_messages(
         if kind in ("value_error", "assertion_error") and "error" in ctx:
             reason = str(ctx["error"])
         elif kind == "literal_error":  # expected: "'review' or 'reject'"
-            choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+            expected = str(ctx.get("expected", ""))
+            choices = re.findall(r"'([^']*)'", expected) or re.findall(r"[^\s,]+", expected)
+            choices = [c for c in choices if c != "or"]
             reason = f"应为 {'、'.join(choices)} 之一"
         elif kind in _ERROR_TEXT:
             reason = _ERROR_TEXT[kind].format(**{k: _show(v) for k, v in ctx.items()})

@@ -83,6 +83,7 @@ def insert_bad_rows(
             elif kind == "unknown_grade":
                 row[col["残疾等级"]] = UNKNOWN_GRADE
             row[col["公民身份号码"]] = number
+            row[col["户号"]] = ""  # not the family of the row it was copied from
             bad.append(row)
     bad = [bad[k] for k in rng.permutation(len(bad)).tolist()]
     margin = len(rows) // 50

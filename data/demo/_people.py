@@ -36,6 +36,7 @@ from data.demo._demographics import Demographics, make_demographics
 from data.demo._devices import make_devices
 from data.demo._flags import Flags, make_flags
 from data.demo._geometry import Village
+from data.demo._households import assign_households
 from data.demo._identity import (
     IdNumbers,
     birth_date,
@@ -112,6 +113,7 @@ def make_residents(
         gap_villages=[villages[g].code for g in d.gaps],
         taken_ids=ids.used,
     )
+    assign_households(rows, [villages[k].code for k in d.village[order]])
     write_quirks(rows, rng)
     rows = insert_bad_rows(rows, villages, ids, today, rng)
     return rows, roster
@@ -143,6 +145,7 @@ def _resident_row(
         v.town,
         written,
         home_address(v, written, rng),
+        "",  # 户号: assign_households
         phone_number(rng),
         _flag(d.living[i]),
         _flag(d.care[i]),

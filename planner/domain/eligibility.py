@@ -76,14 +76,22 @@ POOR = ("dibao", "dibian")
 
 
 def retrofit_needy(residents: pd.DataFrame, config: Config) -> NDArray[np.bool_]:
-    """困难重度 households of the retrofit indicator: 低保/低边 and grade 1–2,
-    of the categories in ``[indicators] retrofit_categories`` (empty: all)."""
-    poor = residents["low_income"].isin(POOR).to_numpy()
-    grade = pd.to_numeric(residents["grade"], errors="coerce")
-    severe = grade.isin(SEVERE_GRADES).to_numpy()
-    cats = config.indicators.retrofit_categories
-    in_cats = residents["category"].isin(cats).to_numpy() if cats else np.ones(len(poor), bool)
-    return poor & severe & in_cats
+    """Residents who make a family count for the retrofit indicator (符合条件).
+
+    The rule of ``[indicators]``: grade in ``retrofit_grades`` (default 1–2),
+    低保/低边 kind in ``retrofit_low_income`` (default both) and category in
+    ``retrofit_categories``; an empty list is no condition.
+    """
+    ind = config.indicators
+    ok = np.ones(len(residents), dtype=bool)
+    if ind.retrofit_low_income:
+        ok &= residents["low_income"].isin(ind.retrofit_low_income).to_numpy()
+    if ind.retrofit_grades:
+        grade = pd.to_numeric(residents["grade"], errors="coerce")
+        ok &= grade.isin(ind.retrofit_grades).to_numpy()
+    if ind.retrofit_categories:
+        ok &= residents["category"].isin(ind.retrofit_categories).to_numpy()
+    return ok
 
 
 def eligibility_table(residents: pd.DataFrame, config: Config, *, today: date) -> pd.DataFrame:

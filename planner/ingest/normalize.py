@@ -19,6 +19,8 @@ CHINA_LAT = (3.0, 54.0)
 COORD_DIGITS = 7  # stored lon/lat decimals (about 1 cm)
 POLYGON_PRECISION_DEG = 1e-7  # stored boundary vertices are snapped to this grid (about 1 cm)
 _SPACES = re.compile(r"\s+")
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E[+-]?\d+$")
+HOUSEHOLD_ID_MAX = 64  # characters (the stored column's width)
 _TRUE = {"是", "有", "y", "yes", "true", "1", "√", "✓", "☑", "已", "享受", "领取"}
 _FALSE = {"否", "无", "n", "no", "false", "0", "×", "✗", "未", "不享受", "未享受", "没有"}
 _GRADES = {
@@ -259,6 +261,27 @@ def parse_education_stage(value: object) -> str | None:
     raise ValueError(
         f"无法识别的在读学段「{s}」（应为 未入学、学前、小学、初中、高中、中职、大专、本科 等）"
     )
+
+
+def parse_household_id(value: object) -> str | None:
+    """A 户号 (household number) as text: NFKC, no white space, upper case.
+
+    Blank or a placeholder (无, -, /) is ``None``. A number Excel stored in
+    scientific notation has already lost digits, and a 户号 longer than
+    :data:`HOUSEHOLD_ID_MAX` characters is not one: both are refused (the row
+    is still imported without 户号, flagged for review like any bad value).
+    """
+    s = compact(value)
+    if s is None or s in _NONE_WORDS:
+        return None
+    s = s.upper()
+    if _SCIENTIFIC.match(s):
+        raise ValueError(
+            f"户号「{s}」已被 Excel 存为科学计数法，末尾数字已丢失；请把该列设为文本后重新导出"
+        )
+    if len(s) > HOUSEHOLD_ID_MAX:
+        raise ValueError(f"户号「{s}」超过 {HOUSEHOLD_ID_MAX} 个字符，不像户号")
+    return s
 
 
 def parse_sex(value: object) -> str | None:

@@ -108,6 +108,7 @@ def parse_resident(ctx: RegisterContext, row: RawRow) -> ParsedRow:
         "village_code": village_code,
         "town_code": town_code,
         "address": nz.text(ctx.raw(row, "address")),
+        "household_id": soft_field(ctx, row, "household_id", nz.parse_household_id, reviews),
         "phone": soft_field(ctx, row, "phone", nz.parse_phone, reviews),
         "lon": point[0] if point else None,
         "lat": point[1] if point else None,

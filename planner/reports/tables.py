@@ -118,13 +118,16 @@ def write_workbook(
             ws.append([note])
         header = [str(c) for c in table.columns]
         ws.append(header)
-        for cell in ws[ws.max_row]:
+        r = ws.max_row
+        for cell in ws[r]:
             cell.font = Font(bold=True)
         for row in table.itertuples(index=False):
-            ws.append(_cells(row))
-            for cell in ws[ws.max_row]:  # text Excel would take for a formula stays text
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
+            values = _cells(row)
+            ws.append(values)
+            r += 1  # ws[ws.max_row] would scan every cell: quadratic in the rows
+            for c, v in enumerate(values, start=1):
+                if isinstance(v, str) and v.startswith("="):  # stays text, never a formula
+                    ws.cell(row=r, column=c).data_type = "s"
         ws.freeze_panes = ws.cell(row=3 if note else 2, column=1)
         for i, col in enumerate(header, start=1):
             longest = max([_width(col), *(_width(v) for v in table.iloc[:, i - 1].head(200))])

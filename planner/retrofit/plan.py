@@ -1,18 +1,20 @@
 """This year's household accessibility retrofits (无障碍改造进家庭): rank, select, rate.
 
-Candidates (:mod:`planner.retrofit.scores`) are ranked by score (descending),
-then grade (ascending, most severe first), then resident id, so the ranking is
-deterministic. The ranked list is taken from the top until the quota or the
-budget (``cost_per_household`` each) is exhausted, whichever comes first.
+Candidates are families (:mod:`planner.retrofit.families`: 户号, else the same
+house, else alone), ranked by their best member's score, then grade, then
+resident id, so the ranking is deterministic. The ranked list is taken from the
+top until the quota or the budget (``cost_per_household`` per family) is
+exhausted, whichever comes first.
 
-The 十四五 indicator 困难重度残疾人家庭无障碍改造率 is the share of 困难重度
-households (低保 or 低边 **and** grade 1–2, not awaiting review) that have a
-retrofit on record (any year up to the plan year), before and after this
-year's selection. The ranking is by score, so the selection may include
-households outside that group: the plan reports both the indicator and the
-total selected.
+The plan's 13th indicator 符合条件残疾人家庭无障碍改造率
+(:mod:`planner.domain.retrofit_rate`) is the share of families with an eligible
+member (``[indicators]``: default 低保/低边 and grade 1–2, not awaiting review)
+retrofitted within ``retrofit_within_years``, district and per town, before and
+after this year's selection. The ranking is by score, so the selection may
+include families outside that group: the plan reports both the indicator and
+the total selected.
 
-Outputs never contain names, phones or addresses; ID numbers only masked."""
+Outputs never contain names, phones or addresses; ID numbers and 户号 only masked."""
 
 from __future__ import annotations
 
@@ -22,27 +24,19 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
-from planner.domain.privacy import mask_id
+from planner.domain.families import BASIS_LABELS, FAMILY_RULE
+from planner.domain.retrofit_rate import eligibility_text, rate_pct, town_rates, within_years
 from planner.errors import InputError
-from planner.jsonable import records
+from planner.jsonable import records, to_jsonable
 from planner.retrofit.communities import community_candidates
-from planner.retrofit.scores import (
-    PARTS,
-    SCORE_DECIMALS,
-    awaiting_review,
-    done_recently,
-    needy,
-    numbers,
-    on_record,
-    retrofit_scores,
-)
+from planner.retrofit.families import HOUSEHOLD_COLUMNS, rank_families
+from planner.retrofit.scores import PARTS, awaiting_review
 from planner.settings import Config
-from planner.units import PERCENT
 
 __all__ = [
     "HOUSEHOLD_COLUMNS",
+    "TOWN_RATE_COLUMNS",
     "RetrofitPlan",
     "RetrofitRate",
     "StoppedBy",
@@ -50,42 +44,33 @@ __all__ = [
     "plan_from_frames",
 ]
 
-_PCT_DECIMALS = 2
 # Money is compared in fen (分), exactly.
 _FEN_PER_YUAN = 100
-
-HOUSEHOLD_COLUMNS = (
-    "rank",
-    "resident_id",
-    "masked_id",
-    "village_code",
-    "village_name",
-    "town_name",
-    "category",
-    "category_label",
-    "grade",
-    "retrofit_year",
-    "indicator",
-    "score",
-    *(f"{p}_pts" for p in PARTS),
-    "cost",
-    "selected",
-)
 StoppedBy = Literal["quota", "budget", "candidates"]
+TOWN_RATE_COLUMNS = (
+    "town_code",
+    "town_name",
+    "eligible",
+    "retrofitted_before",
+    "pct_before",
+    "retrofitted_after",
+    "pct_after",
+)
 
 
 @dataclass(frozen=True)
 class RetrofitRate:
-    """The 困难重度残疾人家庭无障碍改造率 at one moment.
+    """The 符合条件残疾人家庭无障碍改造率 at one moment, counted in families.
 
     Attributes
     ----------
     eligible
-        困难重度 households: 低保/低边 and grade 1–2, not awaiting review.
+        Families with a member meeting ``[indicators]``'s rule (default 低保/低边
+        and grade 1–2), not awaiting review.
     retrofitted
-        Of those, households with a retrofit on record.
+        Of those, families retrofitted within ``retrofit_within_years``.
     target_pct
-        The 十四五 target, percent (``[indicators] retrofit_pct``).
+        The 十四五 target, percent (``[indicators] retrofit_pct``, reached at ≥).
     """
 
     eligible: int
@@ -94,14 +79,12 @@ class RetrofitRate:
 
     @property
     def pct(self) -> float | None:
-        """``retrofitted / eligible`` in percent (None when nobody is eligible)."""
-        if not self.eligible:
-            return None
-        return round(PERCENT * self.retrofitted / self.eligible, _PCT_DECIMALS)
+        """``retrofitted / eligible`` in percent (None when no family is eligible)."""
+        return rate_pct(self.retrofitted, self.eligible)
 
     @property
     def met(self) -> bool | None:
-        """Whether the target is reached (None when nobody is eligible)."""
+        """Whether the target is reached (None when no family is eligible)."""
         pct = self.pct
         return None if pct is None else pct >= self.target_pct
 
@@ -117,20 +100,29 @@ class RetrofitRate:
 
 @dataclass(frozen=True)
 class RetrofitPlan:
-    """This year's household retrofit selection and accessible-community candidates.
+    """This year's family retrofit selection and accessible-community candidates.
 
     Attributes
     ----------
     households
-        Every candidate, ranked, indexed by resident id. Columns
-        (:data:`HOUSEHOLD_COLUMNS`): ``rank`` (1 = first), ``resident_id``,
-        ``masked_id`` (ID number masked per ``[privacy]``; empty when unknown),
-        ``village_code``, ``village_name``, ``town_name``, ``category`` (key),
-        ``category_label`` (Chinese), ``grade`` (1–4), ``retrofit_year`` (an
-        earlier retrofit, at least ``repeat_after_years`` ago; NaN if none),
-        ``indicator`` (a 困难重度 household), ``score`` (points) and one
-        ``<part>_pts`` column per part of :data:`PARTS`, ``cost`` (yuan) and
-        ``selected`` (retrofitted this year).
+        Every candidate family, ranked, indexed by its lead member's resident id.
+        Columns (:data:`HOUSEHOLD_COLUMNS`): ``rank`` (1 = first);
+        ``resident_id``, ``masked_id`` (ID number masked per ``[privacy]``; empty
+        when unknown), ``category`` (key), ``category_label`` (Chinese) and
+        ``grade`` (1–4) of the lead member (the best-scored); ``village_code``,
+        ``village_name``, ``town_name`` of the family (its first member's);
+        ``retrofit_year`` (the family's latest retrofit, at least
+        ``repeat_after_years`` ago; NaN if none); ``indicator`` (a member makes
+        the family count for the indicator); ``score`` (points: the lead's) and
+        the lead's ``<part>_pts`` per part of :data:`PARTS`; ``cost`` (yuan) and
+        ``selected`` (retrofitted this year); ``household_id`` (户号, masked;
+        empty when the family was not found by 户号); ``family_basis``
+        (``household_id``, ``address`` or ``single``); ``member_count``;
+        ``members`` (a tuple of dicts, lead first: ``resident_id, masked_id,
+        category, category_label, grade, score, indicator``); ``eligible_member``
+        (masked ID of the first member meeting the indicator's rule, else
+        empty); ``retrofit_counted`` (the family's retrofit already counts for
+        the indicator).
     communities
         The top ``communities_top`` villages that are not accessible communities,
         ranked by ``beneficiaries`` (residents the accessible community would
@@ -139,25 +131,35 @@ class RetrofitPlan:
         (:data:`COMMUNITY_COLUMNS`): ``rank, village_code, village_name,
         town_name, beneficiaries, wheelchair_users, severe``.
     before, after
-        The indicator before and after this year's selection.
+        The indicator before and after this year's selection (families).
+    by_town
+        The indicator per town before and after (:data:`TOWN_RATE_COLUMNS`;
+        towns with an eligible family, in code order; percent, 2 decimals).
+    families
+        Every family of the counted residents
+        (:func:`planner.domain.retrofit_rate.family_table`).
+    within_years
+        Years a retrofit counts for the indicator.
+    rule
+        Who makes a family count, in Chinese (e.g. ``一级或二级、低保或低边``).
     year
         The plan year.
     quota
-        Households a year at most.
+        Families a year at most.
     budget
         Yuan available, or None for no budget limit.
     cost_per_household
-        Yuan per household.
+        Yuan per family.
     cost
         Yuan spent by the selection.
     stopped_by
         What ended the selection: ``quota``, ``budget`` or ``candidates`` (all
         candidates selected).
     done
-        Households retrofitted less than ``repeat_after_years`` before ``year``
+        Families retrofitted less than ``repeat_after_years`` before ``year``
         (not candidates).
     awaiting_review
-        Residents excluded because their record awaits review.
+        Residents (persons) excluded because their record awaits review.
     """
 
     households: pd.DataFrame
@@ -172,20 +174,39 @@ class RetrofitPlan:
     stopped_by: StoppedBy
     done: int
     awaiting_review: int
+    by_town: pd.DataFrame
+    families: pd.DataFrame
+    within_years: int
+    rule: str
 
     @property
     def selected(self) -> pd.DataFrame:
-        """The selected households, in rank order."""
+        """The selected families, in rank order."""
         return self.households[self.households["selected"]]
 
     @property
     def selected_indicator(self) -> int:
-        """Selected households that are 困难重度 and had no retrofit on record."""
+        """Selected families that are eligible and not yet counted as retrofitted."""
         sel = self.selected
-        return int((sel["indicator"] & sel["retrofit_year"].isna()).sum())
+        return int((sel["indicator"] & ~sel["retrofit_counted"]).sum())
+
+    def family_summary(self) -> dict[str, Any]:
+        """Counted families: total, eligible, with two or more members, by basis, rule."""
+        fam = self.families
+        return {
+            "families": len(fam),
+            "eligible": int(fam["eligible"].sum()),
+            "candidates": len(self.households),
+            "multi_member": int((fam["members"] > 1).sum()),
+            "members": int(fam["members"].sum()),
+            "by_basis": {b: int((fam["basis"] == b).sum()) for b in BASIS_LABELS},
+            "within_years": self.within_years,
+            "eligible_rule": self.rule,
+            "rule": FAMILY_RULE,
+        }
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (no names; masked IDs only)."""
+        """A JSON-serialisable dict (no names, no addresses; masked IDs only)."""
         return {
             "year": self.year,
             "quota": self.quota,
@@ -204,39 +225,33 @@ class RetrofitPlan:
                 "selected_households": len(self.selected),
                 "selected_indicator_households": self.selected_indicator,
             },
+            "by_town": records(self.by_town),
+            "households": to_jsonable(self.family_summary()),
             "communities": records(self.communities),
             "parts": list(PARTS),
         }
 
     def text(self, *, top: int) -> str:
-        """A short Chinese summary: the first ``top`` households, cost, rate, communities."""
+        """A short Chinese summary: the first ``top`` families, cost, rate, communities."""
         sel = self.selected
         budget = "不限" if self.budget is None else f"{self.budget:,.0f} 元"
         why = {"quota": "名额用完", "budget": "预算用完", "candidates": "候选户已全部入选"}
         lines = [
-            f"{self.year} 年家庭无障碍改造：候选 {len(self.households)} 户"
+            f"{self.year} 年家庭无障碍改造（按户计）：候选 {len(self.households)} 户"
             f"（{self.done} 户改造未满期限，{self.awaiting_review} 人待核查，均不计）",
             f"入选 {len(sel)} 户（名额 {self.quota}，预算 {budget}），"
             f"费用 {self.cost:,.0f} 元；{why[self.stopped_by]}",
         ]
         if len(sel):
-            lines.append(f"前 {min(top, len(sel))} 户（得分高者优先）：")
-            for r in sel.head(top).itertuples():
+            lines.append(f"前 {min(top, len(sel))} 户（得分最高的成员优先）：")
+            for r in sel.head(top).to_dict(orient="records"):
+                more = f" 等 {r['member_count']} 人" if r["member_count"] > 1 else ""
                 lines.append(
-                    f"  {r.rank:>3}. {r.town_name}{r.village_name}  {r.category_label}{r.grade}级"
-                    f"  {r.masked_id}  {r.score:g} 分"
+                    f"  {r['rank']:>3}. {r['town_name']}{r['village_name']}"
+                    f"  {r['category_label']}{r['grade']}级"
+                    f"  {r['masked_id']}{more}  {r['score']:g} 分"
                 )
-
-        def rate(r: RetrofitRate) -> str:
-            return "—" if r.pct is None else f"{r.pct:.1f}%"
-
-        met = {True: "达标", False: "未达标", None: "—"}[self.after.met]
-        lines.append(
-            f"困难重度残疾人家庭无障碍改造率：{rate(self.before)} → {rate(self.after)}"
-            f"（目标 {self.after.target_pct:g}%，{met}；符合条件 {self.after.eligible} 户，"
-            f"已改造 {self.before.retrofitted} → {self.after.retrofitted}；"
-            f"本次入选 {len(sel)} 户中 {self.selected_indicator} 户计入该指标）"
-        )
+        lines.append(self._rate_line())
         if len(self.communities):
             lines.append("无障碍社区候选（尚未创建的村社，按受益人数）：")
             for c in self.communities.itertuples():
@@ -248,13 +263,18 @@ class RetrofitPlan:
             lines.append("无障碍社区候选：无")
         return "\n".join(lines)
 
+    def _rate_line(self) -> str:
+        def rate(r: RetrofitRate) -> str:
+            return "—" if r.pct is None else f"{r.pct:.1f}%"
 
-def _ranked_order(
-    score: NDArray[np.float64], grade: NDArray[np.float64], ids: NDArray[Any]
-) -> NDArray[np.intp]:
-    """Positions sorted by score desc, grade asc (unknown last), then id asc."""
-    g = np.where(np.isnan(grade), np.inf, grade)
-    return np.lexsort((ids, g, -np.round(score, SCORE_DECIMALS)))
+        met = {True: "达标", False: "未达标", None: "—"}[self.after.met]
+        return (
+            f"符合条件残疾人家庭无障碍改造率（{self.rule}；{self.within_years} 年内改造计入）："
+            f"{rate(self.before)} → {rate(self.after)}"
+            f"（目标 ≥{self.after.target_pct:g}%，{met}；符合条件 {self.after.eligible} 户，"
+            f"已改造 {self.before.retrofitted} → {self.after.retrofitted}；"
+            f"本次入选 {len(self.selected)} 户中 {self.selected_indicator} 户计入该指标）"
+        )
 
 
 def check_limits(quota: int, budget: float | None) -> None:
@@ -277,57 +297,40 @@ def _how_many(
     return min(limits, key=lambda lim: lim[0])  # first listed wins a tie
 
 
-def _households(
-    cand: pd.DataFrame,
-    scores: pd.DataFrame,
+def _rates(
+    families: pd.DataFrame,
+    selected_families: pd.Index,
     *,
     villages: pd.DataFrame,
-    config: Config,
-    year: int,
-    n_selected: int,
-) -> pd.DataFrame:
-    """The ranked candidates as :data:`HOUSEHOLD_COLUMNS` (the first ``n_selected`` chosen)."""
-    info = villages.set_index("code")
-    ids = cand["id_number"] if "id_number" in cand.columns else pd.Series(None, index=cand.index)
-    households = pd.DataFrame(
-        {
-            "rank": np.arange(1, len(cand) + 1),
-            "resident_id": cand.index.to_numpy(),
-            "masked_id": [
-                mask_id(n if isinstance(n, str) else None, privacy=config.privacy) for n in ids
-            ],
-            "village_code": cand["village_code"],
-            "village_name": cand["village_code"].map(info["name"]),
-            "town_name": cand["village_code"].map(info["town_name"]),
-            "category": cand["category"],
-            "category_label": [config.category_label(str(c)) for c in cand["category"]],
-            "grade": numbers(cand["grade"]),
-            "retrofit_year": on_record(cand, year=year),
-            "indicator": needy(cand, config),
-            "score": scores["score"].round(SCORE_DECIMALS),
-            **{f"{p}_pts": scores[f"{p}_pts"] for p in PARTS},
-            "cost": config.retrofit.cost_per_household,
-            "selected": np.arange(len(cand)) < n_selected,
-        },
-        index=cand.index,
+    target: float,
+) -> tuple[RetrofitRate, RetrofitRate, pd.DataFrame]:
+    """The indicator before and after the selection, district and per town."""
+    after = families.copy()
+    after.loc[after.index.isin(selected_families), "retrofitted"] = True
+    eligible_before = families[families["eligible"]]
+    eligible_after = after[after["eligible"]]
+    n = len(eligible_before)
+    before_rate = RetrofitRate(n, int(eligible_before["retrofitted"].sum()), target)
+    after_rate = RetrofitRate(n, int(eligible_after["retrofitted"].sum()), target)
+    tb, ta = town_rates(families), town_rates(after)
+    town_of_village = villages.set_index("code")["town_name"]
+    towns = (
+        families.assign(town_name=families["village_code"].map(town_of_village))
+        .groupby("town_code")["town_name"]
+        .first()
     )
-    if households["grade"].notna().all():
-        households["grade"] = households["grade"].astype(int)
-    return households[list(HOUSEHOLD_COLUMNS)]
-
-
-def _rates(
-    residents: pd.DataFrame, households: pd.DataFrame, *, config: Config, year: int
-) -> tuple[RetrofitRate, RetrofitRate]:
-    """The 困难重度 retrofit rate before and after the selection."""
-    counted = residents[~awaiting_review(residents)]
-    poor_severe = needy(counted, config)
-    had = on_record(counted, year=year).notna().to_numpy()
-    target = config.indicators.retrofit_pct
-    before = RetrofitRate(int(poor_severe.sum()), int((poor_severe & had).sum()), target)
-    sel = households[households["selected"]]
-    added = int((sel["indicator"] & sel["retrofit_year"].isna()).sum())
-    return before, RetrofitRate(before.eligible, before.retrofitted + added, target)
+    by_town = pd.DataFrame(
+        {
+            "town_code": tb.index.to_numpy(),
+            "town_name": [towns.get(code) for code in tb.index],
+            "eligible": tb["eligible"].to_numpy(),
+            "retrofitted_before": tb["retrofitted"].to_numpy(),
+            "pct_before": tb["pct"].to_numpy(),
+            "retrofitted_after": ta["retrofitted"].reindex(tb.index).to_numpy(),
+            "pct_after": ta["pct"].reindex(tb.index).to_numpy(),
+        }
+    )
+    return before_rate, after_rate, by_town[list(TOWN_RATE_COLUMNS)]
 
 
 def plan_from_frames(
@@ -341,27 +344,30 @@ def plan_from_frames(
     budget: float | None = None,
     communities_top: int | None = None,
 ) -> RetrofitPlan:
-    """Rank the candidates, select this year's retrofits, and rank communities.
+    """Rank the candidate families, select this year's retrofits, and rank communities.
 
     Parameters
     ----------
     residents
-        As for :func:`retrofit_scores`, indexed by resident id; an optional
-        ``id_number`` column is used only to give ``masked_id``.
+        As for :func:`retrofit_scores`, indexed by resident id; optional columns:
+        ``household_id`` (户号) and ``address`` group residents into families
+        (:data:`planner.domain.families.FAMILY_RULE`; without them everyone is a
+        family of one), ``id_number`` gives ``masked_id``. Addresses and ID
+        numbers never appear unmasked in the plan.
     villages
         Columns ``code, name, town_name``.
     facilities
         Columns ``type, village_code``.
     config
-        ``[retrofit]``, ``[privacy]``, ``[indicators] retrofit_pct``, categories
-        and the ``accessible_community`` facility type.
+        ``[retrofit]``, ``[privacy]``, ``[indicators]`` (``retrofit_pct`` and who
+        makes a family count), categories and the ``accessible_community`` type.
     year
         The plan year.
     quota
-        Households at most (default ``[retrofit] quota``).
+        Families at most (default ``[retrofit] quota``).
     budget
         Yuan available (default: no budget limit). The selection stops at the
-        quota or when the next household's ``cost_per_household`` no longer fits.
+        quota or when the next family's ``cost_per_household`` no longer fits.
     communities_top
         Candidate villages listed (default ``[retrofit] communities_top``).
 
@@ -375,22 +381,22 @@ def plan_from_frames(
     rc = config.retrofit
     quota = rc.quota if quota is None else quota
     check_limits(quota, budget)
-    scores = retrofit_scores(residents, config=config, year=year)
-    cand = residents.loc[scores.index]
-    order = _ranked_order(
-        scores["score"].to_numpy(dtype=float),
-        numbers(cand["grade"]).to_numpy(dtype=float),
-        np.asarray(cand.index),
-    )
-    scores = scores.iloc[order]
-    cand = cand.iloc[order]
+    ranked = rank_families(residents, villages=villages, config=config, year=year)
     n_sel, stopped_by = _how_many(
-        len(cand), quota=quota, budget=budget, cost_per_household=rc.cost_per_household
+        len(ranked.households),
+        quota=quota,
+        budget=budget,
+        cost_per_household=rc.cost_per_household,
     )
-    households = _households(
-        cand, scores, villages=villages, config=config, year=year, n_selected=n_sel
+    households = ranked.households.assign(
+        cost=rc.cost_per_household, selected=np.arange(len(ranked.households)) < n_sel
+    )[list(HOUSEHOLD_COLUMNS)]
+    before, after, by_town = _rates(
+        ranked.families,
+        pd.Index(ranked.family_of.iloc[:n_sel]),
+        villages=villages,
+        target=config.indicators.retrofit_pct,
     )
-    before, after = _rates(residents, households, config=config, year=year)
     return RetrofitPlan(
         households=households,
         communities=community_candidates(
@@ -409,11 +415,10 @@ def plan_from_frames(
         cost_per_household=rc.cost_per_household,
         cost=n_sel * rc.cost_per_household,
         stopped_by=stopped_by,
-        done=int(
-            (
-                ~awaiting_review(residents)
-                & done_recently(residents, year=year, repeat_after_years=rc.repeat_after_years)
-            ).sum()
-        ),
+        done=ranked.done,
         awaiting_review=int(awaiting_review(residents).sum()),
+        by_town=by_town,
+        families=ranked.families,
+        within_years=within_years(config),
+        rule=eligibility_text(config),
     )

@@ -1,13 +1,12 @@
-"""Retrofit priority scores (无障碍改造进家庭): who is a candidate and how many points.
+"""Retrofit priority scores (无障碍改造进家庭): each person's points.
 
-Every registered person counts as one household. A household is a *candidate*
-for the plan year's retrofits unless it awaits village review (``needs_review``
-or no village) or was retrofitted less than ``repeat_after_years`` before the
-plan year (counted as *done*). Retrofits recorded after the plan year are
-ignored, so a past year can be planned again as it stood. Candidates are scored
-by the parts of ``[retrofit.weights]`` — grade, category, wheelchair, 低保/低边,
-age band, lives alone, 老养残. The helpers here (review, record, 困难重度) are
-shared by the plan and the community ranking.
+A person is scored unless they await village review (``needs_review`` or no
+village) or were retrofitted less than ``repeat_after_years`` before the plan
+year. Retrofits recorded after the plan year are ignored, so a past year can be
+planned again as it stood. Points per part of ``[retrofit.weights]`` — grade,
+category, wheelchair, 低保/低边, age band, lives alone, 老养残. Families
+(:mod:`planner.retrofit.families`) take their best member's score. The helpers
+here (review, record, 困难重度) are shared by the plan and the community ranking.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from planner.domain.eligibility import age_years, retrofit_needy
+from planner.domain.families import awaiting_review
+from planner.domain.retrofit_rate import on_record
 from planner.errors import ConfigError, InputError
 from planner.settings import Config
 
@@ -74,17 +75,6 @@ def check_year(year: int) -> None:
     """Refuse a plan year that is not a calendar year (InputError naming --year)."""
     if year < 1 or year > date.max.year:
         raise InputError("年份无效；请给出公历年份，如 --year 2025", value=str(year))
-
-
-def awaiting_review(residents: pd.DataFrame) -> NDArray[np.bool_]:
-    """Residents whose record awaits review (``needs_review`` or no village)."""
-    return flag(residents["needs_review"]) | residents["village_code"].isna().to_numpy()
-
-
-def on_record(residents: pd.DataFrame, *, year: int) -> pd.Series:
-    """Retrofit years up to the plan year (later ones are ignored: NaN)."""
-    ry = numbers(residents["retrofit_year"]).astype(float)
-    return ry.where(ry <= year)
 
 
 def done_recently(

@@ -50,6 +50,7 @@ RESIDENT_COLUMNS = (
     "device_needed",
     "culture_sports",
     "education_stage",
+    "household_id",
 )
 PERSONAL_COLUMNS = ("name", "id_number", "phone", "address")
 
@@ -201,3 +202,14 @@ def resident_id_numbers(store: Store) -> dict[int, str]:
     with store.read() as s:
         rows = s.execute(select(t.Resident.id, t.Resident.id_number).order_by(t.Resident.id)).all()
     return {int(rid): number for rid, number in rows}
+
+
+def resident_addresses(store: Store) -> dict[int, str | None]:
+    """Addresses by resident id (residents with one), for grouping into families only."""
+    with store.read() as s:
+        rows = s.execute(
+            select(t.Resident.id, t.Resident.address)
+            .where(t.Resident.address.is_not(None))
+            .order_by(t.Resident.id)
+        ).all()
+    return {int(rid): address for rid, address in rows}

@@ -93,8 +93,10 @@ def test_json_contract(
     assert [r["score"] for r in out["selected"]] == [10.0, 9.5]
     assert [r["village_name"] for r in out["selected"]] == ["武岭社区", "班溪居委会"]
     assert out["selected"][0]["masked_id"] == ids[0][:6] + "*" * 8 + ids[0][-4:]
-    # 困难重度: 王一, 李二, 钱五 (retrofitted 2012): 1/3 before, 王一 added
-    assert (out["before"]["eligible"], out["before"]["retrofitted"]) == (3, 1)
+    # 困难重度: 王一, 李二, 钱五. Issue 11: 钱五's 2012 retrofit is 13 years old, more
+    # than retrofit_within_years (10), so it no longer counts (it did: 1/3 before):
+    # 0/3 before, 王一 and 钱五 added
+    assert (out["before"]["eligible"], out["before"]["retrofitted"]) == (3, 0)
     assert (out["after"]["retrofitted"], out["after"]["pct"]) == (2, 66.67)
     # 武岭社区 is one already. 2 beneficiaries and 1 wheelchair user each; 畸山 has
     # 2 of grade 1–2 (李二, 张三), 班溪 1 (钱五; 赵四 is deaf: not counted)
@@ -114,7 +116,8 @@ def test_text_summary(
     text = capsys.readouterr().out
     assert f"{date.today().year} 年家庭无障碍改造" in text
     assert "入选 1 户" in text and "费用 8,000 元" in text and "预算用完" in text
-    assert "困难重度残疾人家庭无障碍改造率" in text and "→" in text
+    # issue 11: the plan's 13th indicator, by its name in the plan (was 困难重度…改造率)
+    assert "符合条件残疾人家庭无障碍改造率" in text and "→" in text
     assert "无障碍社区候选" in text and "班溪居委会" in text
     assert not any(name in text for name in NAMES)
 

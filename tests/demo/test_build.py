@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from data.demo._people import ADDRESS_ONLY_PAIRS, HOUSEHOLDS_OF_TWO
 from data.demo.generate import BAD_ROWS, REJECTED_ROWS, VALID_PERSONS
 from planner.domain.devices import due_in_frame
 from planner.store import schema as t
@@ -251,3 +252,17 @@ def test_retrofit_list_on_the_demo(demo_copy: DemoDistrict, coverplan: Coverplan
     assert len(out["selected"]) == 122
     assert out["after"]["retrofitted"] >= out["before"]["retrofitted"]
     assert "name" not in out["selected"][0]
+    # issue 11: families. The generator pairs HOUSEHOLDS_OF_TWO persons per house
+    # (ADDRESS_ONLY_PAIRS without 户号, found by their shared house)
+    fam = out["households"]
+    # every valid person is in a family; the rows of unknown villages await review
+    assert fam["members"] == VALID_PERSONS
+    assert out["awaiting_review"] == BAD_ROWS["unknown_village"]
+    assert HOUSEHOLDS_OF_TWO - 5 <= fam["multi_member"] <= HOUSEHOLDS_OF_TWO
+    assert ADDRESS_ONLY_PAIRS - 5 <= fam["by_basis"]["address"] <= ADDRESS_ONLY_PAIRS
+    assert fam["families"] == sum(fam["by_basis"].values()) == out["candidates"] + out["done"]
+    assert (
+        out["before"]["eligible"] == fam["eligible"] == sum(t["eligible"] for t in out["by_town"])
+    )
+    assert sum(t["retrofitted_after"] for t in out["by_town"]) == out["after"]["retrofitted"]
+    assert all(r["member_count"] == len(r["members"]) for r in out["selected"])

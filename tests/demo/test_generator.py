@@ -25,7 +25,15 @@ from shapely.geometry import Point, shape
 
 from data.demo import generate as gen
 from data.demo._geometry import load_outline, load_units, written_name
-from data.demo._people import CATEGORIES, CATEGORY_SHARES, DEVICE_LIFE_YEARS, GRADES, add_years
+from data.demo._people import (
+    ADDRESS_ONLY_PAIRS,
+    CATEGORIES,
+    CATEGORY_SHARES,
+    DEVICE_LIFE_YEARS,
+    GRADES,
+    HOUSEHOLDS_OF_TWO,
+    add_years,
+)
 from data.demo._roads import is_drivable
 from geo.crs import gcj02_to_wgs84
 from planner.ingest.idnumber import check_char
@@ -145,7 +153,7 @@ def test_residents_file_layout(demo: gen.DemoFiles) -> None:
     title, header = text.splitlines()[:2]
     assert "合成演示数据" in title and "非真实" in title
     assert header == (
-        "姓名,性别,公民身份号码,出生日期,残疾类别,残疾等级,乡镇（街道）,村（社区）,现住址,联系电话,"
+        "姓名,性别,公民身份号码,出生日期,残疾类别,残疾等级,乡镇（街道）,村（社区）,现住址,户号,联系电话,"
         "困难残疾人生活补贴,重度残疾人护理补贴,低保低边,独居,老养残,长期卧床,使用轮椅,精神病服药监护,"
         "脑卒中康复,就业情况,无障碍改造年份,复评到期日期,最近入户走访日期,经度,纬度"
     )
@@ -252,6 +260,23 @@ def test_contact_and_address(residents: pd.DataFrame) -> None:
         residents["乡镇（街道）"], residents["村（社区）"], residents["现住址"], strict=True
     ):
         assert address.startswith(f"浙江省宁波市奉化区{town}{village}")
+
+
+def test_families(residents: pd.DataFrame) -> None:
+    """Issue 11: each person has a 户号 (village code + serial); HOUSEHOLDS_OF_TWO pairs
+    share a house, ADDRESS_ONLY_PAIRS of them without 户号."""
+    hh = residents["户号"]
+    blank = hh == ""
+    assert blank.sum() == 2 * ADDRESS_ONLY_PAIRS
+    assert (hh[~blank].str.len() == 16).all()
+    assert (hh[~blank].str[:12] == residents.loc[~blank, "code"]).all()
+    sizes = hh[~blank].value_counts()
+    assert set(sizes) == {1, 2}
+    assert (sizes == 2).sum() == HOUSEHOLDS_OF_TWO - ADDRESS_ONLY_PAIRS
+    pairs = residents[hh.isin(sizes.index[sizes == 2])].groupby("户号")
+    assert (pairs["现住址"].nunique() == 1).all() and (pairs["code"].nunique() == 1).all()
+    alone = residents[blank].groupby(["code", "现住址"]).size()
+    assert (alone == 2).all() and len(alone) == ADDRESS_ONLY_PAIRS
 
 
 def test_household_points(residents: pd.DataFrame, polygons: dict[str, Any]) -> None:

@@ -329,7 +329,8 @@ def needy() -> pd.DataFrame:
         {"id": 1, "low_income": "dibao", "grade": 1, "retrofit_year": 2020},
         # 困难重度, never retrofitted: 2 + 0.5 + 1 = 3.5
         {"id": 2, "low_income": "dibian", "grade": 2, "category": "hearing"},
-        # 困难重度, retrofitted 2010: a candidate again, already counted: 3 + 2 + 2 = 7
+        # 困难重度, retrofitted 2010: a candidate again, and (15 years ago, not within
+        # the 10 of retrofit_within_years) no longer counted as retrofitted: 3 + 2 + 2 = 7
         {
             "id": 3,
             "low_income": "dibao",
@@ -347,26 +348,34 @@ def needy() -> pd.DataFrame:
 
 
 def test_indicator_before_and_after(config: Config) -> None:
+    # Issue 11 changed what this pinned: a retrofit counts for the rate only when less
+    # than retrofit_within_years (default repeat_after_years, 10) old, so id 3's 2010
+    # retrofit no longer counts (it did: "any retrofit on record").
     p = plan(config, needy(), quota=2)
     assert p.households["resident_id"].tolist() == [3, 4, 2, 5]
     assert p.households["indicator"].tolist() == [True, False, True, False]
-    assert (p.before.eligible, p.before.retrofitted, p.before.pct) == (3, 2, 66.67)
-    # ids 3 (already counted) and 4 (not 困难重度) selected: the rate does not move
-    assert (p.after.retrofitted, p.after.pct, p.selected_indicator) == (2, 66.67, 0)
+    assert (p.before.eligible, p.before.retrofitted, p.before.pct) == (3, 1, 33.33)
+    # ids 3 (困难重度, retrofit too old) and 4 (not 困难重度) selected: 1 family added
+    assert (p.after.retrofitted, p.after.pct, p.selected_indicator) == (2, 66.67, 1)
     assert p.before.target_pct == 95.0 and p.after.met is False
     p = plan(config, needy(), quota=3)
-    assert (p.after.retrofitted, p.after.pct, p.selected_indicator) == (3, 100.0, 1)
+    assert (p.after.retrofitted, p.after.pct, p.selected_indicator) == (3, 100.0, 2)
     assert p.after.met is True
     j = p.to_json()
     assert j["after"]["selected_households"] == 3
-    assert j["after"]["selected_indicator_households"] == 1
+    assert j["after"]["selected_indicator_households"] == 2
     assert j["before"] == {
         "eligible": 3,
-        "retrofitted": 2,
-        "pct": 66.67,
+        "retrofitted": 1,
+        "pct": 33.33,
         "target_pct": 95.0,
         "met": False,
     }
+    # a longer window counts the 2010 retrofit again: 2 of 3 before, id 3 adds nothing
+    longer = config.indicators.model_copy(update={"retrofit_within_years": 20})
+    p = plan(config.model_copy(update={"indicators": longer}), needy(), quota=2)
+    assert (p.before.retrofitted, p.after.retrofitted, p.selected_indicator) == (2, 2, 0)
+    assert p.households.loc[3, "retrofit_counted"]
 
 
 def test_indicator_without_eligible_households(config: Config) -> None:
