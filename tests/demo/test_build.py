@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from data.demo._people import ADDRESS_ONLY_PAIRS, HOUSEHOLDS_OF_TWO
+from data.demo._households import ADDRESS_ONLY_PAIRS, HOUSEHOLDS_OF_TWO
 from data.demo.generate import BAD_ROWS, REJECTED_ROWS, VALID_PERSONS
 from planner.domain.devices import due_in_frame
 from planner.store import schema as t

@@ -25,13 +25,12 @@ from shapely.geometry import Point, shape
 
 from data.demo import generate as gen
 from data.demo._geometry import load_outline, load_units, written_name
+from data.demo._households import ADDRESS_ONLY_PAIRS, HOUSEHOLDS_OF_TWO
 from data.demo._people import (
-    ADDRESS_ONLY_PAIRS,
     CATEGORIES,
     CATEGORY_SHARES,
     DEVICE_LIFE_YEARS,
     GRADES,
-    HOUSEHOLDS_OF_TWO,
     add_years,
 )
 from data.demo._roads import is_drivable
