@@ -35,7 +35,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from planner.domain.eligibility import POOR, SEVERE_GRADES, age_years, retrofit_needy
+from planner.domain.eligibility import POOR, SEVERE_GRADES, age_years
 from planner.domain.indicator_figures import (
     HOME_TYPE,
     Definition,
@@ -49,6 +49,8 @@ from planner.domain.indicator_figures import (
     share,
     town_figure,
 )
+from planner.domain.retrofit_rate import definition as retrofit_definition
+from planner.domain.retrofit_rate import retrofit_family_rate
 from planner.settings import Config
 
 __all__ = ["EDUCATION_AT_LEAST_SENIOR", "EMPLOYED", "PLAN_KEYS", "plan_rows", "policy_rows"]
@@ -444,34 +446,40 @@ def device_fitting(inputs: IndicatorInputs, config: Config) -> Indicator:
 
 
 def retrofit(inputs: IndicatorInputs, config: Config) -> Indicator:
-    """13 符合条件残疾人家庭无障碍改造率.
+    """13 符合条件残疾人家庭无障碍改造率, counted per FAMILY.
 
-    Counted per PERSON for now (:func:`planner.domain.eligibility.retrofit_needy`:
-    低保/低边, grade 1–2, ``[indicators] retrofit_categories``; retrofitted =
-    a retrofit year on record). The per-family rule (households with an
-    eligible member, retrofitted within the configured years) replaces the
-    figure computed here: plug it in as this row's ``Figure``.
+    :func:`planner.domain.retrofit_rate.retrofit_family_rate`: families (户号, else
+    the same house of one village, else a person alone) with a member meeting
+    ``[indicators] retrofit_grades / retrofit_low_income / retrofit_categories``,
+    retrofitted within ``retrofit_within_years`` (default ``[retrofit]
+    repeat_after_years``) of the reference year.
     """
-    res = inputs.residents
     target = Target.pct(config.indicators.retrofit_pct, "≥")
-    done = res["retrofit_year"].notna().astype(object)
+    res = inputs.residents
+    # columns a register may lack count as not recorded (no 户号, not under review)
+    defaults = {"needs_review": False, "household_id": None, "village_code": "-"}
+    res = res.assign(**{c: v for c, v in defaults.items() if c not in res.columns})
+    rate = retrofit_family_rate(res, config, year=inputs.today.year)
+    figure = town_figure(
+        inputs.towns,
+        rate.by_town["retrofitted"],
+        rate.by_town["eligible"],
+        target=target,
+        total=(rate.numerator, rate.denominator),
+    )
+    if figure.value is None:
+        figure = Figure.missing(
+            _needs("户号", "无障碍改造年份", values="户号与年份"),
+            towns=figure.by_town,
+        )
+    numerator, denominator = retrofit_definition(config)
     return _row(
         13,
         "符合条件残疾人家庭无障碍改造率",
         BINDING,
-        Definition(
-            "符合条件（低保/低边、一二级）的持证残疾人中已做过家庭无障碍改造的人数",
-            "符合条件的持证残疾人数，残疾类别见 [indicators] retrofit_categories",
-        ),
+        Definition(numerator, denominator),
         target,
-        share(
-            inputs,
-            group=pd.Series(retrofit_needy(res, config), index=res.index),
-            hit=done,
-            target=target,
-            data_needed=_needs("无障碍改造年份", values="年份"),
-        ),
-        note="暂按人计，未按家庭（户）计",
+        figure,
     )
 
 

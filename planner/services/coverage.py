@@ -28,7 +28,7 @@ from planner.networks import NetworkCache, load_networks, modes_for
 from planner.services._common import Progress, no_progress
 from planner.settings import Config
 from planner.store.core import Store
-from planner.store.frames import devices_frame, facilities_frame, residents_frame, villages_frame
+from planner.store.frames import devices_frame, facilities_frame, villages_frame
 
 __all__ = [
     "CoverageOptions",
@@ -93,8 +93,12 @@ class _Frames:
 
     @classmethod
     def read(cls, store: Store) -> _Frames:
+        from planner.services.retrofit import family_residents
+
         return cls(
-            residents=residents_frame(store),
+            # with the address, only to group residents without 户号 into families
+            # for indicator 13 (never output)
+            residents=family_residents(store),
             villages=villages_frame(store),
             facilities=facilities_frame(store),
             devices=devices_frame(store),
