@@ -171,11 +171,14 @@ class TypeReach:
         Persons assigned per facility id.
     access
         E2SFCA index per village code (places per 1,000 eligible persons).
+    skipped
+        Pairs the nearest-first rule passed over only to keep the maximum.
     """
 
     rows: pd.DataFrame
     load: pd.Series
     access: pd.Series
+    skipped: int = 0
 
 
 def _base_rows(key: str, people: pd.DataFrame, home: NDArray[np.bool_]) -> pd.DataFrame:
@@ -303,12 +306,13 @@ def _travel_reach(
     trips = _Trips(origins=origins, od=od, minutes=od.seconds / SECONDS_PER_MINUTE, limit_s=limit)
     fac_rank = facility_rank(facs)
     pos = _nearest(rows, trips, res_nodes=res_nodes, home=home, fac_ids=fac_ids, fac_rank=fac_rank)
-    load = _capacity(rows, trips, ft=ft, facs=facs, pos=pos, keys=keys, fac_rank=fac_rank)
+    placed = _capacity(rows, trips, ft=ft, facs=facs, pos=pos, keys=keys, fac_rank=fac_rank)
     access = _accessibility(rows, trips, ft=ft, facs=facs, villages=villages, v_nodes=v_nodes)
     return TypeReach(
         rows,
-        empty.load if load is None else load,
+        empty.load if placed is None else placed[0],
         empty.access if access is None else access,
+        0 if placed is None else placed[1],
     )
 
 
@@ -345,12 +349,12 @@ def _capacity(
     pos: NDArray[np.int64],
     keys: NDArray[np.int64],
     fac_rank: NDArray[np.int64],
-) -> pd.Series | None:
+) -> tuple[pd.Series, int] | None:
     """The places by the nearest-first rule (:mod:`planner.coverage.nearest_first`) for the
     covered residents, grouped by origin node.
 
     Fills ``within_capacity`` and ``assigned_facility_id``; the load per facility id
-    (None when nobody is covered).
+    and the pairs skipped to keep the maximum (None when nobody is covered).
     """
     idx = np.flatnonzero(rows["covered"].to_numpy(bool))
     if not idx.size:
@@ -381,7 +385,7 @@ def _capacity(
     assigned = pd.array([pd.NA] * len(rows), dtype="Int64")
     assigned[idx[placed]] = fac_ids[split.facility[placed]]
     rows["assigned_facility_id"] = assigned
-    return pd.Series(split.load.astype(np.int64), index=fac_ids)
+    return pd.Series(split.load.astype(np.int64), index=fac_ids), split.skipped
 
 
 def _accessibility(
