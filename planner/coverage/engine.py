@@ -213,7 +213,9 @@ def coverage_from_frames(
     ----------
     residents
         As :func:`planner.store.frames.residents_frame` (index: resident id;
-        ``lon``/``lat`` the household's own WGS-84 point, NaN when absent).
+        ``lon``/``lat`` the household's own WGS-84 point, NaN when absent;
+        ``tie_key``, the ID number's rank, orders residents on equal minutes in
+        the capacity split: without it, the resident id does).
     villages
         As :func:`planner.store.frames.villages_frame` (``lon``/``lat``: the
         point to route from, NaN when the village is not located).

@@ -141,8 +141,9 @@ def best_per_row(
 def facility_rank(facs: pd.DataFrame) -> NDArray[np.int64]:
     """Rank of each facility's code (``key``; the id without one): the tie-break
     between facilities at equal minutes, the same whatever the import order."""
-    keys = facs["key"] if "key" in facs.columns else facs["id"]
-    order = sorted(range(len(facs)), key=lambda i: (str(keys.iloc[i]), int(facs["id"].iloc[i])))
+    keys = (facs["key"] if "key" in facs.columns else facs["id"]).astype(str).tolist()
+    ids = facs["id"].astype(np.int64).tolist()
+    order = sorted(range(len(facs)), key=lambda i: (keys[i], ids[i]))
     rank = np.empty(len(facs), dtype=np.int64)
     rank[order] = np.arange(len(facs))
     return rank
