@@ -66,6 +66,7 @@ def _print_coverage(result: Any) -> None:
             f"容量内 {t.covered_within_capacity}，覆盖率 {pct}"
             f"（{reach}）{why}"
         )
+    _print_rule(result.types)
     print_indicator_table(result.indicators, result.policy_checks, definitions=False)
     if result.awaiting_review:
         print(f"另有 {result.awaiting_review} 人待核查村社，未计入。")
@@ -186,14 +187,29 @@ def cmd_gaps(args: argparse.Namespace) -> int:
             )
             print(
                 f"  {r.rank:>2}. {r.town_name}{r.village_name}  未满足 {r.unmet} 人"
-                f"（符合条件 {r.eligible}，容量内 {r.covered_within_capacity}{far}）"
+                f"（可达但无名额 {r.in_reach_no_place}，不可达 {r.out_of_reach}{far}；"
+                f"符合条件 {r.eligible}，容量内 {r.covered_within_capacity}）"
             )
+    _print_rule(found.coverage.types)
     print("政策落实缺口（加权人数）：")
     for r in found.gaps.policy.head(args.top).itertuples():
         parts = "，".join(f"{PART_LABELS[p]} {getattr(r, p)}" for p in POLICY_PARTS)
         print(f"  {r.rank:>2}. {r.town_name}{r.village_name}  {r.score:g} 分（{parts}）")
     _print_unreachable(found.coverage)
     return 0
+
+
+def _print_rule(types: Any) -> None:
+    """The capacity rule, and where keeping the maximum changed the plain nearest-first split."""
+    from planner.coverage.nearest_first import RULE_ZH
+
+    print(RULE_ZH)
+    for t in types:
+        if t.nearest_first_skipped:
+            print(
+                f"  {t.label}：为保持容量内服务人数最大，跳过了 {t.nearest_first_skipped} "
+                "个就近配对（单纯按就近顺序分配会少服务一些人）。"
+            )
 
 
 def _print_unreachable(result: Any) -> None:

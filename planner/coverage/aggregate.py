@@ -101,11 +101,20 @@ def facility_loads(
     keys: Sequence[str],
     loads: Sequence[pd.Series],
     config: Config,
+    per_resident: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
-    """The facilities of the requested types with ``load`` (persons) and ``label``."""
+    """The facilities of the requested types with ``load`` (persons given a place),
+    ``free`` (capacity − load, NaN when unlimited), ``nearest`` (covered persons whose
+    nearest facility it is, from ``per_resident``) and ``label``."""
     load_all = pd.concat(loads) if loads else pd.Series(dtype=np.int64)
     out = facilities[facilities["type"].isin(keys)].copy()
     out["load"] = out["id"].map(load_all).fillna(0).astype(int)
+    out["free"] = pd.to_numeric(out["capacity"], errors="coerce") - out["load"]
+    nearest = pd.Series(dtype=np.int64)
+    if per_resident is not None and len(per_resident):
+        covered = per_resident[per_resident["covered"] & per_resident["facility_id"].notna()]
+        nearest = covered["facility_id"].astype(np.int64).value_counts()
+    out["nearest"] = out["id"].map(nearest).fillna(0).astype(int)
     out["label"] = out["type"].map(lambda k: config.facility_label(k))
     return out
 

@@ -4,10 +4,10 @@ For every facility type in the configuration: which residents are eligible
 (:mod:`planner.domain.eligibility`), the travel minutes to the nearest facility of that
 type on the type's road network (from the household's own point when it has
 one, else from its village's point), whether that is within the type's
-threshold, and whether the facilities' capacities suffice for everyone within
-reach (:func:`planner.coverage.allocation.assign`). Residents who cannot travel
-(``bedridden``) need home services and are never counted as covered by a
-facility. Villages get the E2SFCA accessibility index
+threshold, and who gets the facilities' places when they do not suffice for
+everyone within reach (the nearest-first rule, :mod:`planner.coverage.nearest_first`).
+Residents who cannot travel (``bedridden``) need home services and are never
+counted as covered by a facility. Villages get the E2SFCA accessibility index
 (:func:`planner.coverage.accessibility.e2sfca`). Only residents assigned to a village are
 counted (those awaiting village review are reported apart), so per-village sums
 equal the totals.
@@ -112,7 +112,9 @@ class _Run:
     snapped: dict[str, Snapped] = field(default_factory=dict)
 
 
-def _totals(key: str, config: Config, rows: pd.DataFrame, facs: pd.DataFrame) -> TypeCoverage:
+def _totals(
+    key: str, config: Config, rows: pd.DataFrame, facs: pd.DataFrame, *, skipped: int = 0
+) -> TypeCoverage:
     ft = config.facility_types[key]
     cap = facs["capacity"].astype(float).fillna(np.inf).sum() if len(facs) else 0.0
     return TypeCoverage(
@@ -129,6 +131,7 @@ def _totals(key: str, config: Config, rows: pd.DataFrame, facs: pd.DataFrame) ->
         covered_within_capacity=int(rows["within_capacity"].sum()),
         off_network=int(rows["off_network"].sum()),
         not_located=int(rows["not_located"].sum()),
+        nearest_first_skipped=skipped,
     )
 
 
@@ -185,7 +188,7 @@ def _run_types(
         run.loads.append(reach.load)
         run.access[key] = reach.access
         facs = facilities[facilities["type"] == key]
-        run.types[key] = _totals(key, config, reach.rows, facs)
+        run.types[key] = _totals(key, config, reach.rows, facs, skipped=reach.skipped)
         area = _service_area(key, config, run, facs, net) if isochrones else None
         if area is not None:
             run.areas.append(area)
@@ -216,7 +219,9 @@ def coverage_from_frames(
     ----------
     residents
         As :func:`planner.store.frames.residents_frame` (index: resident id;
-        ``lon``/``lat`` the household's own WGS-84 point, NaN when absent).
+        ``lon``/``lat`` the household's own WGS-84 point, NaN when absent;
+        ``tie_key``, the ID number's rank, orders residents on equal minutes in
+        the capacity split: without it, the resident id does).
     villages
         As :func:`planner.store.frames.villages_frame` (``lon``/``lat``: the
         point to route from, NaN when the village is not located).
@@ -278,7 +283,9 @@ def coverage_from_frames(
         residents=per_resident,
         villages=vtab,
         towns=ttab,
-        facilities=facility_loads(facilities, keys=keys, loads=run.loads, config=config),
+        facilities=facility_loads(
+            facilities, keys=keys, loads=run.loads, config=config, per_resident=per_resident
+        ),
         indicators=table.indicators,
         policy_checks=table.policy_checks,
         isochrones=_isochrone_frame(run.areas),

@@ -1,7 +1,9 @@
 """Gaps: where eligible people are out of reach, and where policy is poorly applied.
 
 Coverage gaps rank villages by the eligible persons of a facility type who are
-neither served within capacity nor on home services. Policy gaps count, per
+neither served within capacity nor on home services (the places given by the
+nearest-first rule, :mod:`planner.coverage.nearest_first`), and split them into
+those within reach but without a place and those out of reach. Policy gaps count, per
 village, persons whose entitlements are not met: grade 1–2 without the severe
 care subsidy, 低保/低边 households without the living subsidy, devices past
 their service life, and home visits overdue. The policy score is the weighted
@@ -21,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.coverage.nearest_first import RULE_ZH
 from planner.coverage.result import CoverageResult
 from planner.domain.eligibility import POOR, SEVERE_GRADES
 from planner.jsonable import records
@@ -45,13 +48,17 @@ class Gaps:
     Attributes
     ----------
     coverage
-        One row per (village, type) with unmet demand, ranked within each type:
-        ``type, rank, village_code, village_name, town_name, eligible,
-        home_service, covered, covered_within_capacity, unmet, off_network,
-        not_located`` (persons; ``unmet`` = eligible − home_service −
-        covered_within_capacity; ``off_network`` and ``not_located`` are the
-        part of ``unmet`` whose point is beyond ``snap_max_m`` of the road
-        network or missing).
+        One row per (village, type) with unmet demand, ranked within each type
+        by ``unmet`` (then village code): ``type, rank, village_code,
+        village_name, town_name, eligible, home_service, covered,
+        covered_within_capacity, unmet, off_network, not_located,
+        in_reach_no_place, out_of_reach`` (persons; ``unmet`` = eligible −
+        home_service − covered_within_capacity = ``in_reach_no_place`` (within
+        the threshold, no place left for them: covered − covered_within_capacity)
+        + ``out_of_reach`` (beyond the threshold or unreachable: eligible −
+        home_service − covered); ``off_network`` and ``not_located`` are the
+        part of ``out_of_reach`` whose point is beyond ``snap_max_m`` of the
+        road network or missing).
     policy
         One row per village, ranked by ``score``: ``rank, village_code,
         village_name, town_name, residents``, then for each part its count and
@@ -81,7 +88,8 @@ class Gaps:
 
     def to_json(self, *, top: int | None = None) -> dict[str, Any]:
         """``coverage_gaps`` (the first ``top`` per type), ``policy_gaps`` (the first
-        ``top``), ``policy_weights_parts``, ``off_network``, ``not_located``."""
+        ``top``), ``policy_weights_parts``, ``off_network``, ``not_located``, and
+        ``assignment_rule`` (the rule that gave the places, in Chinese)."""
         cov = self.coverage if top is None else self.coverage.groupby("type").head(top)
         pol = self.policy if top is None else self.policy.head(top)
         return {
@@ -90,15 +98,20 @@ class Gaps:
             "policy_weights_parts": list(POLICY_PARTS),
             "off_network": list(self.off_network),
             "not_located": list(self.not_located),
+            "assignment_rule": RULE_ZH,
         }
 
 
 def coverage_gaps(result: CoverageResult, *, types: list[str] | None = None) -> pd.DataFrame:
-    """Villages ranked by unmet eligible demand, per facility type."""
+    """Villages ranked by unmet eligible demand, per facility type (columns: :class:`Gaps`)."""
     v = result.villages
     if types:
         v = v[v["type"].isin(types)]
-    v = v.assign(unmet=v["eligible"] - v["home_service"] - v["covered_within_capacity"])
+    v = v.assign(
+        unmet=v["eligible"] - v["home_service"] - v["covered_within_capacity"],
+        in_reach_no_place=v["covered"] - v["covered_within_capacity"],
+        out_of_reach=v["eligible"] - v["home_service"] - v["covered"],
+    )
     v = v[v["unmet"] > 0].sort_values(
         ["type", "unmet", "village_code"], ascending=[True, False, True]
     )
@@ -116,6 +129,8 @@ def coverage_gaps(result: CoverageResult, *, types: list[str] | None = None) -> 
         "unmet",
         "off_network",
         "not_located",
+        "in_reach_no_place",
+        "out_of_reach",
     ]
     return v[cols].reset_index(drop=True)
 

@@ -3,7 +3,7 @@
 The per-type core of :func:`planner.coverage.engine.coverage_from_frames`. For one
 facility type, one cut-off OD computation from the type's facilities gives the
 nearest facility of every eligible resident, the candidate pairs of the capacity
-assignment (:func:`planner.coverage.allocation.assign`) and the village–facility
+split (:func:`planner.coverage.nearest_first.nearest_first`) and the village–facility
 pairs of the E2SFCA index (:func:`planner.coverage.accessibility.e2sfca`).
 
 Residents travel from their own point when they have one, else from their
@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from geo.graph import RoadNetwork
 from geo.traveltime import ODMatrix, od_matrix
 from planner.coverage.accessibility import e2sfca, threshold_bands
-from planner.coverage.allocation import assign
+from planner.coverage.nearest_first import nearest_first
 from planner.coverage.offnetwork import PointSnap, snap_to_network
 from planner.errors import ConfigError
 from planner.settings import Config, FacilityTypeConfig
@@ -114,13 +114,22 @@ def snap_all(
 
 
 def best_per_row(
-    rows: NDArray[np.int64], seconds: NDArray[np.float64], n: int
+    rows: NDArray[np.int64],
+    seconds: NDArray[np.float64],
+    n: int,
+    *,
+    tiebreak: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Minimum seconds per row, and the pair position where it occurs (-1: none)."""
+    """Minimum seconds per row, and the pair position where it occurs (-1: none).
+
+    On equal seconds the pair with the smallest ``tiebreak`` wins (default: the
+    first listed).
+    """
     best = np.full(n, np.inf)
     where = np.full(n, -1, dtype=np.int64)
     if rows.size:
-        order = np.lexsort((seconds, rows))
+        ties = np.arange(rows.size) if tiebreak is None else tiebreak
+        order = np.lexsort((ties, seconds, rows))
         first = np.ones(order.size, dtype=bool)
         first[1:] = rows[order][1:] != rows[order][:-1]
         pick = order[first]
@@ -129,16 +138,23 @@ def best_per_row(
     return best, where
 
 
-def serve_first_by_id(
-    group_of: NDArray[np.int64], resident_ids: NDArray[np.int64], served: NDArray[np.int64]
-) -> NDArray[np.bool_]:
-    """Within each group, the first ``served[g]`` residents (by id) are served."""
-    order = np.lexsort((resident_ids, group_of))
-    sorted_groups = group_of[order]
-    starts = np.searchsorted(sorted_groups, sorted_groups, side="left")
-    rank = np.empty(group_of.size, dtype=np.int64)
-    rank[order] = np.arange(group_of.size) - starts
-    return np.asarray(rank < served[group_of])
+def facility_rank(facs: pd.DataFrame) -> NDArray[np.int64]:
+    """Rank of each facility's code (``key``; the id without one): the tie-break
+    between facilities at equal minutes, the same whatever the import order."""
+    keys = (facs["key"] if "key" in facs.columns else facs["id"]).astype(str).tolist()
+    ids = facs["id"].astype(np.int64).tolist()
+    order = sorted(range(len(facs)), key=lambda i: (keys[i], ids[i]))
+    rank = np.empty(len(facs), dtype=np.int64)
+    rank[order] = np.arange(len(facs))
+    return rank
+
+
+def person_key(people: pd.DataFrame) -> NDArray[np.int64]:
+    """The residents' tie-break key: ``tie_key`` (the ID number's rank) when the frame
+    has it, else the resident id."""
+    if "tie_key" in people.columns:
+        return people["tie_key"].to_numpy(np.int64)
+    return people.index.to_numpy(np.int64)
 
 
 @dataclass(frozen=True)
@@ -150,17 +166,20 @@ class TypeReach:
     rows
         One row per eligible resident: ``resident_id, type, village_code,
         town_code, home_service, minutes, facility_id, covered, within_capacity,
-        off_network, not_located, snap_m`` (see
+        assigned_facility_id, off_network, not_located, snap_m`` (see
         :attr:`planner.coverage.result.CoverageResult.residents`).
     load
         Persons assigned per facility id.
     access
         E2SFCA index per village code (places per 1,000 eligible persons).
+    skipped
+        Pairs the nearest-first rule passed over only to keep the maximum.
     """
 
     rows: pd.DataFrame
     load: pd.Series
     access: pd.Series
+    skipped: int = 0
 
 
 def _base_rows(key: str, people: pd.DataFrame, home: NDArray[np.bool_]) -> pd.DataFrame:
@@ -175,6 +194,7 @@ def _base_rows(key: str, people: pd.DataFrame, home: NDArray[np.bool_]) -> pd.Da
             "facility_id": pd.array([pd.NA] * len(people), dtype="Int64"),
             "covered": False,
             "within_capacity": False,
+            "assigned_facility_id": pd.array([pd.NA] * len(people), dtype="Int64"),
             "off_network": False,
             "not_located": False,
             "snap_m": np.nan,
@@ -239,6 +259,7 @@ def type_reach(
     return _travel_reach(
         ft,
         rows=out,
+        keys=person_key(people),
         res_nodes=snapped.resident.node[mask],
         home=home,
         facs=facs,
@@ -262,6 +283,7 @@ def _travel_reach(
     ft: FacilityTypeConfig,
     *,
     rows: pd.DataFrame,
+    keys: NDArray[np.int64],
     res_nodes: NDArray[np.int64],
     home: NDArray[np.bool_],
     facs: gpd.GeoDataFrame,
@@ -283,13 +305,15 @@ def _travel_reach(
         return empty
     od = od_matrix(snapped.network, origins, fac_nodes, limit_s=limit)
     trips = _Trips(origins=origins, od=od, minutes=od.seconds / SECONDS_PER_MINUTE, limit_s=limit)
-    pos = _nearest(rows, trips, res_nodes=res_nodes, home=home, fac_ids=fac_ids)
-    load = _capacity(rows, trips, ft=ft, facs=facs, pos=pos, fac_ids=fac_ids)
+    fac_rank = facility_rank(facs)
+    pos = _nearest(rows, trips, res_nodes=res_nodes, home=home, fac_ids=fac_ids, fac_rank=fac_rank)
+    placed = _capacity(rows, trips, ft=ft, facs=facs, pos=pos, keys=keys, fac_rank=fac_rank)
     access = _accessibility(rows, trips, ft=ft, facs=facs, villages=villages, v_nodes=v_nodes)
     return TypeReach(
         rows,
-        empty.load if load is None else load,
+        empty.load if placed is None else placed[0],
         empty.access if access is None else access,
+        0 if placed is None else placed[1],
     )
 
 
@@ -300,10 +324,12 @@ def _nearest(
     res_nodes: NDArray[np.int64],
     home: NDArray[np.bool_],
     fac_ids: NDArray[np.int64],
+    fac_rank: NDArray[np.int64],
 ) -> NDArray[np.int64]:
-    """Fill ``minutes``, ``facility_id`` and ``covered``; each resident's origin row."""
+    """Fill ``minutes``, ``facility_id`` (the nearest; on equal minutes the first by
+    code) and ``covered``; each resident's origin row."""
     od = trips.od
-    best, where = best_per_row(od.rows, od.seconds, trips.origins.size)
+    best, where = best_per_row(od.rows, od.seconds, trips.origins.size, tiebreak=fac_rank[od.cols])
     pos = np.searchsorted(trips.origins, np.maximum(res_nodes, 0))
     secs = np.where(res_nodes >= 0, best[pos], np.inf)
     reach = np.isfinite(secs) & (secs <= trips.limit_s)
@@ -322,18 +348,20 @@ def _capacity(
     ft: FacilityTypeConfig,
     facs: gpd.GeoDataFrame,
     pos: NDArray[np.int64],
-    fac_ids: NDArray[np.int64],
-) -> pd.Series | None:
-    """Covered residents grouped by origin node, assigned within the threshold.
+    keys: NDArray[np.int64],
+    fac_rank: NDArray[np.int64],
+) -> tuple[pd.Series, int] | None:
+    """The places by the nearest-first rule (:mod:`planner.coverage.nearest_first`) for the
+    covered residents, grouped by origin node.
 
-    Fills ``within_capacity``; the load per facility id (None when nobody is covered).
+    Fills ``within_capacity`` and ``assigned_facility_id``; the load per facility id
+    and the pairs skipped to keep the maximum (None when nobody is covered).
     """
     idx = np.flatnonzero(rows["covered"].to_numpy(bool))
     if not idx.size:
         return None
     od = trips.od
     groups, group_of = np.unique(pos[idx], return_inverse=True)
-    demand = np.bincount(group_of, minlength=groups.size).astype(np.int64)
     in_group = np.full(trips.origins.size, -1, dtype=np.int64)
     in_group[groups] = np.arange(groups.size)
     pair_group = in_group[od.rows]
@@ -341,17 +369,24 @@ def _capacity(
     capacity = facs["capacity"].astype(float).fillna(np.inf).to_numpy()
     if not ft.capacity_binding:
         capacity = np.full(capacity.shape, np.inf)
-    result = assign(
-        demand,
+    split = nearest_first(
+        group_of,
         capacity,
         group=pair_group[keep],
         facility=od.cols[keep],
         minutes=trips.minutes[keep],
+        person_key=keys[idx],
+        facility_key=fac_rank,
     )
+    fac_ids = facs["id"].to_numpy(np.int64)
+    placed = split.facility >= 0
     within = np.zeros(len(rows), dtype=bool)
-    within[idx] = serve_first_by_id(group_of, rows["resident_id"].to_numpy()[idx], result.served)
+    within[idx] = placed
     rows["within_capacity"] = within
-    return pd.Series(result.load.astype(np.int64), index=fac_ids)
+    assigned = pd.array([pd.NA] * len(rows), dtype="Int64")
+    assigned[idx[placed]] = fac_ids[split.facility[placed]]
+    rows["assigned_facility_id"] = assigned
+    return pd.Series(split.load.astype(np.int64), index=fac_ids), split.skipped
 
 
 def _accessibility(

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from planner.coverage.nearest_first import RULE_ZH
 from planner.domain.indicators import Indicator
 from planner.jsonable import to_jsonable
 from planner.units import PERCENT
@@ -87,6 +88,10 @@ class TypeCoverage:
         Travellers whose point is beyond ``snap_max_m`` of the network.
     not_located
         Travellers without any point (village without point or polygon).
+    nearest_first_skipped
+        (person, facility) pairs the nearest-first rule passed over only to keep
+        the maximum (:mod:`planner.coverage.nearest_first`); 0: giving each
+        person the nearest free place, shortest trips first, gives the same split.
     """
 
     type: str
@@ -102,6 +107,7 @@ class TypeCoverage:
     covered_within_capacity: int
     off_network: int = 0
     not_located: int = 0
+    nearest_first_skipped: int = 0
 
     @property
     def coverage_pct(self) -> float | None:
@@ -127,6 +133,7 @@ class TypeCoverage:
             "capacity": None if np.isinf(self.capacity) else self.capacity,
             "off_network": self.off_network,
             "not_located": self.not_located,
+            "nearest_first_skipped": self.nearest_first_skipped,
         }
 
 
@@ -143,8 +150,11 @@ class CoverageResult:
     residents
         One row per (eligible resident, type): ``resident_id, type, village_code,
         town_code, home_service, minutes, facility_id, covered, within_capacity,
-        off_network, not_located, snap_m`` (minutes NaN when no facility is
-        within reach or for village catchments; ``off_network``/``not_located``:
+        assigned_facility_id, off_network, not_located, snap_m`` (``minutes`` and
+        ``facility_id``: the nearest facility, NaN/NA when none is within reach or
+        for village catchments; ``assigned_facility_id``: the facility whose place
+        the nearest-first rule gave, NA without one or for village catchments;
+        ``off_network``/``not_located``:
         the reason a traveller is not covered; ``snap_m``: metres from the
         point to the network, NaN without a point or for village catchments).
     villages
@@ -161,8 +171,10 @@ class CoverageResult:
     facilities
         GeoDataFrame (EPSG:4326, points) of the facilities of the requested
         types: ``id, key, type, name, village_code, town_code, lon, lat,
-        capacity, placed, geometry`` as stored, plus ``load`` (persons assigned
-        within capacity) and ``label`` (the type's Chinese name).
+        capacity, placed, geometry`` as stored, plus ``load`` (persons given a
+        place there by the nearest-first rule), ``free`` (capacity − load, NaN
+        when unlimited), ``nearest`` (covered persons whose nearest facility of
+        the type it is) and ``label`` (the type's Chinese name).
     indicators
         The 十四五 plan's indicator table, its 14 rows in order
         (:mod:`planner.domain.indicators`).
@@ -243,5 +255,6 @@ class CoverageResult:
             "not_located": list(self.not_located),
             "snap_max_m": self.snap_max_m,
             "networks": self.networks,
+            "assignment_rule": RULE_ZH,
             "seconds": round(self.seconds, 3),
         }

@@ -1,7 +1,9 @@
 """Coverage and gap outputs on disk: a GeoPackage for GIS and CSV tables for people.
 
 GeoPackage layers use stable English field names (other systems read them);
-CSV tables have Chinese headers and open in Excel (UTF-8 with BOM).
+CSV tables have Chinese headers and open in Excel (UTF-8 with BOM). The tables
+with within-capacity figures start with a note line (``# …``) stating the rule
+that gave the places (:data:`planner.coverage.nearest_first.RULE_ZH`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.coverage.gaps import PART_LABELS, POLICY_PARTS, Gaps
+from planner.coverage.nearest_first import RULE_ZH
 from planner.coverage.result import VILLAGE_FIELDS, CoverageResult
 from planner.reports.indicators import write_indicator_csv
 from planner.reports.tables import write_layers, write_table
@@ -50,6 +53,22 @@ _ZH = {
     "score": "政策缺口分",
     "off_network": "距路网过远人数",
     "not_located": "未定位人数",
+    "in_reach_no_place": "可达但无名额人数",
+    "out_of_reach": "不可达人数",
+    "nearest_first_skipped": "为保持最大人数跳过的配对数",
+}
+# the per-facility table (coverage_facilities.csv)
+_SITE_COLUMNS = {
+    "type": "设施类型代码",
+    "label": "设施类型",
+    "facility_key": "设施编号",
+    "name": "名称",
+    "town_name": "镇街",
+    "village_code": "村社代码",
+    "capacity": "容量",
+    "load": "容量内分配人数",
+    "free": "空余名额",
+    "nearest": "以此为最近设施的可达人数",
 }
 _ZH.update(PART_LABELS)
 _ZH.update({f"{p}_per_100": f"{PART_LABELS[p]}(每百人)" for p in POLICY_PARTS})
@@ -67,8 +86,21 @@ class CoverageFiles:
         return [str(self.geopackage), *map(str, self.tables)]
 
 
-def _csv(frame: pd.DataFrame, path: Path) -> Path:
-    return write_table(frame, path, columns=_ZH)
+def _csv(frame: pd.DataFrame, path: Path, *, rule: bool = False) -> Path:
+    """A table with Chinese headers; ``rule``: with the note stating the capacity rule."""
+    return write_table(frame, path, columns=_ZH, note=RULE_ZH if rule else None)
+
+
+def sites_table(result: CoverageResult) -> pd.DataFrame:
+    """One row per facility of the requested types (type, then code): who got its
+    places, how many are free, how many have it as their nearest."""
+    fac = pd.DataFrame(result.facilities.drop(columns="geometry"))
+    towns = result.towns.drop_duplicates("town_code").set_index("town_code")["town_name"]
+    fac["town_name"] = fac["town_code"].map(towns)
+    for col in ("capacity", "free"):
+        fac[col] = pd.to_numeric(fac[col], errors="coerce").astype("Int64")
+    fac = fac.rename(columns={"key": "facility_key"}).sort_values(["type", "facility_key"])
+    return fac[list(_SITE_COLUMNS)].rename(columns=_SITE_COLUMNS).reset_index(drop=True)
 
 
 def villages_wide(
@@ -100,8 +132,9 @@ def write_coverage(
 
     Tables: ``coverage_types.csv``, ``coverage_villages.csv``,
     ``coverage_towns.csv``, ``indicators.csv`` (the plan's indicator table, as
-    :func:`planner.reports.indicators.write_indicator_csv`), and with ``gaps``
-    ``gaps_coverage.csv`` and ``gaps_policy.csv`` (Chinese headers, UTF-8 with BOM).
+    :func:`planner.reports.indicators.write_indicator_csv`), ``coverage_facilities.csv``,
+    and with ``gaps`` ``gaps_coverage.csv`` and ``gaps_policy.csv`` (Chinese headers,
+    UTF-8 with BOM; those with within-capacity figures start with the rule's note).
     """
     fac = result.facilities.drop(columns=["key"]).copy()
     fac["capacity"] = fac["capacity"].astype("float64")
@@ -117,12 +150,13 @@ def write_coverage(
     )
     types = pd.DataFrame([t.to_json() for t in result.types])
     tables = [
-        _csv(types, out_dir / "coverage_types.csv"),
-        _csv(result.villages, out_dir / "coverage_villages.csv"),
-        _csv(result.towns, out_dir / "coverage_towns.csv"),
+        _csv(types, out_dir / "coverage_types.csv", rule=True),
+        _csv(result.villages, out_dir / "coverage_villages.csv", rule=True),
+        _csv(result.towns, out_dir / "coverage_towns.csv", rule=True),
         write_indicator_csv(result.indicators, out_dir / "indicators.csv"),
+        write_table(sites_table(result), out_dir / "coverage_facilities.csv", note=RULE_ZH),
     ]
     if gaps is not None:
-        tables.append(_csv(gaps.coverage, out_dir / "gaps_coverage.csv"))
+        tables.append(_csv(gaps.coverage, out_dir / "gaps_coverage.csv", rule=True))
         tables.append(_csv(gaps.policy, out_dir / "gaps_policy.csv"))
     return CoverageFiles(geopackage=gpkg, tables=tuple(tables))

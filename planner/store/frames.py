@@ -11,6 +11,7 @@ import json
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
@@ -59,7 +60,9 @@ def residents_frame(store: Store, *, personal: bool = False) -> pd.DataFrame:
     """Residents, one row each, indexed by resident id (in id order).
 
     Columns as in :data:`RESIDENT_COLUMNS` (``lon``/``lat``: the household's own
-    GPS point, NaN when absent), plus :data:`PERSONAL_COLUMNS` when ``personal``.
+    GPS point, NaN when absent), plus :data:`PERSONAL_COLUMNS` when ``personal``,
+    plus ``tie_key``: the rank of the ID number (0 = smallest), which orders
+    residents on equal terms whatever order they were imported in.
     """
     cols = [*RESIDENT_COLUMNS, *(PERSONAL_COLUMNS if personal else ())]
     with store.read() as s:
@@ -73,7 +76,19 @@ def residents_frame(store: Store, *, personal: bool = False) -> pd.DataFrame:
     )
     frame = frame.infer_objects()
     frame["birth_date"] = pd.to_datetime(frame["birth_date"])
+    frame["tie_key"] = _id_number_rank(store, frame["id"])
     return frame.set_index("id", drop=False)
+
+
+def _id_number_rank(store: Store, ids: pd.Series) -> NDArray[np.int64]:
+    """Per resident (in the order of ``ids``): the rank of its ID number (code-point
+    order, the same on every database), the tie-break key of the capacity split
+    that does not depend on the order rows were imported in."""
+    with store.read() as s:
+        rows = s.execute(select(t.Resident.id, t.Resident.id_number)).all()
+    by_number = sorted(rows, key=lambda r: (str(r[1]), int(r[0])))
+    rank = pd.Series(np.arange(len(by_number), dtype=np.int64), index=[r[0] for r in by_number])
+    return rank.reindex(ids.to_numpy()).fillna(-1).to_numpy(np.int64)
 
 
 def villages_frame(store: Store) -> gpd.GeoDataFrame:

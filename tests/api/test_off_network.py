@@ -148,6 +148,7 @@ def test_minutes_by_hand_and_per_village_sums(
     out_dir = district.tmp / "cov"
     run(district, capsys, "coverage", "--out", str(out_dir))
     with (out_dir / "coverage_villages.csv").open(encoding="utf-8-sig") as f:
+        assert f.readline().startswith("# 容量内分配规则（就近优先）")  # the rule's note
         rows = list(csv.DictReader(f))
     cov, _ = run(district, capsys, "coverage", "--json")
     for ft in cov["facility_types"]:

@@ -185,7 +185,8 @@ def test_coverage_and_gaps_on_the_demo(demo: Any, coverplan: Coverplan) -> None:
     import pandas as pd
     import pyogrio
 
-    villages = pd.read_csv(out_dir / "coverage_villages.csv", encoding="utf-8-sig")
+    # the first line is the note stating the capacity rule
+    villages = pd.read_csv(out_dir / "coverage_villages.csv", encoding="utf-8-sig", skiprows=1)
     for ft in out["facility_types"]:
         rows = villages[villages["设施类型代码"] == ft["type"]]
         assert len(rows) == 337

@@ -251,6 +251,7 @@ def test_coverage_by_hand(loaded: County, tmp_path: Path) -> None:
     assert "邓超" not in json.dumps(cov, ensure_ascii=False)
     # per village, in the CSV table --out writes
     with (tmp_path / "cov" / "coverage_villages.csv").open(encoding="utf-8-sig") as fh:
+        assert fh.readline().startswith("# 容量内分配规则")  # the capacity rule's note
         table = [r for r in csv.DictReader(fh) if r["设施类型代码"] == "home"]
     by_code = {r["村社代码"]: r for r in table}
     assert {k: int(by_code[code]["可达人数"]) for k, code in V.items()} == HOME_COVERED

@@ -162,10 +162,10 @@ def test_out_files_keep_their_layers_and_headers(district: Toy, tmp_path: Path) 
             "coverage_villages.csv",
             "coverage_towns.csv",
             "indicators.csv",
+            "coverage_facilities.csv",
         )
     ]
-    head = (tmp_path / "out" / "cov" / "coverage_villages.csv").read_bytes().split(b"\n")[0]
-    assert head.decode("utf-8-sig").startswith(
-        "村社代码,村社,镇街代码,镇街,设施类型代码,符合条件人数"
-    )
-    assert head.startswith("\ufeff".encode())
+    # the note stating the capacity rule, then the header
+    note, head = (tmp_path / "out" / "cov" / "coverage_villages.csv").read_bytes().split(b"\n")[:2]
+    assert note.startswith("\ufeff# 容量内分配规则（就近优先）".encode())
+    assert head.decode().startswith("村社代码,村社,镇街代码,镇街,设施类型代码,符合条件人数")
