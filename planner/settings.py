@@ -138,6 +138,7 @@ class SitingConfig(_Section):
         "pmedian_capacitated": "cbc",
         "lscp": "cbc",
         "lscp_capacitated": "cbc",
+        "ties": "highs",
     }
 
 

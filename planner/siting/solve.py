@@ -14,8 +14,12 @@ The pipeline, per the measurements in ``bench/siting.py``:
    uncapacitated MCLPs first solve the LP relaxation (interior point), then
    the MILP over the candidates the LP uses plus the heuristic's: the LP
    optimum stays the proven bound.
-5. **Result**: the best solution found and its proven bound, sites ranked by
-   marginal gain.
+5. **Ties**: the plans tied on the objective are ordered by the fewest new
+   sites and upgrades, the most persons in reach, the fewest minutes and the
+   smallest code, one exact MILP stage each (:mod:`planner.siting.lexicographic`),
+   then improving swaps (:func:`planner.siting.explain.polish`).
+6. **Result**: the best solution found and its proven bound, sites ranked by
+   marginal gain, and why each is there (:func:`planner.siting.explain.explain`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from numpy.typing import NDArray
 
 from planner.progress import Progress, silent
 from planner.siting.backends import MilpOutcome, fix_and_evaluate, lp_bound, solve_model
+from planner.siting.explain import Polished, explain, polish
+from planner.siting.figures import PlanScorer
 from planner.siting.heuristics import greedy, interchange
+from planner.siting.lexicographic import break_ties
 from planner.siting.milp import Model, Solver, build_model
 from planner.siting.options import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT_S, KERNEL_PAIRS
 from planner.siting.problem import (
@@ -75,6 +82,7 @@ DEFAULT_SOLVERS: dict[str, Solver] = {
     "pmedian_capacitated": "cbc",
     "lscp": "cbc",
     "lscp_capacitated": "cbc",
+    "ties": "highs",
 }
 
 
@@ -197,11 +205,16 @@ def _proxy_greedy(p: SitingProblem, model: Model) -> NDArray[np.int64]:
     return np.asarray(chosen, np.int64)
 
 
-def _pick_solver(p: SitingProblem, solver: Solver | Mapping[str, Solver] | None) -> Solver:
-    """The solver of ``p``'s class (``mclp``, ``mclp_capacitated``, …)."""
+def _pick_solver(
+    p: SitingProblem, solver: Solver | Mapping[str, Solver] | None, *, ties: bool = False
+) -> Solver:
+    """The solver of ``p``'s class (``mclp``, ``mclp_capacitated``, …), or of its
+    tie-breaking stages (``ties``)."""
     if solver is not None and not isinstance(solver, Mapping):
         return solver
     table = solver or DEFAULT_SOLVERS
+    if ties:
+        return table.get("ties", DEFAULT_SOLVERS["ties"])
     key = f"{p.objective}_capacitated" if p.capacitated else p.objective
     return table.get(key, table.get(p.objective, "highs"))
 
@@ -345,8 +358,9 @@ def solve(
         The problem on arrays.
     solver
         ``"highs"`` or ``"cbc"``, or a mapping from problem class
-        (``mclp``, ``mclp_capacitated``, ``pmedian``, …) to solver; ``None``
-        uses :data:`DEFAULT_SOLVERS` (chosen by ``make bench-siting``).
+        (``mclp``, ``mclp_capacitated``, ``pmedian``, …, and ``ties`` for the
+        tie-breaking stages) to solver; ``None`` uses :data:`DEFAULT_SOLVERS`
+        (chosen by ``make bench-siting``).
     time_limit_s
         Wall-clock limit for the whole solve, seconds.
     mip_gap
@@ -401,14 +415,22 @@ def solve(
         opened, upgraded = start.sites, np.zeros(0, np.int64)
         final_eval = start.out
         label = f"{start.method} ({chosen} solution rejected)"
+    ties = _break_ties(
+        p,
+        model,
+        (opened, upgraded, final_eval),
+        stages=not kernel,
+        solver=_pick_solver(p, solver, ties=True),
+        time_limit_s=max(time_limit_s - (time.perf_counter() - started), MIN_SOLVE_SECONDS),
+        threads=threads,
+        progress=progress,
+    )
     progress("按边际增益排序", 0.9)
     return _result(
         p,
         model,
-        final_eval,
-        opened=opened,
-        upgraded=upgraded,
-        bound_min=outcome.bound if kernel else min(outcome.bound, final_eval.value),
+        ties,
+        bound_min=outcome.bound if kernel else min(outcome.bound, ties.final.value),
         label=label,
         started=started,
         time_limit_s=time_limit_s,
@@ -416,20 +438,81 @@ def solve(
     )
 
 
+@dataclass(frozen=True)
+class _Tied:
+    """The plan after tie-breaking: its decisions, exact evaluation, status and scorer."""
+
+    opened: NDArray[np.int64]
+    upgraded: NDArray[np.int64]
+    final: MilpOutcome
+    status: Status
+    scorer: PlanScorer
+    polished: Polished | None
+
+
+def _break_ties(
+    p: SitingProblem,
+    model: Model,
+    plan: tuple[NDArray[np.int64], NDArray[np.int64], MilpOutcome],
+    *,
+    stages: bool,
+    solver: Solver,
+    time_limit_s: float,
+    threads: int,
+    progress: Progress,
+) -> _Tied:
+    """The lexicographic stages (:mod:`planner.siting.lexicographic`; skipped on
+    the LP-kernel path) then improving swaps (:func:`planner.siting.explain.polish`)."""
+    opened, upgraded, final = plan
+    status: Status = "heuristic"
+    if stages:
+        progress("目标值并列时依次比较：新建数、可达人数、出行时间、代码", 0.7)
+        ties = break_ties(
+            p,
+            model,
+            opened=opened,
+            upgraded=upgraded,
+            solver=solver,
+            time_limit_s=time_limit_s,
+            threads=threads,
+        )
+        status = "optimal" if ties.proven else "time_limit"
+        trial = fix_and_evaluate(model, ties.opened, ties.upgraded)
+        if trial.x is not None and _feasible(model, trial.x):
+            opened, upgraded, final = ties.opened, ties.upgraded, trial
+    scorer = PlanScorer(p)
+    progress("检查逐个替换是否更好", 0.8)
+    polished = polish(p, opened=opened, upgraded=upgraded, scorer=scorer)
+    if polished.swaps:
+        trial = fix_and_evaluate(model, polished.opened, polished.upgraded)
+        if trial.x is not None and _feasible(model, trial.x):
+            opened, upgraded, final = polished.opened, polished.upgraded, trial
+    same_plan = np.array_equal(np.sort(opened), np.sort(polished.opened)) and np.array_equal(
+        np.sort(upgraded), np.sort(polished.upgraded)
+    )
+    return _Tied(
+        opened=opened,
+        upgraded=upgraded,
+        final=final,
+        status=status,
+        scorer=scorer,
+        polished=polished if same_plan else None,
+    )
+
+
 def _result(
     p: SitingProblem,
     model: Model,
-    final: MilpOutcome,
+    tied: _Tied,
     *,
-    opened: NDArray[np.int64],
-    upgraded: NDArray[np.int64],
     bound_min: float,
     label: str,
     started: float,
     time_limit_s: float,
     mip_gap: float,
 ) -> SitingResult:
-    """The result of the final decisions: objective, bound, gap, status, ranking."""
+    """The result of the final decisions: objective, bound, gap, status, ranking, why."""
+    final, opened, upgraded = tied.final, tied.opened, tied.upgraded
     x = final.x
     assert x is not None
     value = float(model.c @ x)
@@ -449,6 +532,11 @@ def _result(
     cost = float(p.site_cost[opened].sum())
     if len(upgraded) and p.upgrade_cost is not None:
         cost += float(p.upgrade_cost[upgraded].sum())
+    known = tied.polished.reasons(ranked) if tied.polished is not None else None
+    if known is not None and tied.polished is not None:
+        figures, why = tied.polished.figures, known
+    else:
+        figures, why = explain(p, opened=ranked, upgraded=upgraded, scorer=tied.scorer)
     return SitingResult(
         objective_kind=p.objective,
         opened=ranked,
@@ -467,6 +555,9 @@ def _result(
             else served(p, model, x)
         ),
         person_minutes=person_minutes(model, x),
+        figures=figures,
+        why=why,
+        tie_break=tied.status,
     )
 
 
@@ -491,6 +582,7 @@ def _nothing_to_choose(p: SitingProblem, model: Model, started: float) -> Siting
         cost=0.0,
         served=served(p, model, out.x),
         person_minutes=person_minutes(model, out.x),
+        figures=PlanScorer(p).figures(none, none),
     )
 
 
