@@ -1,10 +1,12 @@
 """``coverplan site``: siting proposals (:func:`planner.services.siting.site`).
 
 Wired into :mod:`api.cli` by ``add_arguments`` and ``cmd_site``. ``--json``
-prints ``{"selected": [...], "objective", "bound", "gap", "seconds", "before",
-"after", ...}``; ``--scenario NAME`` saves the proposal in the store for
-``coverplan scenarios compare``. In text mode the solver's stages are shown on
-stderr.
+prints ``{"selected": [...], "objective", "bound", "gap", "seconds",
+"tie_break", "before", "after", ...}`` (each selected entry with its ``why``
+and, for ``--close``/``--relocate``, its ``facility``); ``--scenario NAME``
+saves the proposal in the store for ``coverplan scenarios compare``. In text
+mode the solver's stages are shown on stderr and each chosen site gets a line
+"为什么选这里".
 """
 
 from __future__ import annotations

@@ -24,9 +24,11 @@ from planner.siting.milp import INF, Model, Solver
 from planner.units import FLOAT_TOL
 
 __all__ = [
+    "FEASIBILITY_TOL",
     "FixedLp",
     "MilpOutcome",
     "cbc_path",
+    "feasible",
     "fix_and_evaluate",
     "lp_bound",
     "solve_cbc",
@@ -41,6 +43,8 @@ FIXED_LP_SECONDS = 600.0
 IPM_BOUND_SLACK = 1e-7
 #: Characters of CBC's output shown when it fails.
 _OUTPUT_TAIL = 500
+#: Tolerance of the budget and of constraint checks on solutions (yuan, persons).
+FEASIBILITY_TOL = 1e-6
 #: HiGHS's ``primal_solution_status`` of a feasible solution.
 HIGHS_FEASIBLE = 2
 #: Relative difference between HiGHS's reported objective and that of the columns
@@ -61,6 +65,17 @@ class MilpOutcome:
     finished: bool
     infeasible: bool
     seconds: float
+
+
+def feasible(model: Model, x: NDArray[np.float64] | None, tol: float = FEASIBILITY_TOL) -> bool:
+    """Whether the columns ``x`` keep every row of ``model`` (relative tolerance ``tol``)."""
+    if x is None:
+        return False
+    ax = model.A @ x
+    return bool(
+        (ax >= model.row_lo - tol * (1 + np.abs(model.row_lo))).all()
+        and (ax <= model.row_hi + tol * (1 + np.abs(model.row_hi))).all()
+    )
 
 
 def start_vector(

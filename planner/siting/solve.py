@@ -32,11 +32,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner.progress import Progress, silent
-from planner.siting.backends import MilpOutcome, fix_and_evaluate, lp_bound, solve_model
-from planner.siting.explain import Polished, explain, polish
+from planner.siting.backends import (
+    FEASIBILITY_TOL,
+    MilpOutcome,
+    feasible,
+    fix_and_evaluate,
+    lp_bound,
+    solve_model,
+)
+from planner.siting.explain import explain
 from planner.siting.figures import PlanScorer
 from planner.siting.heuristics import greedy, interchange
-from planner.siting.lexicographic import break_ties
 from planner.siting.milp import Model, Solver, build_model
 from planner.siting.options import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT_S, KERNEL_PAIRS
 from planner.siting.problem import (
@@ -56,10 +62,9 @@ from planner.siting.ranking import (
     rank_new_sites,
     served,
 )
+from planner.siting.settle import Settled, settle_ties
 from planner.units import FLOAT_TOL
 
-#: Tolerance of the budget and of constraint checks on solutions (yuan, persons).
-FEASIBILITY_TOL = 1e-6
 #: Gap at which the MILPs that diagnose an infeasible rule stop, and their time.
 DIAGNOSE_GAP = 1e-3
 DIAGNOSE_SECONDS = 30.0
@@ -240,8 +245,8 @@ def _warm_start(p: SitingProblem, model: Model) -> _Start:
         sites = _proxy_greedy(p, model)
         method = "greedy"
     out = fix_and_evaluate(model, sites, np.zeros(0, np.int64))
-    feasible = not out.infeasible and _feasible(model, out.x)
-    return _Start(sites=sites, method=method, out=out, x=out.x if feasible else None)
+    ok = not out.infeasible and feasible(model, out.x)
+    return _Start(sites=sites, method=method, out=out, x=out.x if ok else None)
 
 
 def _solve_kernel(
@@ -348,6 +353,7 @@ def solve(
     mip_gap: float = DEFAULT_MIP_GAP,
     threads: int = 1,
     kernel_pairs: int = KERNEL_PAIRS,
+    tie_break: bool = True,
     progress: Progress = silent,
 ) -> SitingResult:
     """Solve ``problem`` and return the best solution with its proven bound.
@@ -370,6 +376,9 @@ def solve(
     kernel_pairs
         Uncapacitated MCLPs with more coverage entries than this solve the LP
         relaxation first and then the MILP on the candidates it uses.
+    tie_break
+        Break ties on the objective and say why each site (``why``); ``False``
+        returns the objective's first optimum, without reasons (benchmarks).
     progress
         Told each stage (checks, warm start, LP, branch and bound, ranking) with
         the share of the work done (0–1).
@@ -408,18 +417,19 @@ def solve(
     final_eval = fix_and_evaluate(model, opened, upgraded)
     if p.objective != "lscp" and not final_eval.infeasible:
         upgraded, final_eval = _without_idle_upgrades(model, opened, upgraded, final_eval)
-    if final_eval.x is None or not _feasible(model, final_eval.x):
+    if final_eval.x is None or not feasible(model, final_eval.x):
         # a back end's solution that does not hold once rounded: keep the start
         if start.x is None:
             raise SitingError("求解器返回的方案不满足约束：请改用另一求解器（highs/cbc）重试")
         opened, upgraded = start.sites, np.zeros(0, np.int64)
         final_eval = start.out
         label = f"{start.method} ({chosen} solution rejected)"
-    ties = _break_ties(
+    ties = settle_ties(
         p,
         model,
         (opened, upgraded, final_eval),
         stages=not kernel,
+        enabled=tie_break,
         solver=_pick_solver(p, solver, ties=True),
         time_limit_s=max(time_limit_s - (time.perf_counter() - started), MIN_SOLVE_SECONDS),
         threads=threads,
@@ -438,72 +448,10 @@ def solve(
     )
 
 
-@dataclass(frozen=True)
-class _Tied:
-    """The plan after tie-breaking: its decisions, exact evaluation, status and scorer."""
-
-    opened: NDArray[np.int64]
-    upgraded: NDArray[np.int64]
-    final: MilpOutcome
-    status: Status
-    scorer: PlanScorer
-    polished: Polished | None
-
-
-def _break_ties(
-    p: SitingProblem,
-    model: Model,
-    plan: tuple[NDArray[np.int64], NDArray[np.int64], MilpOutcome],
-    *,
-    stages: bool,
-    solver: Solver,
-    time_limit_s: float,
-    threads: int,
-    progress: Progress,
-) -> _Tied:
-    """The lexicographic stages (:mod:`planner.siting.lexicographic`; skipped on
-    the LP-kernel path) then improving swaps (:func:`planner.siting.explain.polish`)."""
-    opened, upgraded, final = plan
-    status: Status = "heuristic"
-    if stages:
-        progress("目标值并列时依次比较：新建数、可达人数、出行时间、代码", 0.7)
-        ties = break_ties(
-            p,
-            model,
-            opened=opened,
-            upgraded=upgraded,
-            solver=solver,
-            time_limit_s=time_limit_s,
-            threads=threads,
-        )
-        status = "optimal" if ties.proven else "time_limit"
-        trial = fix_and_evaluate(model, ties.opened, ties.upgraded)
-        if trial.x is not None and _feasible(model, trial.x):
-            opened, upgraded, final = ties.opened, ties.upgraded, trial
-    scorer = PlanScorer(p)
-    progress("检查逐个替换是否更好", 0.8)
-    polished = polish(p, opened=opened, upgraded=upgraded, scorer=scorer)
-    if polished.swaps:
-        trial = fix_and_evaluate(model, polished.opened, polished.upgraded)
-        if trial.x is not None and _feasible(model, trial.x):
-            opened, upgraded, final = polished.opened, polished.upgraded, trial
-    same_plan = np.array_equal(np.sort(opened), np.sort(polished.opened)) and np.array_equal(
-        np.sort(upgraded), np.sort(polished.upgraded)
-    )
-    return _Tied(
-        opened=opened,
-        upgraded=upgraded,
-        final=final,
-        status=status,
-        scorer=scorer,
-        polished=polished if same_plan else None,
-    )
-
-
 def _result(
     p: SitingProblem,
     model: Model,
-    tied: _Tied,
+    tied: Settled,
     *,
     bound_min: float,
     label: str,
@@ -535,8 +483,10 @@ def _result(
     known = tied.polished.reasons(ranked) if tied.polished is not None else None
     if known is not None and tied.polished is not None:
         figures, why = tied.polished.figures, known
-    else:
+    elif tied.explained:
         figures, why = explain(p, opened=ranked, upgraded=upgraded, scorer=tied.scorer)
+    else:
+        figures, why = tied.scorer.figures(ranked, upgraded), ()
     return SitingResult(
         objective_kind=p.objective,
         opened=ranked,
@@ -583,16 +533,6 @@ def _nothing_to_choose(p: SitingProblem, model: Model, started: float) -> Siting
         served=served(p, model, out.x),
         person_minutes=person_minutes(model, out.x),
         figures=PlanScorer(p).figures(none, none),
-    )
-
-
-def _feasible(model: Model, x: NDArray[np.float64] | None, tol: float = FEASIBILITY_TOL) -> bool:
-    if x is None:
-        return False
-    ax = model.A @ x
-    return bool(
-        (ax >= model.row_lo - tol * (1 + np.abs(model.row_lo))).all()
-        and (ax <= model.row_hi + tol * (1 + np.abs(model.row_hi))).all()
     )
 
 
