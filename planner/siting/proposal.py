@@ -530,7 +530,11 @@ def _proposal(
         after=after,
         town_rule=any(g.name != RELOCATION_GROUP for g in built.problem.groups),
         capacitated=built.problem.capacitated,
-        off_network=(*before.off_network, *built.sites.off_network),
+        off_network=(
+            *before.off_network,
+            *(e for e in after.off_network if e not in before.off_network),  # a moved one
+            *built.sites.off_network,
+        ),
         extras=_extras(rows, reasons, changes=changes, facilities=facilities),
         tie_break=tie_break_json(built.problem, result),
         change_cost=float(sum(r["cost"] for r in rows)),
