@@ -64,6 +64,8 @@ METRIC_LABELS: dict[str, str] = {
     "cost": "费用（元）",
     "new_sites": "新建点数",
     "upgrades": "改造升级数",
+    "closures": "关闭设施数",
+    "relocations": "迁建设施数",
     "eligible": "符合条件人数",
     "covered_before": "覆盖人数（前）",
     "covered_after": "覆盖人数（后）",

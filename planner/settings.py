@@ -137,6 +137,7 @@ class SitingConfig(_Section):
         "pmedian_capacitated": "cbc",
         "lscp": "cbc",
         "lscp_capacitated": "cbc",
+        "ties": "highs",
     }
 
 

@@ -1,10 +1,12 @@
 """``coverplan site``: siting proposals (:func:`planner.services.siting.site`).
 
 Wired into :mod:`api.cli` by ``add_arguments`` and ``cmd_site``. ``--json``
-prints ``{"selected": [...], "objective", "bound", "gap", "seconds", "before",
-"after", ...}``; ``--scenario NAME`` saves the proposal in the store for
-``coverplan scenarios compare``. In text mode the solver's stages are shown on
-stderr.
+prints ``{"selected": [...], "objective", "bound", "gap", "seconds",
+"tie_break", "before", "after", ...}`` (each selected entry with its ``why``
+and, for ``--close``/``--relocate``, its ``facility``); ``--scenario NAME``
+saves the proposal in the store for ``coverplan scenarios compare``. In text
+mode the solver's stages are shown on stderr and each chosen site gets a line
+"为什么选这里".
 """
 
 from __future__ import annotations
@@ -51,6 +53,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--uncapacitated", action="store_true", help="不考虑名额，只看可达")
     p.add_argument("--time-limit", type=float, help="求解时间上限（秒，默认取配置）")
+    p.add_argument(
+        "--close",
+        action="append",
+        default=[],
+        metavar="FACILITY",
+        help="关闭的现有设施（代码或名称，可重复）：“方案后”不再有它和它的名额",
+    )
+    p.add_argument(
+        "--relocate",
+        action="append",
+        default=[],
+        metavar="FACILITY",
+        help="迁建的现有设施（代码或名称，可重复，每个配一个 --to）",
+    )
+    p.add_argument(
+        "--to",
+        action="append",
+        default=[],
+        metavar="PLACE",
+        help="迁建到：候选点文件中的名称、村社代码或名称、经度,纬度，"
+        "或 best（由求解器在候选点中选最佳地块）",
+    )
     p.add_argument("--scenario", help="把方案以此名称保存，供 scenarios compare 对比")
     p.add_argument("--out", help="输出目录：方案 CSV/XLSX 与站点 GeoJSON")
     p.add_argument("--network", help="OSM 文件（默认用已登记的）")
@@ -68,6 +92,18 @@ def _progress(args: argparse.Namespace) -> Progress:
         print(f"{message}{share}", file=sys.stderr, flush=True)
 
     return report
+
+
+def _relocations(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
+    """``--relocate`` and ``--to`` paired in the order given."""
+    from planner.errors import InputError
+
+    if len(args.relocate) != len(args.to):
+        raise InputError(
+            f"--relocate 给了 {len(args.relocate)} 处设施，--to 给了 {len(args.to)} 个地块："
+            "每个 --relocate 后面跟一个 --to（地块名称、村社、经度,纬度 或 best）"
+        )
+    return tuple(zip(args.relocate, args.to, strict=True))
 
 
 def _options(args: argparse.Namespace) -> SitingOptions:
@@ -88,20 +124,37 @@ def _options(args: argparse.Namespace) -> SitingOptions:
         target=args.target,
         time_limit_s=args.time_limit,
         network_file=Path(args.network) if args.network else None,
+        close=tuple(args.close),
+        relocate=_relocations(args),
     )
+
+
+VERBS = {"new": "新建", "upgrade": "升级", "close": "关闭", "relocate": "迁建"}
 
 
 def _print_text(proposal: Proposal, out: dict[str, Any], *, snap_max_m: float) -> None:
     from planner.coverage.offnetwork import not_located_summary, summary_zh
+    from planner.siting.reasons import TIE_RULE_ZH, why_zh
 
     print(f"{proposal.label}选址方案")
     print(proposal.result.summary())
-    for s in out["selected"]:
-        verb = "新建" if s["action"] == "new" else "升级"
-        gain = "" if s["marginal"] is None else f"，边际 +{s['marginal']:g}"
+    moved = {a: sum(s["action"] == a for s in out["selected"]) for a in ("close", "relocate")}
+    if any(moved.values()):
         print(
-            f"  {s['rank']}. {verb} {s['name']}（{s['town_name']}）费用 {s['cost']:,.0f} 元{gain}"
+            f"关闭 {moved['close']} 处，迁建 {moved['relocate']} 处；"
+            f"合计费用 {proposal.cost:,.0f} 元（新建、升级与迁建）"
         )
+    for s in out["selected"]:
+        verb = VERBS.get(s["action"], s["action"])
+        gain = "" if s["marginal"] is None else f"，边际 +{s['marginal']:g}"
+        places = "" if s["places"] is None else f"，名额 {s['places']:+g}"
+        town = f"（{s['town_name']}）" if s["town_name"] else ""
+        print(f"  {s['rank']}. {verb} {s['name']}{town}费用 {s['cost']:,.0f} 元{places}{gain}")
+        if s.get("why"):
+            print(f"     {why_zh(s['why'], objective=proposal.objective)}")
+    if any(s.get("why") for s in out["selected"]):
+        status = "" if proposal.result.tie_break == "optimal" else "（在时间限制内未证明最优）"
+        print(f"并列规则：{TIE_RULE_ZH}{status}")
     b, a = out["before"], out["after"]
     print(
         f"可达：{b['covered']} → {a['covered']} 人（{b['coverage_pct']}% → {a['coverage_pct']}%）；"

@@ -61,6 +61,7 @@ from planner.domain.indicators import (
     HomeReach,
     Indicator,
     IndicatorInputs,
+    IndicatorTable,
     indicators,
 )
 from planner.errors import ConfigError
@@ -201,6 +202,34 @@ def _isochrone_frame(areas: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"type": [], "label": [], "minutes": []}, geometry=[], crs=WGS84)
 
 
+def _indicator_table(
+    run: _Run,
+    *,
+    located: pd.DataFrame,
+    villages: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    towns: pd.DataFrame,
+    config: Config,
+    today: date,
+    devices: DeviceCounts | None,
+) -> IndicatorTable:
+    """The plan's indicator table, with the home reach of this run (if homes were run)."""
+    home = run.types.get(HOME_TYPE)
+    return indicators(
+        IndicatorInputs(
+            residents=located,
+            towns=IndicatorInputs.towns_of(villages),
+            facilities=facilities,
+            today=today,
+            home=None
+            if home is None
+            else HomeReach(home.threshold_min, towns[towns["type"] == HOME_TYPE]),
+            devices=devices,
+        ),
+        config=config,
+    )
+
+
 def coverage_from_frames(
     residents: pd.DataFrame,
     villages: gpd.GeoDataFrame,
@@ -263,19 +292,15 @@ def coverage_from_frames(
     per_resident = pd.concat(run.rows, ignore_index=True) if run.rows else pd.DataFrame()
     vtab = village_table(per_resident, villages=villages, keys=keys, access=run.access)
     ttab = town_table(vtab, facilities=facilities)
-    home = run.types.get(HOME_TYPE)
-    table = indicators(
-        IndicatorInputs(
-            residents=located.frame,
-            towns=IndicatorInputs.towns_of(villages),
-            facilities=facilities,
-            today=today,
-            home=None
-            if home is None
-            else HomeReach(home.threshold_min, ttab[ttab["type"] == HOME_TYPE]),
-            devices=devices,
-        ),
+    table = _indicator_table(
+        run,
+        located=located.frame,
+        villages=villages,
+        facilities=facilities,
+        towns=ttab,
         config=config,
+        today=today,
+        devices=devices,
     )
     return CoverageResult(
         today=today,

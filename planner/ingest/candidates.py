@@ -23,7 +23,7 @@ from geo.crs import to_wgs84
 from planner.errors import InputError
 from planner.ingest.readers import RawRow, read_table
 
-__all__ = ["CANDIDATE_COLUMNS", "read_candidates"]
+__all__ = ["CANDIDATE_COLUMNS", "find_place", "read_candidates"]
 
 #: Field → accepted column names (Chinese or English, any case).
 CANDIDATE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -35,7 +35,8 @@ CANDIDATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "capacity": ("capacity", "容量", "床位", "名额"),
 }
 _FRAME_COLUMNS = ["name", "village_code", "lon", "lat", "build_cost", "capacity"]
-_COMMITTEE_SUFFIXES = ("村委会", "居委会")
+#: Suffix of a committee's name → the plain name's ending (溪岙村委会 → 溪岙村).
+_COMMITTEE_SUFFIXES = {"村委会": "村", "居委会": "社区"}
 
 
 def _pick(columns: Sequence[str], names: Sequence[str]) -> str | None:
@@ -53,14 +54,20 @@ def _header_score(row: list[object]) -> int:
 
 
 def _village_names(villages: gpd.GeoDataFrame) -> dict[str, list[str]]:
-    """Village name variants (with and without town, without 村委会) → codes."""
+    """Village name variants (with and without town; 溪岙村委会 also as 溪岙村 and
+    溪岙, 松岙居委会 as 松岙社区 and 松岙) → codes."""
     by_name: dict[str, list[str]] = {}
     for v in villages.itertuples():
-        core = str(v.name)
-        for suffix in _COMMITTEE_SUFFIXES:
-            core = core.removesuffix(suffix)
-        for key in (str(v.name), f"{v.town_name}{v.name}", core, f"{v.town_name}{core}"):
-            by_name.setdefault(key, []).append(str(v.code))
+        names = {str(v.name)}
+        for suffix, plain in _COMMITTEE_SUFFIXES.items():
+            if str(v.name).endswith(suffix):
+                core = str(v.name).removesuffix(suffix)
+                names |= {core, core + plain}
+        for name in sorted(names):
+            for key in (name, f"{v.town_name}{name}"):
+                codes = by_name.setdefault(key, [])
+                if str(v.code) not in codes:
+                    codes.append(str(v.code))
     return by_name
 
 
@@ -196,3 +203,95 @@ def read_candidates(path: Path, *, villages: gpd.GeoDataFrame, crs: str = "wgs84
     if not rows:
         raise InputError(f"候选点文件 {path.name} 没有数据行", file=str(path))
     return pd.DataFrame(rows, columns=_FRAME_COLUMNS)
+
+
+def _lonlat_text(text: str) -> tuple[float, float] | None:
+    """``LON,LAT`` (also with a Chinese comma or spaces) as two numbers, else ``None``."""
+    parts = [p for p in text.replace("，", ",").replace(" ", ",").split(",") if p]
+    if len(parts) != 2:
+        return None
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+
+
+def find_place(
+    text: str,
+    *,
+    villages: gpd.GeoDataFrame,
+    candidates: pd.DataFrame | None = None,
+    crs: str = "wgs84",
+    option: str = "--to",
+) -> dict[str, Any]:
+    """The place a user names for a relocation: a row of the candidates file (by
+    name), a village (code or name: its committee point) or ``LON,LAT`` (in ``crs``).
+
+    Returns
+    -------
+    dict
+        ``name, village_code, lon, lat`` (WGS-84), ``build_cost`` and ``capacity``
+        (the candidate row's, else ``None``).
+
+    Raises
+    ------
+    InputError
+        Nothing matches, the village name is ambiguous, or the village has no point.
+    """
+    text = text.strip()
+    if candidates is not None:
+        rows = candidates[candidates["name"].astype(str) == text]
+        if len(rows):
+            r = rows.iloc[0]
+            return {
+                "name": str(r["name"]),
+                "village_code": r["village_code"],
+                "lon": float(r["lon"]),
+                "lat": float(r["lat"]),
+                "build_cost": None if pd.isna(r["build_cost"]) else float(r["build_cost"]),
+                "capacity": None if pd.isna(r["capacity"]) else float(r["capacity"]),
+            }
+    by_code = villages.set_index("code")
+    codes = [text] if text in by_code.index else sorted(set(_village_names(villages).get(text, [])))
+    if len(codes) > 1:
+        raise InputError(
+            f"{option} 给出的村社「{text}」有重名：请写镇街+村社名称或村社代码"
+            f"（{'、'.join(codes)}）",
+            value=text,
+        )
+    if codes:
+        code = codes[0]
+        lon, lat = float(by_code.at[code, "lon"]), float(by_code.at[code, "lat"])
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            raise InputError(
+                f"{option} 给出的村社 {by_code.at[code, 'name']!s}（{code}）没有点位：请改写"
+                "经度,纬度，或先用 coverplan import villages 导入村社点位",
+                value=text,
+            )
+        name = f"{by_code.at[code, 'town_name']!s}{by_code.at[code, 'name']!s}"
+        return {
+            "name": name,
+            "village_code": code,
+            "lon": lon,
+            "lat": lat,
+            "build_cost": None,
+            "capacity": None,
+        }
+    point = _lonlat_text(text)
+    if point is not None:
+        lo, la = to_wgs84(point[0], point[1], crs=crs)
+        lon, lat = float(np.atleast_1d(lo)[0]), float(np.atleast_1d(la)[0])
+        return {
+            "name": f"地块（{point[0]:g},{point[1]:g}）",
+            "village_code": None,
+            "lon": lon,
+            "lat": lat,
+            "build_cost": None,
+            "capacity": None,
+        }
+    hint = "候选点文件（--candidates）中的名称、" if candidates is not None else ""
+    raise InputError(
+        f"{option} 给出的地块「{text}」找不到：请写{hint}村社代码或名称、经度,纬度，"
+        "或 best（由求解器在候选点中选最佳地块）",
+        value=text,
+    )

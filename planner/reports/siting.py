@@ -11,6 +11,7 @@ import pandas as pd
 
 from planner.reports.tables import write_table, write_workbook
 from planner.siting.proposal import Proposal
+from planner.siting.reasons import why_zh
 from planner.units import PERCENT
 
 #: Decimals of the optimality gap shown in percent.
@@ -28,8 +29,9 @@ SELECTED_HEADERS = {
     "cost": "费用（元）",
     "places": "新增名额",
     "marginal": "边际增益（人）",
+    "why": "为什么选这里",
 }
-ACTION_LABELS = {"new": "新建", "upgrade": "升级"}
+ACTION_LABELS = {"new": "新建", "upgrade": "升级", "close": "关闭", "relocate": "迁建"}
 TOWN_HEADERS = {
     "town_name": "镇街",
     "eligible_before": "符合条件人数",
@@ -67,6 +69,11 @@ class ProposalFiles:
 def _selected(proposal: Proposal) -> pd.DataFrame:
     sel = proposal.selected.copy()
     sel["action"] = sel["action"].map(ACTION_LABELS)
+    whys = [extra.get("why") for extra in proposal.extras]
+    whys += [None] * (len(sel) - len(whys))
+    sel["why"] = [
+        None if why is None else why_zh(why, objective=proposal.objective) for why in whys
+    ]
     return sel
 
 
@@ -88,7 +95,7 @@ def _summary(proposal: Proposal) -> pd.DataFrame:
         )
     r = proposal.result
     rows += [
-        {"指标": "费用（元）", "方案前": None, "方案后": r.cost},
+        {"指标": "费用（元）", "方案前": None, "方案后": proposal.cost},
         {"指标": "目标值", "方案前": None, "方案后": r.objective},
         {"指标": "界", "方案前": None, "方案后": r.bound},
         {"指标": "最优性差距%", "方案前": None, "方案后": round(PERCENT * r.gap, GAP_PCT_DECIMALS)},

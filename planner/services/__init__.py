@@ -83,7 +83,13 @@ from planner.services.scenarios import (  # isort: skip
     save_scenario,
     show_scenario,
 )
-from planner.services.siting import Proposal, SitingOptions, site  # isort: skip
+from planner.services.siting import (  # isort: skip
+    Proposal,
+    SiteChanges,
+    SitingOptions,
+    site,
+    site_changes,
+)
 
 # outreach: year, month
 from planner.services.outreach import (  # isort: skip
@@ -145,6 +151,7 @@ __all__ = [  # noqa: RUF022 - grouped by family of actions
     "RetrofitPlan",
     "Scenario",
     "ScenarioComparison",
+    "SiteChanges",
     "SitingOptions",
     "compare_scenarios",
     "delete_scenario",
@@ -154,6 +161,7 @@ __all__ = [  # noqa: RUF022 - grouped by family of actions
     "save_scenario",
     "show_scenario",
     "site",
+    "site_changes",
     # outreach
     "MonthOptions",
     "YearOptions",

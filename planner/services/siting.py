@@ -12,18 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import geopandas as gpd
+import pandas as pd
+
 from geo.graph import RoadNetwork
-from planner.ingest.candidates import read_candidates
+from planner.ingest.candidates import find_place, read_candidates
 from planner.networks import load_networks
 from planner.progress import scaled
 from planner.services._common import Progress, no_progress
 from planner.settings import Config
+from planner.siting.changes import BEST, Place, Relocation, SiteChanges, find_facility
 from planner.siting.options import SitingOptions
 from planner.siting.proposal import Proposal, propose
 from planner.store.core import Store
 from planner.store.frames import facilities_frame, residents_frame, villages_frame
 
-__all__ = ["Proposal", "SitingOptions", "site"]
+__all__ = ["Proposal", "SiteChanges", "SitingOptions", "site", "site_changes"]
 
 #: Share of the progress bar given to reading the networks and the store.
 _READ_SHARE = 0.1
@@ -85,6 +89,9 @@ def site(
         if options.candidates_file is not None
         else None
     )
+    changes = site_changes(
+        options, config=config, facilities=facilities, villages=villages, candidates=candidates
+    )
     return propose(
         residents,
         villages,
@@ -93,5 +100,46 @@ def site(
         options=options,
         networks=networks,
         candidates=candidates,
+        changes=changes,
         progress=scaled(progress, _READ_SHARE, 1.0),
+    )
+
+
+def site_changes(
+    options: SitingOptions,
+    *,
+    config: Config,
+    facilities: pd.DataFrame,
+    villages: gpd.GeoDataFrame,
+    candidates: pd.DataFrame | None,
+) -> SiteChanges:
+    """The closures and relocations of ``options``, resolved: each facility by
+    code or name among those of the type, each place as a candidates row, a
+    village or ``LON,LAT`` (:func:`planner.ingest.candidates.find_place`).
+
+    Raises
+    ------
+    InputError
+        A facility or a place that cannot be found (the message lists the
+        facilities of the type, or says how to write a place).
+    """
+    ft = options.type_config(config)
+
+    def code(text: str, option: str) -> str:
+        row = find_facility(
+            text, facilities, type_key=options.facility_type, label=ft.label, option=option
+        )
+        return str(row["key"])
+
+    relocations = []
+    for facility, to in options.relocate:
+        place = None
+        if to.lower() != BEST:
+            found = find_place(
+                to, villages=villages, candidates=candidates, crs=options.candidates_crs
+            )
+            place = Place(**found)
+        relocations.append(Relocation(facility=code(facility, "--relocate"), to=place))
+    return SiteChanges(
+        close=tuple(code(c, "--close") for c in options.close), relocate=tuple(relocations)
     )

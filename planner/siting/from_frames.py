@@ -37,15 +37,28 @@ from planner.siting.options import SitingOptions
 from planner.siting.problem import SiteGroup, SitingProblem
 from planner.units import SECONDS_PER_MINUTE
 
-__all__ = ["BuiltProblem", "Sites", "demand_points", "problem_from_frames", "site_table"]
+__all__ = [
+    "CANDIDATE_FRAME_COLUMNS",
+    "BuiltProblem",
+    "Sites",
+    "demand_points",
+    "problem_from_frames",
+    "site_table",
+]
+
+#: Columns of a candidates frame (:func:`planner.ingest.candidates.read_candidates`).
+CANDIDATE_FRAME_COLUMNS = ("name", "village_code", "lon", "lat", "build_cost", "capacity")
 
 
 @dataclass(frozen=True)
 class Sites:
-    """All sites of a problem: existing facilities first, then candidates.
+    """All sites of a problem: existing facilities by code, then candidates by
+    village code, name and point (so the index order, the last tie-break of
+    :mod:`planner.siting.figures`, is that of the codes, whatever the input order).
 
     ``frame`` columns: ``site`` (index in the problem), ``kind``
-    (``existing``/``candidate``), ``facility_id`` (existing only), ``name``,
+    (``existing``/``candidate``), ``facility_id`` (existing only), ``code``
+    (the facility's code, or the candidate's village code), ``name``,
     ``village_code``, ``village_name``, ``town_code``, ``town_name``, ``lon``,
     ``lat`` (WGS-84), ``node``, ``capacity`` (places; inf: no limit),
     ``build_cost`` and ``upgrade_cost`` (yuan; NaN: not applicable),
@@ -89,6 +102,7 @@ def _existing_sites(
         {
             "kind": "existing",
             "facility_id": fac["id"].to_numpy(),
+            "code": fac["key"].to_numpy(),
             "name": fac["name"].to_numpy(),
             "village_code": fac["village_code"].to_numpy(),
             "lon": fac["lon"].to_numpy(float),
@@ -135,7 +149,11 @@ def _candidate_sites(
         drop = cand["village_code"].isin(exclude) | cand["name"].isin(exclude)
         cand = cand[~drop]
     return cand.assign(
-        kind="candidate", facility_id=None, upgrade_cost=np.nan, upgrade_capacity=0.0
+        kind="candidate",
+        facility_id=None,
+        code=cand["village_code"],
+        upgrade_cost=np.nan,
+        upgrade_capacity=0.0,
     )
 
 
@@ -160,7 +178,15 @@ def site_table(
     existing = _existing_sites(facilities, type_key=type_key, ft=ft)
     hosted = set(existing["village_code"].dropna())
     cand = _candidate_sites(villages, hosted=hosted, ft=ft, candidates=candidates, exclude=exclude)
-    frame = pd.concat([existing, cand], ignore_index=True)
+    # the stable order of the sites (the last tie-break): existing facilities by
+    # code, then candidates by village code, name and point
+    frame = (
+        pd.concat([existing, cand], ignore_index=True)
+        .assign(_first=lambda f: f["kind"] != "existing")
+        .sort_values(["_first", "code", "name", "lon", "lat"], na_position="last", kind="stable")
+        .drop(columns="_first")
+        .reset_index(drop=True)
+    )
     frame["village_name"] = frame["village_code"].map(vinfo["name"])
     frame["town_code"] = frame["village_code"].map(vinfo["town_code"])
     frame["town_name"] = frame["village_code"].map(vinfo["town_name"])
@@ -221,7 +247,9 @@ def demand_points(
 
 def _town_groups(villages: gpd.GeoDataFrame, sf: pd.DataFrame) -> tuple[SiteGroup, ...]:
     """At least one site in every town (existing ones count)."""
-    towns = villages.drop_duplicates("town_code")[["town_code", "town_name"]]
+    towns = villages.drop_duplicates("town_code")[["town_code", "town_name"]].sort_values(
+        "town_code"
+    )
     return tuple(
         SiteGroup(
             name=str(t.town_name),

@@ -85,6 +85,16 @@ class SitingOptions:
         Reference day for ages (``None``: the day of the run).
     network_file
         OSM file of the road network (``None``: the one registered in the store).
+    close
+        Existing facilities (code or name) closed in the plan (``--close``).
+    relocate
+        ``(facility, place)`` pairs (``--relocate … --to …``): the facility (code
+        or name) moves to the place: a ``--candidates`` row name, a village code
+        or name, ``LON,LAT`` (in ``candidates_crs``), or ``best`` (the solver
+        chooses among the candidates, or every village point without a facility
+        of the type; not with new sites, a budget or ``lscp``). With closures
+        or relocations and neither ``new`` nor ``budget``, no new site is added
+        and the per-town rule is not applied unless asked.
     """
 
     facility_type: str
@@ -102,6 +112,8 @@ class SitingOptions:
     time_limit_s: float | None = None
     today: date | None = None
     network_file: Path | None = None
+    close: tuple[str, ...] = field(default=())
+    relocate: tuple[tuple[str, str], ...] = field(default=())
 
     def __post_init__(self) -> None:
         if not isinstance(self.facility_type, str) or not self.facility_type.strip():
@@ -139,6 +151,43 @@ class SitingOptions:
             parse_crs(self.candidates_crs)  # CRSError naming the accepted names
         if self.network_file is not None:
             object.__setattr__(self, "network_file", Path(self.network_file))
+        self._check_changes()
+
+    def _check_changes(self) -> None:
+        """Closures and relocations: texts given, ``best`` only where it can be solved."""
+        if isinstance(self.close, str) or any(
+            not isinstance(c, str) or not c.strip() for c in self.close
+        ):
+            raise InputError("关闭的设施（--close）应为设施代码或名称的列表，且不能为空")
+        object.__setattr__(self, "close", tuple(c.strip() for c in self.close))
+        pairs = []
+        for pair in self.relocate:
+            if (
+                isinstance(pair, str)
+                or len(pair) != 2
+                or not all(isinstance(t, str) and t.strip() for t in pair)
+            ):
+                raise InputError(
+                    "迁建应写成 --relocate 设施代码或名称 --to 地块（候选点名称、村社、"
+                    "经度,纬度 或 best），两者都不能为空"
+                )
+            pairs.append((pair[0].strip(), pair[1].strip()))
+        object.__setattr__(self, "relocate", tuple(pairs))
+        best = [f for f, to in self.relocate if to.lower() == "best"]
+        if best and (self.new or self.budget is not None):
+            raise InputError(
+                f"「{best[0]}」迁建到最佳地块（--to best）时不能同时新建（--new）或给预算"
+                "（--budget）：请分两次运行，或为迁建指定地块"
+            )
+        if best and self.objective == "lscp":
+            raise InputError(
+                "迁建到最佳地块（--to best）只用于 mclp 或 pmedian 目标；lscp 请改用指定地块"
+            )
+
+    @property
+    def changes_only(self) -> bool:
+        """Closures or relocations with no new site asked (``new`` and ``budget`` unset or 0)."""
+        return bool(self.close or self.relocate) and not self.new and self.budget is None
 
     def type_config(self, config: Config) -> FacilityTypeConfig:
         """The facility type's configuration.
@@ -159,6 +208,8 @@ class SitingOptions:
         """Whether every town needs a site: the option, else ``[siting] one_per_town``."""
         if self.town_rule is not None:
             return self.town_rule
+        if self.changes_only:
+            return False  # a closure or a move is compared as is
         return self.facility_type in config.siting.one_per_town
 
     def inputs(self, *, town_rule: bool, capacitated: bool, today: date) -> dict[str, Any]:
@@ -180,6 +231,8 @@ class SitingOptions:
             "capacitated": capacitated,
             "target": self.target if self.objective == "lscp" else None,
             "today": today.isoformat(),
+            "close": list(self.close),
+            "relocate": [{"facility": f, "to": to} for f, to in self.relocate],
         }
 
 

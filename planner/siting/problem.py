@@ -12,13 +12,17 @@ Demand is in persons; travel times in minutes; costs in yuan.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from planner.errors import SitingError
 from planner.units import FLOAT_TOL, PERCENT
+
+if TYPE_CHECKING:
+    from planner.siting.explain import Why
+    from planner.siting.figures import PlanFigures
 
 Objective = Literal["mclp", "pmedian", "lscp"]
 OBJECTIVES: tuple[Objective, ...] = ("mclp", "pmedian", "lscp")
@@ -233,6 +237,16 @@ class SitingResult:
         (p-median), shape ``(n,)``.
     person_minutes
         Total minutes travelled by the served persons.
+    figures
+        The plan's figures on every tie-breaking criterion
+        (:mod:`planner.siting.figures`); ``None`` only for results built by hand.
+    why
+        Per decision (new sites in ``opened`` order, then upgrades): what it
+        adds and the best site that could replace it (:mod:`planner.siting.explain`).
+    tie_break
+        ``optimal`` when every tie-breaking stage was solved to optimality,
+        ``time_limit`` when one stopped at the limit, ``heuristic`` when only
+        swaps were tried (the LP-kernel path).
     """
 
     objective_kind: Objective
@@ -248,6 +262,9 @@ class SitingResult:
     cost: float
     served: NDArray[np.float64]
     person_minutes: float
+    figures: PlanFigures | None = None
+    why: tuple[Why, ...] = ()
+    tie_break: Status = "optimal"
 
     @property
     def is_feasible(self) -> bool:

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-from shapely import points
 
 from geo.graph import RoadNetwork
 from planner.coverage.engine import CoverageResult, coverage_from_frames
@@ -29,9 +27,21 @@ from planner.errors import SitingError
 from planner.jsonable import records, to_jsonable
 from planner.progress import Progress, scaled, silent
 from planner.settings import Config
-from planner.siting.from_frames import Sites, problem_from_frames
+from planner.siting.after import (
+    NEW_ID_BASE,
+    SELECTED_COLUMNS,
+    facilities_after,
+    selected_table,
+)
+from planner.siting.changes import SiteChanges, apply_changes, change_rows, relocation_plots
+from planner.siting.from_frames import (
+    CANDIDATE_FRAME_COLUMNS,
+    BuiltProblem,
+    problem_from_frames,
+)
 from planner.siting.options import SitingOptions, SolverParams
-from planner.siting.problem import Objective, SitingResult
+from planner.siting.problem import Objective, SiteGroup, SitingResult
+from planner.siting.reasons import tie_break_json, why_json
 from planner.siting.solve import solve
 from planner.units import PERCENT
 
@@ -46,25 +56,8 @@ __all__ = [
     "selected_table",
 ]
 
-NEW_ID_BASE = 10_000_000  # ids of proposed facilities, clear of stored ones
-#: Columns of :attr:`Proposal.selected`, in order.
-SELECTED_COLUMNS = (
-    "rank",
-    "action",
-    "name",
-    "village_code",
-    "village_name",
-    "town_name",
-    "lon",
-    "lat",
-    "cost",
-    "places",
-    "marginal",
-)
-#: Decimals of the WGS-84 degrees shown for a site (about 0.1 m).
-LONLAT_DECIMALS = 6
-#: Decimals of the marginal gain (persons or person-minutes) shown per site.
-MARGINAL_DECIMALS = 3
+#: The rule that a relocation to the best plot opens one of its plots.
+RELOCATION_GROUP = "迁建地块"
 #: Decimals of percentages and of mean minutes in the totals.
 PCT_DECIMALS = 2
 MINUTES_DECIMALS = 1
@@ -197,6 +190,17 @@ class Proposal:
     off_network
         Points off the road network: villages, facilities and residents (from
         ``before``) and the candidates left out.
+    extras
+        Per row of ``selected``: ``why`` (a solver's choice: what it adds and the
+        best and tied alternatives, :func:`planner.siting.reasons.why_json`) and
+        ``facility`` (a closure or relocation: the facility's code, name and old
+        site); ``None`` where they do not apply.
+    tie_break
+        The order of the tie-breaking criteria, their status and the plan's
+        figures (:func:`planner.siting.reasons.tie_break_json`).
+    change_cost
+        Build cost of the relocations to a given place, yuan (the solver's
+        choices are in ``result.cost``).
     """
 
     options: SitingOptions
@@ -208,6 +212,9 @@ class Proposal:
     town_rule: bool
     capacitated: bool
     off_network: tuple[dict[str, Any], ...] = ()
+    extras: tuple[dict[str, Any], ...] = ()
+    tie_break: dict[str, Any] = field(default_factory=dict)
+    change_cost: float = 0.0
 
     @property
     def type(self) -> str:
@@ -256,6 +263,14 @@ class Proposal:
             if key in after and before != after[key]
         ]
 
+    @property
+    def cost(self) -> float:
+        """Build, upgrade and relocation cost of the proposal, yuan."""
+        return self.result.cost + self.change_cost
+
+    def _count(self, action: str) -> int:
+        return int((self.selected["action"] == action).sum())
+
     def metrics(self) -> dict[str, float | int | str | None]:
         """Flat figures for a saved scenario (see :mod:`planner.scenarios`)."""
         b, a = self.totals("before"), self.totals("after")
@@ -265,9 +280,11 @@ class Proposal:
             "bound": r.bound,
             "gap": r.gap,
             "seconds": round(r.seconds, METRIC_SECONDS_DECIMALS),
-            "cost": r.cost,
-            "new_sites": len(r.opened),
+            "cost": self.cost,
+            "new_sites": self._count("new"),
             "upgrades": len(r.upgraded),
+            "closures": self._count("close"),
+            "relocations": self._count("relocate"),
             "eligible": b.eligible,
             "covered_before": b.covered,
             "covered_after": a.covered,
@@ -294,21 +311,27 @@ class Proposal:
 
     def to_json(self) -> dict[str, Any]:
         """The command's JSON (and a saved scenario's ``result``): ``type, label,
-        objective_kind, selected, objective, bound, gap, seconds, status, solver,
-        cost, before, after, towns, indicators, inputs, off_network, not_located``."""
+        objective_kind, selected`` (each with ``why`` and ``facility``, see
+        :attr:`extras`), ``objective, bound, gap, seconds, status, solver,
+        tie_break, cost, before, after, towns, indicators, inputs, off_network,
+        not_located``."""
         r = self.result
+        selected = records(self.selected)
+        for row, extra in zip(selected, self.extras, strict=False):
+            row.update(extra)
         return {
             "type": self.type,
             "label": self.label,
             "objective_kind": self.objective,
-            "selected": records(self.selected),
+            "selected": selected,
             "objective": to_jsonable(r.objective),
             "bound": to_jsonable(r.bound),
             "gap": to_jsonable(r.gap),
             "seconds": round(r.seconds, SECONDS_DECIMALS),
             "status": r.status,
             "solver": r.solver,
-            "cost": to_jsonable(r.cost),
+            "tie_break": self.tie_break,
+            "cost": to_jsonable(self.cost),
             "before": self.totals("before").to_json(),
             "after": self.totals("after").to_json(),
             "towns": records(self.towns()),
@@ -324,81 +347,61 @@ def _percents(result: CoverageResult) -> list[tuple[str, str, float | None, floa
     return [f for i in (*result.indicators, *result.policy_checks) for f in i.percents()]
 
 
-def facilities_after(
-    facilities: gpd.GeoDataFrame, sites: Sites, result: SitingResult, *, type_key: str
-) -> gpd.GeoDataFrame:
-    """The facilities frame with the proposal applied (new rows, upgraded capacities)."""
-    sf = sites.frame
-    out = facilities.copy()
-    for j in result.upgraded:
-        fid = sf.at[int(j), "facility_id"]
-        row = out["id"] == fid
-        added = float(sf["upgrade_capacity"].to_numpy()[int(j)])
-        out.loc[row, "capacity"] = out.loc[row, "capacity"].astype(float).fillna(0) + added
-    new = sf.loc[result.opened]
-    if len(new):
-        cap = new["capacity"].astype(float)
-        add = pd.DataFrame(
-            {
-                "id": NEW_ID_BASE + np.arange(len(new)),
-                "key": [f"proposed:{type_key}:{k}" for k in range(len(new))],
-                "type": type_key,
-                "name": new["name"].to_numpy(),
-                "village_code": new["village_code"].to_numpy(),
-                "town_code": new["town_code"].to_numpy(),
-                "lon": new["lon"].to_numpy(float),
-                "lat": new["lat"].to_numpy(float),
-                "capacity": [None if math.isinf(c) else int(c) for c in cap],
-                "placed": None,
-            }
+def _capacity_of(facilities: pd.DataFrame, code: str) -> float | None:
+    value = facilities.loc[facilities["key"] == code, "capacity"].iloc[0]
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _build(
+    residents: pd.DataFrame,
+    villages: gpd.GeoDataFrame,
+    base: gpd.GeoDataFrame,
+    *,
+    facilities: gpd.GeoDataFrame,
+    config: Config,
+    options: SitingOptions,
+    network: RoadNetwork,
+    candidates: pd.DataFrame | None,
+    changes: SiteChanges,
+) -> BuiltProblem:
+    """The problem on the facilities after the user's changes (``base``). A
+    relocation to the best plot opens exactly one of its plots (with the
+    facility's places); closures and moves alone add no new site."""
+    ft = options.type_config(config)
+    best = changes.best
+    new = options.new
+    if best is not None:
+        hosted = set(base.loc[base["type"] == options.facility_type, "village_code"].dropna())
+        candidates = relocation_plots(
+            villages,
+            candidates=candidates,
+            hosted=hosted,
+            capacity=_capacity_of(facilities, best.facility),
+            build_cost=ft.siting.build_cost,
         )
-        geo = gpd.GeoDataFrame(add, geometry=points(add["lon"], add["lat"]), crs="EPSG:4326")
-        out = pd.concat([out, geo], ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
-
-
-def _where(site: dict[Any, Any]) -> dict[str, Any]:
-    """Name, village, town and WGS-84 point of a site row."""
-    return {
-        "name": site["name"],
-        "village_code": site["village_code"],
-        "village_name": site["village_name"],
-        "town_name": site["town_name"],
-        "lon": round(float(site["lon"]), LONLAT_DECIMALS),
-        "lat": round(float(site["lat"]), LONLAT_DECIMALS),
-    }
-
-
-def selected_table(sites: Sites, result: SitingResult) -> pd.DataFrame:
-    """The proposal's actions, ranked: new sites by marginal gain, then upgrades
-    (columns :data:`SELECTED_COLUMNS`)."""
-    sf = sites.frame
-    rows = []
-    for rank, (j, gain) in enumerate(zip(result.opened, result.marginal, strict=True), start=1):
-        s: dict[Any, Any] = sf.loc[int(j)].to_dict()
-        rows.append(
-            {
-                "rank": rank,
-                "action": "new",
-                **_where(s),
-                "cost": float(s["build_cost"]),
-                "places": None if math.isinf(s["capacity"]) else float(s["capacity"]),
-                "marginal": round(float(gain), MARGINAL_DECIMALS),
-            }
-        )
-    for j in result.upgraded:
-        s = sf.loc[int(j)].to_dict()
-        rows.append(
-            {
-                "rank": len(rows) + 1,
-                "action": "upgrade",
-                **_where(s),
-                "cost": float(s["upgrade_cost"]),
-                "places": float(s["upgrade_capacity"]),
-                "marginal": None,
-            }
-        )
-    return pd.DataFrame(rows, columns=list(SELECTED_COLUMNS))
+        new = 1
+    elif options.changes_only:
+        if not options.upgrade:
+            candidates = pd.DataFrame(columns=list(CANDIDATE_FRAME_COLUMNS))
+        new = 0
+    built = problem_from_frames(
+        residents,
+        villages,
+        base,
+        config=config,
+        # the changes are applied to ``base``: the problem sees the sites as they are then
+        options=replace(
+            options, new=new, close=(), relocate=(), town_rule=options.town_rule_for(config)
+        ),
+        network=network,
+        today=options.today or date.today(),
+        candidates=candidates,
+    )
+    if best is None:
+        return built
+    plots = SiteGroup(name=RELOCATION_GROUP, sites=built.problem.candidates, minimum=1)
+    problem = replace(built.problem, groups=(*built.problem.groups, plots))
+    return replace(built, problem=problem)
 
 
 def propose(
@@ -410,9 +413,11 @@ def propose(
     options: SitingOptions,
     networks: Mapping[str, RoadNetwork],
     candidates: pd.DataFrame | None = None,
+    changes: SiteChanges | None = None,
     progress: Progress = silent,
 ) -> Proposal:
-    """Propose new sites (and upgrades) of one facility type.
+    """Propose new sites (and upgrades) of one facility type, after closing or
+    relocating existing ones.
 
     Parameters
     ----------
@@ -429,6 +434,9 @@ def propose(
     candidates
         The user's candidate sites (:func:`planner.ingest.candidates.read_candidates`),
         or ``None`` for every village committee point without a facility of the type.
+    changes
+        Closures and relocations (:class:`~planner.siting.changes.SiteChanges`):
+        "after" is without the closed facilities, with the moved ones moved.
     progress
         Told each stage with the share done (0–1).
 
@@ -444,17 +452,20 @@ def propose(
         raise SitingError(f"缺少 {ft.mode} 道路网络：先运行 coverplan network build")
     today = options.today or date.today()
     options = replace(options, today=today)
+    changes = changes or SiteChanges()
     ft_key = options.facility_type
+    base = facilities if changes.empty else apply_changes(facilities, changes, villages=villages)
     progress("建立选址问题（需求点、候选点、通行时间）", 0.0)
-    built = problem_from_frames(
+    built = _build(
         residents,
         villages,
-        facilities,
+        base,
+        facilities=facilities,
         config=config,
         options=options,
         network=network,
-        today=today,
         candidates=candidates,
+        changes=changes,
     )
     params = SolverParams.from_config(config, time_limit_s=options.time_limit_s)
     result = solve(
@@ -481,16 +492,82 @@ def propose(
         )
 
     before = coverage(facilities)
-    after = coverage(facilities_after(facilities, built.sites, result, type_key=ft_key))
+    after = coverage(facilities_after(base, built.sites, result, type_key=ft_key))
     progress("完成", 1.0)
-    return Proposal(
+    return _proposal(
+        built,
+        result,
+        (before, after),
         options=options,
         label=ft.label,
+        rows=change_rows(facilities, changes, villages=villages, build_cost=ft.siting.build_cost),
+        changes=changes,
+        facilities=facilities,
+    )
+
+
+def _proposal(
+    built: BuiltProblem,
+    result: SitingResult,
+    coverage: tuple[CoverageResult, CoverageResult],
+    *,
+    options: SitingOptions,
+    label: str,
+    rows: list[dict[str, Any]],
+    changes: SiteChanges,
+    facilities: pd.DataFrame,
+) -> Proposal:
+    """The proposal of a solved problem: the user's changes (``rows``) and the
+    solver's choices ranked, their reasons, and the coverage before and after."""
+    before, after = coverage
+    reasons = [why_json(w, built.sites.frame) for w in result.why]
+    return Proposal(
+        options=options,
+        label=label,
         result=result,
-        selected=selected_table(built.sites, result),
+        selected=selected_table(
+            built.sites,
+            result,
+            changes=rows,
+            opened_as="relocate" if changes.best is not None else "new",
+        ),
         before=before,
         after=after,
-        town_rule=bool(built.problem.groups),
+        town_rule=any(g.name != RELOCATION_GROUP for g in built.problem.groups),
         capacitated=built.problem.capacitated,
-        off_network=(*before.off_network, *built.sites.off_network),
+        off_network=(
+            *before.off_network,
+            *(e for e in after.off_network if e not in before.off_network),  # a moved one
+            *built.sites.off_network,
+        ),
+        extras=_extras(rows, reasons, changes=changes, facilities=facilities),
+        tie_break=tie_break_json(built.problem, result),
+        change_cost=float(sum(r["cost"] for r in rows)),
     )
+
+
+def _extras(
+    rows: list[dict[str, Any]],
+    reasons: list[dict[str, Any]],
+    *,
+    changes: SiteChanges,
+    facilities: pd.DataFrame,
+) -> tuple[dict[str, Any], ...]:
+    """``why`` and ``facility`` per row of the proposal, in its order."""
+    out = [{"why": None, "facility": to_jsonable(r["facility"])} for r in rows]
+    moved = None
+    if changes.best is not None:
+        f = facilities[facilities["key"] == changes.best.facility].iloc[0]
+        moved = to_jsonable(
+            {
+                "code": f["key"],
+                "name": f["name"],
+                "village_code": f["village_code"],
+                "lon": f["lon"],
+                "lat": f["lat"],
+                "capacity": _capacity_of(facilities, changes.best.facility),
+            }
+        )
+    for k, why in enumerate(reasons):
+        out.append({"why": why, "facility": moved if k == 0 else None})
+    return tuple(out)

@@ -14,8 +14,12 @@ The pipeline, per the measurements in ``bench/siting.py``:
    uncapacitated MCLPs first solve the LP relaxation (interior point), then
    the MILP over the candidates the LP uses plus the heuristic's: the LP
    optimum stays the proven bound.
-5. **Result**: the best solution found and its proven bound, sites ranked by
-   marginal gain.
+5. **Ties**: the plans tied on the objective are ordered by the fewest new
+   sites and upgrades, the most persons in reach, the fewest minutes and the
+   smallest code, one exact MILP stage each (:mod:`planner.siting.lexicographic`),
+   then improving swaps (:func:`planner.siting.explain.polish`).
+6. **Result**: the best solution found and its proven bound, sites ranked by
+   marginal gain, and why each is there (:func:`planner.siting.explain.explain`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner.progress import Progress, silent
-from planner.siting.backends import MilpOutcome, fix_and_evaluate, lp_bound, solve_model
+from planner.siting.backends import (
+    FEASIBILITY_TOL,
+    MilpOutcome,
+    feasible,
+    fix_and_evaluate,
+    lp_bound,
+    solve_model,
+)
+from planner.siting.explain import explain
+from planner.siting.figures import PlanScorer
 from planner.siting.heuristics import greedy, interchange
 from planner.siting.milp import Model, Solver, build_model
 from planner.siting.options import DEFAULT_MIP_GAP, DEFAULT_TIME_LIMIT_S, KERNEL_PAIRS
@@ -49,10 +62,9 @@ from planner.siting.ranking import (
     rank_new_sites,
     served,
 )
+from planner.siting.settle import Settled, settle_ties
 from planner.units import FLOAT_TOL
 
-#: Tolerance of the budget and of constraint checks on solutions (yuan, persons).
-FEASIBILITY_TOL = 1e-6
 #: Gap at which the MILPs that diagnose an infeasible rule stop, and their time.
 DIAGNOSE_GAP = 1e-3
 DIAGNOSE_SECONDS = 30.0
@@ -75,6 +87,7 @@ DEFAULT_SOLVERS: dict[str, Solver] = {
     "pmedian_capacitated": "cbc",
     "lscp": "cbc",
     "lscp_capacitated": "cbc",
+    "ties": "highs",
 }
 
 
@@ -197,11 +210,16 @@ def _proxy_greedy(p: SitingProblem, model: Model) -> NDArray[np.int64]:
     return np.asarray(chosen, np.int64)
 
 
-def _pick_solver(p: SitingProblem, solver: Solver | Mapping[str, Solver] | None) -> Solver:
-    """The solver of ``p``'s class (``mclp``, ``mclp_capacitated``, …)."""
+def _pick_solver(
+    p: SitingProblem, solver: Solver | Mapping[str, Solver] | None, *, ties: bool = False
+) -> Solver:
+    """The solver of ``p``'s class (``mclp``, ``mclp_capacitated``, …), or of its
+    tie-breaking stages (``ties``)."""
     if solver is not None and not isinstance(solver, Mapping):
         return solver
     table = solver or DEFAULT_SOLVERS
+    if ties:
+        return table.get("ties", DEFAULT_SOLVERS["ties"])
     key = f"{p.objective}_capacitated" if p.capacitated else p.objective
     return table.get(key, table.get(p.objective, "highs"))
 
@@ -227,8 +245,8 @@ def _warm_start(p: SitingProblem, model: Model) -> _Start:
         sites = _proxy_greedy(p, model)
         method = "greedy"
     out = fix_and_evaluate(model, sites, np.zeros(0, np.int64))
-    feasible = not out.infeasible and _feasible(model, out.x)
-    return _Start(sites=sites, method=method, out=out, x=out.x if feasible else None)
+    ok = not out.infeasible and feasible(model, out.x)
+    return _Start(sites=sites, method=method, out=out, x=out.x if ok else None)
 
 
 def _solve_kernel(
@@ -335,6 +353,7 @@ def solve(
     mip_gap: float = DEFAULT_MIP_GAP,
     threads: int = 1,
     kernel_pairs: int = KERNEL_PAIRS,
+    tie_break: bool = True,
     progress: Progress = silent,
 ) -> SitingResult:
     """Solve ``problem`` and return the best solution with its proven bound.
@@ -345,8 +364,9 @@ def solve(
         The problem on arrays.
     solver
         ``"highs"`` or ``"cbc"``, or a mapping from problem class
-        (``mclp``, ``mclp_capacitated``, ``pmedian``, …) to solver; ``None``
-        uses :data:`DEFAULT_SOLVERS` (chosen by ``make bench-siting``).
+        (``mclp``, ``mclp_capacitated``, ``pmedian``, …, and ``ties`` for the
+        tie-breaking stages) to solver; ``None`` uses :data:`DEFAULT_SOLVERS`
+        (chosen by ``make bench-siting``).
     time_limit_s
         Wall-clock limit for the whole solve, seconds.
     mip_gap
@@ -356,6 +376,9 @@ def solve(
     kernel_pairs
         Uncapacitated MCLPs with more coverage entries than this solve the LP
         relaxation first and then the MILP on the candidates it uses.
+    tie_break
+        Break ties on the objective and say why each site (``why``); ``False``
+        returns the objective's first optimum, without reasons (benchmarks).
     progress
         Told each stage (checks, warm start, LP, branch and bound, ranking) with
         the share of the work done (0–1).
@@ -389,26 +412,24 @@ def solve(
         threads=threads,
         progress=progress,
     )
-    assert outcome.x is not None
-    opened, upgraded = decisions(model, outcome.x)
-    final_eval = fix_and_evaluate(model, opened, upgraded)
-    if p.objective != "lscp" and not final_eval.infeasible:
-        upgraded, final_eval = _without_idle_upgrades(model, opened, upgraded, final_eval)
-    if final_eval.x is None or not _feasible(model, final_eval.x):
-        # a back end's solution that does not hold once rounded: keep the start
-        if start.x is None:
-            raise SitingError("求解器返回的方案不满足约束：请改用另一求解器（highs/cbc）重试")
-        opened, upgraded = start.sites, np.zeros(0, np.int64)
-        final_eval = start.out
-        label = f"{start.method} ({chosen} solution rejected)"
+    opened, upgraded, final_eval, label = _rounded(p, model, outcome, start, chosen, label)
+    ties = settle_ties(
+        p,
+        model,
+        (opened, upgraded, final_eval),
+        stages=not kernel,
+        enabled=tie_break,
+        solver=_pick_solver(p, solver, ties=True),
+        time_limit_s=max(time_limit_s - (time.perf_counter() - started), MIN_SOLVE_SECONDS),
+        threads=threads,
+        progress=progress,
+    )
     progress("按边际增益排序", 0.9)
     return _result(
         p,
         model,
-        final_eval,
-        opened=opened,
-        upgraded=upgraded,
-        bound_min=outcome.bound if kernel else min(outcome.bound, final_eval.value),
+        ties,
+        bound_min=outcome.bound if kernel else min(outcome.bound, ties.final.value),
         label=label,
         started=started,
         time_limit_s=time_limit_s,
@@ -416,20 +437,44 @@ def solve(
     )
 
 
+def _rounded(
+    p: SitingProblem,
+    model: Model,
+    outcome: MilpOutcome,
+    start: _Start,
+    chosen: Solver,
+    label: str,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], MilpOutcome, str]:
+    """The back end's sites, rounded and checked; idle upgrades dropped; the
+    warm start instead when the rounded solution does not hold."""
+    assert outcome.x is not None
+    opened, upgraded = decisions(model, outcome.x)
+    final_eval = fix_and_evaluate(model, opened, upgraded)
+    if p.objective != "lscp" and not final_eval.infeasible:
+        upgraded, final_eval = _without_idle_upgrades(model, opened, upgraded, final_eval)
+    if final_eval.x is None or not feasible(model, final_eval.x):
+        # a back end's solution that does not hold once rounded: keep the start
+        if start.x is None:
+            raise SitingError("求解器返回的方案不满足约束：请改用另一求解器（highs/cbc）重试")
+        opened, upgraded = start.sites, np.zeros(0, np.int64)
+        final_eval = start.out
+        label = f"{start.method} ({chosen} solution rejected)"
+    return opened, upgraded, final_eval, label
+
+
 def _result(
     p: SitingProblem,
     model: Model,
-    final: MilpOutcome,
+    tied: Settled,
     *,
-    opened: NDArray[np.int64],
-    upgraded: NDArray[np.int64],
     bound_min: float,
     label: str,
     started: float,
     time_limit_s: float,
     mip_gap: float,
 ) -> SitingResult:
-    """The result of the final decisions: objective, bound, gap, status, ranking."""
+    """The result of the final decisions: objective, bound, gap, status, ranking, why."""
+    final, opened, upgraded = tied.final, tied.opened, tied.upgraded
     x = final.x
     assert x is not None
     value = float(model.c @ x)
@@ -449,6 +494,13 @@ def _result(
     cost = float(p.site_cost[opened].sum())
     if len(upgraded) and p.upgrade_cost is not None:
         cost += float(p.upgrade_cost[upgraded].sum())
+    known = tied.polished.reasons(ranked) if tied.polished is not None else None
+    if known is not None and tied.polished is not None:
+        figures, why = tied.polished.figures, known
+    elif tied.explained:
+        figures, why = explain(p, opened=ranked, upgraded=upgraded, scorer=tied.scorer)
+    else:
+        figures, why = tied.scorer.figures(ranked, upgraded), ()
     return SitingResult(
         objective_kind=p.objective,
         opened=ranked,
@@ -467,6 +519,9 @@ def _result(
             else served(p, model, x)
         ),
         person_minutes=person_minutes(model, x),
+        figures=figures,
+        why=why,
+        tie_break=tied.status,
     )
 
 
@@ -491,16 +546,7 @@ def _nothing_to_choose(p: SitingProblem, model: Model, started: float) -> Siting
         cost=0.0,
         served=served(p, model, out.x),
         person_minutes=person_minutes(model, out.x),
-    )
-
-
-def _feasible(model: Model, x: NDArray[np.float64] | None, tol: float = FEASIBILITY_TOL) -> bool:
-    if x is None:
-        return False
-    ax = model.A @ x
-    return bool(
-        (ax >= model.row_lo - tol * (1 + np.abs(model.row_lo))).all()
-        and (ax <= model.row_hi + tol * (1 + np.abs(model.row_hi))).all()
+        figures=PlanScorer(p).figures(none, none),
     )
 
 

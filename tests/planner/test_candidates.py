@@ -13,7 +13,7 @@ import pytest
 
 from geo.crs import to_wgs84
 from planner.errors import InputError
-from planner.ingest.candidates import read_candidates
+from planner.ingest.candidates import find_place, read_candidates
 
 WULING, JISHAN, BANXI, OTHER_JISHAN = "330213100001", "330213100003", "330213101201", "330213102201"
 VILLAGES = gpd.GeoDataFrame(
@@ -88,3 +88,45 @@ def test_mistakes_name_the_row_and_column(
 def test_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="候选点文件不存在"):
         read_candidates(tmp_path / "none.csv", villages=VILLAGES)
+
+
+# --------------------------------------------------------------------------
+# find_place: where ``site --relocate … --to PLACE`` goes
+
+
+def test_place_by_village_name_code_row_or_point() -> None:
+    by_name = find_place("班溪村", villages=VILLAGES.assign(lon=121.1, lat=29.5))
+    assert by_name["village_code"] == BANXI  # 班溪村委会, written as people say it
+    assert by_name["name"] == "大堰镇班溪村委会"
+    assert (by_name["capacity"], by_name["build_cost"]) == (None, None)
+    assert find_place(WULING, villages=VILLAGES)["lon"] == 121.24
+    assert find_place("溪口镇畸山社区", villages=VILLAGES)["village_code"] == JISHAN
+    rows = pd.DataFrame(
+        {
+            "name": ["溪口地块"],
+            "village_code": [WULING],
+            "lon": [121.241],
+            "lat": [29.671],
+            "build_cost": [np.nan],
+            "capacity": [80.0],
+        }
+    )
+    row = find_place("溪口地块", villages=VILLAGES, candidates=rows)
+    assert (row["lon"], row["capacity"], row["build_cost"]) == (121.241, 80.0, None)
+    point = find_place("121.26，29.67", villages=VILLAGES, crs="gcj02")
+    lon, lat = to_wgs84(121.26, 29.67, crs="gcj02")
+    assert (point["lon"], point["lat"]) == pytest.approx((float(lon), float(lat)))
+    assert point["village_code"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("畸山社区", "重名"),  # in two towns
+        ("班溪村", "没有点位"),  # no point, no polygon
+        ("不存在村", "经度,纬度"),  # says how to write a place
+    ],
+)
+def test_place_mistakes(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        find_place(text, villages=VILLAGES)

@@ -89,6 +89,32 @@ def test_inputs_as_saved_with_a_scenario() -> None:
         ("capacitated", False),
         ("target", 0.9),
         ("today", "2026-12-01"),
+        ("close", []),
+        ("relocate", []),
     ]
     mclp = SitingOptions(facility_type="home", target=0.9)
     assert mclp.inputs(town_rule=False, capacitated=True, today=date(2026, 1, 1))["target"] is None
+
+
+def test_closures_and_relocations(config: Config) -> None:
+    options = SitingOptions(
+        facility_type="home", close=(" FH-HOME-07 ",), relocate=(("FH-HOME-01", "溪岙村"),)
+    )
+    assert options.close == ("FH-HOME-07",)
+    assert options.changes_only
+    assert options.town_rule_for(config) is False  # the changes are compared as they are
+    assert SitingOptions(facility_type="home", close=("X",), new=1).town_rule_for(config)
+    inputs = options.inputs(town_rule=False, capacitated=True, today=date(2026, 1, 1))
+    assert inputs["close"] == ["FH-HOME-07"]
+    assert inputs["relocate"] == [{"facility": "FH-HOME-01", "to": "溪岙村"}]
+    best = (("FH-HOME-01", "best"),)
+    with pytest.raises(InputError, match="--to best"):
+        SitingOptions(facility_type="home", relocate=best, new=1)
+    with pytest.raises(InputError, match="--to best"):
+        SitingOptions(facility_type="home", relocate=best, budget=1e6)
+    with pytest.raises(InputError, match="lscp"):
+        SitingOptions(facility_type="home", relocate=best, objective="lscp")
+    with pytest.raises(InputError, match="--relocate"):
+        SitingOptions(facility_type="home", relocate=(("FH-HOME-01", " "),))
+    with pytest.raises(InputError, match="--close"):
+        SitingOptions(facility_type="home", close=("",))
