@@ -137,13 +137,15 @@ def _print_text(proposal: Proposal, out: dict[str, Any], *, snap_max_m: float) -
     from planner.siting.reasons import TIE_RULE_ZH, why_zh
 
     print(f"{proposal.label}选址方案")
-    print(proposal.result.summary())
-    moved = {a: sum(s["action"] == a for s in out["selected"]) for a in ("close", "relocate")}
-    if any(moved.values()):
-        print(
-            f"关闭 {moved['close']} 处，迁建 {moved['relocate']} 处；"
-            f"合计费用 {proposal.cost:,.0f} 元（新建、升级与迁建）"
+    moved = {a: sum(s["action"] == a for s in out["selected"]) for a in VERBS}
+    lines = proposal.result.summary().splitlines()
+    if moved["close"] or moved["relocate"]:
+        # a relocation's new site is not a new facility: count each action once
+        lines[1] = (
+            f"新建 {moved['new']} 处，升级 {moved['upgrade']} 处，关闭 {moved['close']} 处，"
+            f"迁建 {moved['relocate']} 处；合计费用 {proposal.cost:,.0f} 元（新建、升级与迁建）"
         )
+    print("\n".join(lines))
     for s in out["selected"]:
         verb = VERBS.get(s["action"], s["action"])
         gain = "" if s["marginal"] is None else f"，边际 +{s['marginal']:g}"
