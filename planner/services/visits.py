@@ -140,7 +140,9 @@ def record_visit(store: Store, *, config: Config, options: RecordVisitOptions) -
         For an unknown person (nothing written).
     """
     v = options.visit()
-    out = store_visit(store, v, privacy=config.privacy)
+    out = store_visit(
+        store, v, privacy=config.privacy, point_max_km=config.import_.household_point_max_km
+    )
     return SavedVisit(
         status=out.status,
         resident_id=v.resident_id,
@@ -246,7 +248,8 @@ class VisitImport:
             f"拒绝 {self.rejected_rows}",
             f"  更新：最近走访日期 {u['last_visit']} 人，辅具更换 {u['devices_replaced']} 件，"
             f"复评到期清除 {u['reassessment_cleared']} 人，线索已走访 {u['leads_visited']} 条，"
-            f"线索已办证 {u['leads_registered']} 条，标记待核查 {u['needs_review']} 人",
+            f"线索已办证 {u['leads_registered']} 条，标记待核查 {u['needs_review']} 人，"
+            f"记录住户位置 {u['points_recorded']} 户",
         ]
         if self.rejected:
             lines.append("  拒绝的行（未入库，请改正后重新导入）：")
@@ -291,6 +294,7 @@ def _write_sheet(store: Store, sheet: ParsedSheet, *, config: Config) -> SheetWr
         problems=[Problem(p.row, p.column, p.value, "rejected", p.reason) for p in sheet.problems],
         data_rows=sheet.rows - sheet.blank,
         privacy=config.privacy,
+        point_max_km=config.import_.household_point_max_km,
     )
 
 
