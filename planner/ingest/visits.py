@@ -261,7 +261,7 @@ def parse_point(
         ``(column, value, reason)`` in Chinese: not two numbers, only one of
         经度 and 纬度, both forms at once, or a point outside China.
     """
-    text = nz.compact(gcj)
+    text = nz.text(gcj)
     x = nz.compact(lon)
     y = nz.compact(lat)
     if text is not None and (x is not None or y is not None):
