@@ -75,6 +75,7 @@ __all__ = [
     "parse_visit_key",
     "read_sheet",
     "sheet_files",
+    "typed_point",
     "typed_visit",
     "visit_key",
 ]
@@ -306,6 +307,29 @@ def parse_point(
         raise ValueError(POINT_LON_COLUMN, f"{x},{y}", str(exc)) from None
 
 
+def typed_point(text: str | None, *, crs: str) -> tuple[float, float] | None:
+    """A corrected point typed as ``LON,LAT`` in ``crs`` (``wgs84`` or ``gcj02``), WGS-84.
+
+    Raises
+    ------
+    VisitError
+        Naming ``--point`` and the reason (see :func:`parse_point`).
+    """
+    if nz.text(text) is None:
+        return None
+    try:
+        if crs == "gcj02":
+            point, _ = parse_point(text, None, None)
+        else:
+            parts = [p for p in _POINT_SPLIT_RE.split(nz.text(text) or "") if p]
+            if len(parts) != 2:
+                raise ValueError(None, text, "应为「经度,纬度」两个数，如 121.406,29.660")
+            point, _ = parse_point(None, parts[0], parts[1])
+    except ValueError as exc:
+        raise VisitError(str(exc.args[-1]), column="--point", value=str(text)) from None
+    return point
+
+
 def typed_visit(
     *,
     resident_id: int | None,
@@ -316,6 +340,7 @@ def typed_visit(
     team: str | None,
     notes: str | None,
     today: date,
+    point: tuple[float, float] | None = None,
 ) -> Visit:
     """One visit typed in by hand, checked like a route-sheet row (people not looked up).
 
@@ -346,6 +371,7 @@ def typed_visit(
         outcome=key,
         services=svc,
         notes=nz.text(notes),
+        point=point,
     )
     bad = check_visit(v, today=today)
     if bad:

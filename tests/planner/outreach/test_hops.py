@@ -10,6 +10,7 @@ own point stands at n3; n2 → n3 drives 966.3 m at 30 km/h = 115.96 s (116 s).
 
 from __future__ import annotations
 
+import json
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -420,3 +421,24 @@ def test_corrected_point_is_stored_used_and_kept(month: ToyMonth, tmp_path: Path
         month.store, files.xlsx[0].parent, today=date(2026, 12, 20), config=month.config
     )
     assert res3.updated["points_recorded"] == 0 and res3.unchanged == res.stored
+
+
+def test_visits_record_takes_a_point(month: ToyMonth, capsys: pytest.CaptureFixture[str]) -> None:
+    with month.store.read() as s:
+        rid = dict(s.execute(select(t.Resident.name, t.Resident.id)).all())
+    record = ["--db", month.url, "visits", "record", "--date", "2026-12-01", "--outcome", "完成"]
+    gcj = wgs84_to_gcj02(121.2470, 29.6702)
+    amap = f"{float(gcj[0]):.6f},{float(gcj[1]):.6f}"
+    capsys.readouterr()
+    argv = [*record, "--resident", str(rid["子"]), "--point", amap, "--point-crs", "gcj02"]
+    assert main([*argv, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["point"] == pytest.approx([121.2470, 29.6702], abs=2e-6)
+    assert doc["updated"]["points_recorded"] == 1
+    assert _recorded(month.store)["子"][:2] == pytest.approx((121.2470, 29.6702), abs=2e-6)
+    # 经纬度填反, and a point 130 km away: refused with the option named, exit 2
+    for point, reason in (("29.6702,121.247", "填反"), ("120.0,30.5", "household_point_max_km")):
+        assert main([*record, "--resident", str(rid["丑"]), "--point", point]) == 2
+        err = capsys.readouterr().err
+        assert reason in err and "Traceback" not in err
+    assert _recorded(month.store)["丑"] == (None, None, None)
