@@ -110,8 +110,11 @@ def village_hop_minutes(
     villages: pd.DataFrame, codes: Sequence[str], *, hops: OutreachHops
 ) -> dict[str, float]:
     """Hop minutes of each village of ``codes`` (``villages``: indexed by code, ``polygon``)."""
+    has_polygon = "polygon" in villages.columns
     return {
-        c: hop_minutes(village_area_m2(villages.at[c, "polygon"]), hops=hops)
+        c: hop_minutes(
+            village_area_m2(villages.at[c, "polygon"] if has_polygon else None), hops=hops
+        )
         for c in dict.fromkeys(codes)
         if c in villages.index
     }
