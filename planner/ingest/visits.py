@@ -17,6 +17,7 @@ Writing the visits and applying their effects is :mod:`planner.store.visits`;
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -229,8 +230,11 @@ def parse_services(value: object) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _coordinate(value: object, what: str) -> float | None:
-    return nz.parse_float(value, what=what)
+def _coordinate(value: object, what: str) -> float:
+    x = nz.parse_float(value, what=what)
+    if x is None or not math.isfinite(x):
+        raise ValueError(f"{what}「{value}」不是数字")
+    return x
 
 
 def _checked(lon: float, lat: float, *, crs: str) -> tuple[float, float]:
@@ -279,7 +283,6 @@ def parse_point(
                 raise ValueError("应为「经度,纬度」两个数，如 121.406,29.660（在高德地图长按复制）")
             px = _coordinate(parts[0], "经度")
             py = _coordinate(parts[1], "纬度")
-            assert px is not None and py is not None
             return _checked(px, py, crs="gcj02"), POINT_GCJ_COLUMN
         except ValueError as exc:
             raise ValueError(POINT_GCJ_COLUMN, text, str(exc)) from None
@@ -300,7 +303,6 @@ def parse_point(
         py = _coordinate(y, "纬度")
     except ValueError as exc:
         raise ValueError(POINT_LAT_COLUMN, y, str(exc)) from None
-    assert px is not None and py is not None
     try:
         return _checked(px, py, crs="wgs84"), POINT_LON_COLUMN
     except ValueError as exc:
