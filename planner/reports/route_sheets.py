@@ -10,8 +10,7 @@
   结果/已提供服务/备注 left empty to fill in, a drop-down for 结果, and a
   说明 sheet; :func:`planner.ingest.visits.import_visits` reads it back;
 - ``{date}_{team}.gpx``: the route (start, stops with a real point in order, end)
-  in WGS-84 for a
-  GPS or phone app, with masked names only (no ID or phone numbers);
+  in WGS-84 for a GPS or phone app, with masked names only (no ID or phone numbers);
 
 plus ``plan.json`` (the whole plan, :meth:`MonthPlan.to_json`) and ``index.html``
 linking everything. Names, IDs and phones are shown as the plan gives them (IDs
