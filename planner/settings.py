@@ -165,6 +165,26 @@ class OutreachPlace(_Section):
     lat: float
 
 
+class OutreachHops(_Section):
+    """Moves between homes whose position is estimated (``[outreach.hops]``).
+
+    A household without a point of its own stands at its village's point; a
+    move to or from it within the village takes ``by = "area"``: the mean
+    distance between two random points of a disc of the village's area
+    (128 R / 45 π, R = √(area / π)) times ``detour``, at the ``mode``'s speed
+    (``walk_kmh`` or ``drive_kmh``), or ``by = "fixed"``: ``minutes`` (also used
+    for a village without a boundary). Never less than ``min_minutes``, which
+    is also the least time of any move between two different addresses."""
+
+    mode: Literal["walk", "drive"] = "drive"
+    by: Literal["area", "fixed"] = "area"
+    minutes: float = Field(default=5.0, gt=0)
+    min_minutes: float = Field(default=3.0, gt=0)
+    walk_kmh: float = Field(default=4.0, gt=0)
+    drive_kmh: float = Field(default=20.0, gt=0)
+    detour: float = Field(default=1.3, ge=1)
+
+
 class OutreachConfig(_Section):
     """The monthly village outreach (``[outreach]``): calendar rules, day
     shape, teams, services and the need-score weights.
@@ -193,6 +213,7 @@ class OutreachConfig(_Section):
     weights: dict[str, float] = {}
     services: dict[str, OutreachService] = {}
     teams: dict[str, OutreachTeam] = {}
+    hops: OutreachHops = OutreachHops()  # moves between homes (planner.outreach.hops)
 
 
 class FacilityTypeConfig(_Section):

@@ -5,7 +5,8 @@ to the ``visits`` parser and sets ``func`` to :func:`cmd_visits`.
 
 - ``visits import FILE [--json]``: a route sheet (``.xlsx``) or a directory of them;
 - ``visits record --resident ID | --lead ID --date YYYY-MM-DD --outcome 完成|done|…
-  [--services 辅具更换,残疾复评] [--team A] [--notes TEXT] [--json]``.
+  [--services 辅具更换,残疾复评] [--team A] [--notes TEXT] [--point LON,LAT
+  [--point-crs wgs84|gcj02]] [--json]``.
 
 Output shows masked ID numbers only. ``--json`` prints exactly one JSON object.
 User mistakes raise :class:`geo.errors.CoverplanError` subclasses (``main``
@@ -54,6 +55,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a.add_argument("--services", help="已提供服务，多项用逗号或顿号分隔（名称或代码）")
     a.add_argument("--team", help="服务队代码（如 A；月度入村社以外的走访可省略）")
     a.add_argument("--notes", help="备注")
+    a.add_argument(
+        "--point",
+        metavar="LON,LAT",
+        help="住户门口的实际位置（更正位置），经度,纬度；下月计划按此位置导航和计算路程",
+    )
+    a.add_argument(
+        "--point-crs",
+        choices=("wgs84", "gcj02"),
+        default="wgs84",
+        help="--point 的坐标系：wgs84（手机 GPS，默认）或 gcj02（从高德地图复制）",
+    )
     p.set_defaults(func=cmd_visits)
 
 
@@ -128,6 +140,8 @@ def _record(store: Any, args: argparse.Namespace, *, as_json: bool) -> None:
         services=(args.services,) if args.services else (),
         team=args.team,
         notes=args.notes,
+        point=args.point,
+        point_crs=args.point_crs,
     )
     saved = record_visit(store, config=command_config(), options=options)
     if as_json:
@@ -152,6 +166,7 @@ def _record(store: Any, args: argparse.Namespace, *, as_json: bool) -> None:
         "leads_visited": "线索状态改为已走访",
         "leads_registered": "线索状态改为已办证",
         "needs_review": "已标记待核查",
+        "points_recorded": "住户位置已记录（下月计划按此位置）",
     }
     for key, text in effects.items():
         if n := saved.updated.get(key, 0):

@@ -33,6 +33,10 @@ __all__ = [
     "OUTCOME_COLUMN",
     "PHONE_COLUMN",
     "PLANNED_COLUMN",
+    "POINT_COLUMNS",
+    "POINT_GCJ_COLUMN",
+    "POINT_LAT_COLUMN",
+    "POINT_LON_COLUMN",
     "RESIDENT_ONLY_SERVICES",
     "REVIEW_OUTCOMES",
     "SERVICES_COLUMN",
@@ -42,6 +46,7 @@ __all__ = [
     "SHEET_NAME",
     "TRAVEL_COLUMN",
     "VISIT_KEY_RE",
+    "XLSX_HEADERS",
     "Visit",
     "VisitKey",
     "check_visit",
@@ -88,6 +93,13 @@ NAV_COLUMN = "导航"
 OUTCOME_COLUMN = "结果"
 SERVICES_COLUMN = "已提供服务"
 NOTES_COLUMN = "备注"
+POINT_GCJ_COLUMN = "更正位置（高德坐标）"
+POINT_LON_COLUMN = "更正经度（WGS-84）"
+POINT_LAT_COLUMN = "更正纬度（WGS-84）"
+POINT_COLUMNS = (POINT_GCJ_COLUMN, POINT_LON_COLUMN, POINT_LAT_COLUMN)
+"""Columns of the XLSX sheet (after 备注, not printed) where a team records the
+household's corrected point: a GCJ-02 point copied from Amap (``121.40,29.66``),
+or WGS-84 longitude and latitude (a phone's GPS); see :mod:`planner.outreach.hops`."""
 
 SHEET_HEADERS = (
     KEY_COLUMN,
@@ -104,7 +116,10 @@ SHEET_HEADERS = (
     SERVICES_COLUMN,
     NOTES_COLUMN,
 )
-"""Header row of the XLSX sheet, in order (the printed sheet has all but 编号)."""
+"""Header row of the printed sheet (all but 编号) and the first columns of the XLSX sheet."""
+
+XLSX_HEADERS = (*SHEET_HEADERS, *POINT_COLUMNS)
+"""Header row of the XLSX sheet, in order: :data:`SHEET_HEADERS` and :data:`POINT_COLUMNS`."""
 
 SHEET_COLUMNS = (KEY_COLUMN, OUTCOME_COLUMN, SERVICES_COLUMN, NOTES_COLUMN, MASKED_ID_COLUMN)
 """Columns of a route sheet that the import reads (the writer uses these names)."""
@@ -121,6 +136,7 @@ EFFECTS = (
     "leads_visited",
     "leads_registered",
     "needs_review",
+    "points_recorded",
 )
 """Keys of the per-effect counts (``VisitImport.updated``, ``SavedVisit.updated``)."""
 
@@ -155,6 +171,7 @@ class Visit:
     outcome: VisitOutcome
     services: tuple[str, ...]
     notes: str | None
+    point: tuple[float, float] | None = None  # corrected point of the household, WGS-84
 
 
 def visit_key(

@@ -135,6 +135,9 @@ def parse_resident(ctx: RegisterContext, row: RawRow) -> ParsedRow:
         "last_visit": soft_field(ctx, row, "last_visit", nz.parse_date, reviews),
     }
     record.update({f: b(fld=f) for f in INDICATOR_FLAGS if ctx.col(f) is not None})
+    if ctx.col("lon") is None and ctx.col("lat") is None and row.geometry is None:
+        # a register without point columns keeps the household points stored before
+        del record["lon"], record["lat"]
     if ctx.col("education_stage") is not None:
         record["education_stage"] = soft_field(
             ctx, row, "education_stage", nz.parse_education_stage, reviews

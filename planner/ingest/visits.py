@@ -17,6 +17,7 @@ Writing the visits and applying their effects is :mod:`planner.store.visits`;
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from geo import crs as geocrs
 from planner.domain.privacy import MASK_CHAR, mask_id
 from planner.domain.visits import (
     EFFECTS,
@@ -33,6 +35,10 @@ from planner.domain.visits import (
     NOTES_COLUMN,
     OUTCOME_COLUMN,
     OUTCOMES,
+    POINT_COLUMNS,
+    POINT_GCJ_COLUMN,
+    POINT_LAT_COLUMN,
+    POINT_LON_COLUMN,
     SERVICE_LABELS,
     SERVICES_COLUMN,
     SHEET_COLUMNS,
@@ -65,10 +71,12 @@ __all__ = [
     "VisitKey",
     "VisitProblem",
     "parse_outcome",
+    "parse_point",
     "parse_services",
     "parse_visit_key",
     "read_sheet",
     "sheet_files",
+    "typed_point",
     "typed_visit",
     "visit_key",
 ]
@@ -79,6 +87,7 @@ _KNOWN_HEADERS = frozenset(
     header_key(h)
     for h in (*SHEET_COLUMNS, "序号", "到达时间", "姓名", "电话（脱敏）", "地址", "服务项目")
 )
+_POINT_SPLIT_RE = re.compile(r"\s*[,，;；]\s*|\s+")
 _OUTCOME_LOOKUP: dict[str, VisitOutcome] = {
     **{k: VisitOutcome(k) for k in OUTCOMES},
     **{v: VisitOutcome(k) for k, v in OUTCOMES.items()},
@@ -221,6 +230,108 @@ def parse_services(value: object) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _coordinate(value: object, what: str) -> float:
+    x = nz.parse_float(value, what=what)
+    if x is None or not math.isfinite(x):
+        raise ValueError(f"{what}「{value}」不是数字")
+    return x
+
+
+def _checked(lon: float, lat: float, *, crs: str) -> tuple[float, float]:
+    """A point in China, converted to WGS-84 (rounded as the registers store them)."""
+    if not nz.in_china(lon, lat):
+        swapped = "；经度与纬度是否填反？" if nz.in_china(lat, lon) else ""
+        raise ValueError(f"坐标 {lon:g},{lat:g} 不在中国境内{swapped}")
+    x, y = geocrs.to_wgs84(lon, lat, crs=crs)
+    return round(float(x), nz.COORD_DIGITS), round(float(y), nz.COORD_DIGITS)
+
+
+def parse_point(
+    gcj: object, lon: object, lat: object
+) -> tuple[tuple[float, float] | None, str | None]:
+    """A corrected household point from the sheet's point columns, WGS-84.
+
+    ``gcj``: a GCJ-02 point copied from Amap, ``"121.406,29.660"`` (comma,
+    Chinese comma, semicolon or space between); ``lon``/``lat``: WGS-84 degrees.
+    One of the two forms, or neither.
+
+    Returns
+    -------
+    tuple
+        The point (or None) and the column it came from (or None).
+
+    Raises
+    ------
+    ValueError
+        ``(column, value, reason)`` in Chinese: not two numbers, only one of
+        经度 and 纬度, both forms at once, or a point outside China.
+    """
+    text = nz.text(gcj)
+    x = nz.compact(lon)
+    y = nz.compact(lat)
+    if text is not None and (x is not None or y is not None):
+        raise ValueError(
+            POINT_GCJ_COLUMN,
+            text,
+            f"同时填写了「{POINT_GCJ_COLUMN}」和「{POINT_LON_COLUMN}」「{POINT_LAT_COLUMN}」；"
+            "只填一种（高德坐标，或手机 GPS 的经纬度）",
+        )
+    if text is not None:
+        parts = [p for p in _POINT_SPLIT_RE.split(text) if p]
+        try:
+            if len(parts) != 2:
+                raise ValueError("应为「经度,纬度」两个数，如 121.406,29.660（在高德地图长按复制）")
+            px = _coordinate(parts[0], "经度")
+            py = _coordinate(parts[1], "纬度")
+            return _checked(px, py, crs="gcj02"), POINT_GCJ_COLUMN
+        except ValueError as exc:
+            raise ValueError(POINT_GCJ_COLUMN, text, str(exc)) from None
+    if x is None and y is None:
+        return None, None
+    if x is None or y is None:
+        column = POINT_LON_COLUMN if x is None else POINT_LAT_COLUMN
+        raise ValueError(
+            column,
+            None,
+            f"只填写了经度或纬度之一；请同时填写「{POINT_LON_COLUMN}」和「{POINT_LAT_COLUMN}」",
+        )
+    try:
+        px = _coordinate(x, "经度")
+    except ValueError as exc:
+        raise ValueError(POINT_LON_COLUMN, x, str(exc)) from None
+    try:
+        py = _coordinate(y, "纬度")
+    except ValueError as exc:
+        raise ValueError(POINT_LAT_COLUMN, y, str(exc)) from None
+    try:
+        return _checked(px, py, crs="wgs84"), POINT_LON_COLUMN
+    except ValueError as exc:
+        raise ValueError(POINT_LON_COLUMN, f"{x},{y}", str(exc)) from None
+
+
+def typed_point(text: str | None, *, crs: str) -> tuple[float, float] | None:
+    """A corrected point typed as ``LON,LAT`` in ``crs`` (``wgs84`` or ``gcj02``), WGS-84.
+
+    Raises
+    ------
+    VisitError
+        Naming ``--point`` and the reason (see :func:`parse_point`).
+    """
+    if nz.text(text) is None:
+        return None
+    try:
+        if crs == "gcj02":
+            point, _ = parse_point(text, None, None)
+        else:
+            parts = [p for p in _POINT_SPLIT_RE.split(nz.text(text) or "") if p]
+            if len(parts) != 2:
+                raise ValueError(None, text, "应为「经度,纬度」两个数，如 121.406,29.660")
+            point, _ = parse_point(None, parts[0], parts[1])
+    except ValueError as exc:
+        raise VisitError(str(exc.args[-1]), column="--point", value=str(text)) from None
+    return point
+
+
 def typed_visit(
     *,
     resident_id: int | None,
@@ -231,6 +342,7 @@ def typed_visit(
     team: str | None,
     notes: str | None,
     today: date,
+    point: tuple[float, float] | None = None,
 ) -> Visit:
     """One visit typed in by hand, checked like a route-sheet row (people not looked up).
 
@@ -261,6 +373,7 @@ def typed_visit(
         outcome=key,
         services=svc,
         notes=nz.text(notes),
+        point=point,
     )
     bad = check_visit(v, today=today)
     if bad:
@@ -324,7 +437,7 @@ class _Sheet:
 
     def __init__(self, path: Path, headers: list[str], *, today: date) -> None:
         cols = {header_key(h): h for h in headers}
-        self.col = {c: cols.get(header_key(c)) for c in SHEET_COLUMNS}
+        self.col = {c: cols.get(header_key(c)) for c in (*SHEET_COLUMNS, *POINT_COLUMNS)}
         self.file = path.name
         self.today = today
         self.first: dict[tuple[object, ...], int] = {}
@@ -333,8 +446,11 @@ class _Sheet:
         h = self.col[name]
         return row.values.get(h) if h else None
 
-    def parse_row(self, row: RawRow, masked: str | None) -> tuple[Visit | None, list[VisitProblem]]:
-        """The visit of a filled-in row, or the problems that reject it."""
+    def parse_row(
+        self, row: RawRow, masked: str | None
+    ) -> tuple[Visit | None, str | None, list[VisitProblem]]:
+        """The visit of a filled-in row and the column of its corrected point, or the
+        problems that reject it."""
         problem = partial(_problem, self.file, row.line, masked)
         bad: list[VisitProblem] = []
         key: VisitKey | None = None
@@ -355,8 +471,17 @@ class _Sheet:
             services = parse_services(raw_services)
         except ValueError as exc:
             bad.append(problem(SERVICES_COLUMN, nz.text(raw_services), str(exc)))
+        point: tuple[float, float] | None = None
+        point_column: str | None = None
+        try:
+            point, point_column = parse_point(
+                *(self.cell(row, c) for c in (POINT_GCJ_COLUMN, POINT_LON_COLUMN, POINT_LAT_COLUMN))
+            )
+        except ValueError as exc:
+            column, value, reason = exc.args
+            bad.append(problem(column, value, reason))
         if key is None or outcome is None or bad:
-            return None, bad
+            return None, None, bad
         v = Visit(
             resident_id=key.resident_id,
             lead_id=key.lead_id,
@@ -365,6 +490,7 @@ class _Sheet:
             outcome=outcome,
             services=services,
             notes=nz.text(self.cell(row, NOTES_COLUMN)),
+            point=point,
         )
         bad.extend(problem(c, val, reason) for c, val, reason in check_visit(v, today=self.today))
         ident = (v.resident_id, v.lead_id, v.visited_on, v.team)
@@ -373,9 +499,9 @@ class _Sheet:
                 problem(KEY_COLUMN, nz.compact(raw_key), f"与第 {self.first[ident]} 行编号重复")
             )
         if bad:
-            return None, bad
+            return None, None, bad
         self.first[ident] = row.line
-        return v, []
+        return v, point_column, []
 
 
 def read_sheet(path: Path, *, today: date, privacy: PrivacyConfig | None = None) -> ParsedSheet:
@@ -406,7 +532,19 @@ def read_sheet(path: Path, *, today: date, privacy: PrivacyConfig | None = None)
     for row in table.rows:
         masked = _show_masked(sheet.cell(row, MASKED_ID_COLUMN), privacy=privacy)
         if nz.compact(sheet.cell(row, OUTCOME_COLUMN)) is None:
-            if nz.compact(sheet.cell(row, SERVICES_COLUMN)) is not None:
+            pointed = [c for c in POINT_COLUMNS if nz.compact(sheet.cell(row, c)) is not None]
+            if pointed and nz.compact(sheet.cell(row, SERVICES_COLUMN)) is None:
+                problems.append(
+                    _problem(
+                        path.name,
+                        row.line,
+                        masked,
+                        OUTCOME_COLUMN,
+                        None,
+                        f"填写了「{pointed[0]}」，但结果为空；请选择结果（完成、不在家…）",
+                    )
+                )
+            elif nz.compact(sheet.cell(row, SERVICES_COLUMN)) is not None:
                 problems.append(
                     _problem(
                         path.name,
@@ -420,10 +558,10 @@ def read_sheet(path: Path, *, today: date, privacy: PrivacyConfig | None = None)
             else:
                 blank += 1
             continue
-        visit, bad = sheet.parse_row(row, masked)
+        visit, point_column, bad = sheet.parse_row(row, masked)
         problems.extend(bad)
         if visit is not None:
-            good.append(SheetRow(row.line, visit, masked))
+            good.append(SheetRow(row.line, visit, masked, point_column))
     return ParsedSheet(
         path=path,
         sha256=digest,

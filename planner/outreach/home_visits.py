@@ -12,6 +12,7 @@ left to the next day. Used by :func:`planner.outreach.month.plan_month`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,7 @@ from geo.traveltime import od_matrix
 from planner.coverage.offnetwork import PointSnap, resident_entries, snap_to_network
 from planner.domain.privacy import mask_id, mask_phone
 from planner.domain.visits import visit_key
+from planner.outreach.hops import ESTIMATED, HOUSEHOLD, travel_seconds, village_hop_minutes
 from planner.outreach.plan import (
     Lunch,
     Person,
@@ -140,8 +142,24 @@ def locate_households(
         np.array([m.base.lat, m.sp.lat], dtype=float),
     ).node
     nodes = np.concatenate([ends, np.where(snap.usable, snap.node, ends[SERVICE_POINT])])
-    m.duration = _duration_matrix(network, nodes)
+    m.duration = _with_hops(m, _duration_matrix(network, nodes), villages=villages)
     return entries
+
+
+def _with_hops(m: HomeVisits, network_s: np.ndarray, *, villages: Sequence[str]) -> np.ndarray:
+    """The routing matrix with the hop rule of :mod:`planner.outreach.hops`."""
+    hops = m.config.outreach.hops
+    codes = [str(r["village_code"]) for r in m.hh]
+    minutes = village_hop_minutes(m.vf, [*villages, *codes], hops=hops)
+    return travel_seconds(
+        network_s,
+        first_household=FIRST_HOUSEHOLD,
+        estimated=[r.get("point_source") == ESTIMATED for r in m.hh],
+        villages=codes,
+        addresses=[str(r.get("address_key") or r["key"]) for r in m.hh],
+        hop_s={c: math.ceil(x * SECONDS_PER_MINUTE) for c, x in minutes.items()},
+        min_s=math.ceil(hops.min_minutes * SECONDS_PER_MINUTE),
+    )
 
 
 def servable(m: HomeVisits) -> list[int]:
@@ -339,6 +357,7 @@ def _stop(
         departure=_hhmm(departure),
         travel_min=round(travel_s / SECONDS_PER_MINUTE, 1),
         service_min=round((departure - start) / SECONDS_PER_MINUTE, 1),
+        point_source=str(r.get("point_source") or HOUSEHOLD),
     )
 
 

@@ -53,6 +53,7 @@ from planner.outreach.home_visits import (
     servable,
     unplanned,
 )
+from planner.outreach.hops import place_households
 from planner.outreach.needs import POINT_SERVICES, person_needs
 from planner.outreach.plan import (
     Invitation,
@@ -91,6 +92,9 @@ class MonthData:
     office
         The federation office recorded in the store (``Store.district_office``),
         or None; ``[outreach] office`` overrides it.
+    recorded
+        Points the teams recorded: ``key`` (``R<id>``/``L<id>``), ``lon``,
+        ``lat`` (:func:`planner.store.outreach.recorded_points`), or None.
     """
 
     residents: pd.DataFrame
@@ -99,6 +103,7 @@ class MonthData:
     lead_contacts: pd.DataFrame
     devices_due: pd.DataFrame
     office: Place | None = None
+    recorded: pd.DataFrame | None = None
 
 
 def _service_point(
@@ -251,6 +256,10 @@ def plan_month(
     home, invited = person_needs(
         data.residents, data.villages, leads=data.leads, devices_due=data.devices_due,
         config=config, codes=villages, start=first_day,
+    )  # fmt: skip
+    home = place_households(
+        home, people=data.residents, contacts=data.lead_contacts, recorded=data.recorded,
+        villages=vf,
     )  # fmt: skip
     max_m = config.network.snap_max_m
     sp, off_network = _service_point(network, vf, villages, max_m=max_m)

@@ -222,7 +222,13 @@ class Person(_Record):
 
 @dataclass(frozen=True)
 class PlannedStop:
-    """A household on a team's route: who, where, what, and when (``HH:MM``)."""
+    """A household on a team's route: who, where, what, and when (``HH:MM``).
+
+    ``point_source``: where ``lon``/``lat`` come from — ``"household"`` (its own
+    point from the register), ``"recorded"`` (a point a team recorded) or
+    ``"estimated"`` (no point of its own: its village's point; no navigation
+    link). See :mod:`planner.outreach.hops`.
+    """
 
     order: int
     visit_key: str
@@ -237,6 +243,7 @@ class PlannedStop:
     departure: str
     travel_min: float
     service_min: float
+    point_source: str = "household"
 
     @property
     def is_lead(self) -> bool:
@@ -258,6 +265,7 @@ class PlannedStop:
             "departure": self.departure,
             "travel_min": self.travel_min,
             "service_min": self.service_min,
+            "point_source": self.point_source,
         }
 
     @classmethod
@@ -276,6 +284,7 @@ class PlannedStop:
             departure=str(_need(data, "departure", "离开时间")),
             travel_min=float(_need(data, "travel_min", "路程")),
             service_min=float(_need(data, "service_min", "服务时长")),
+            point_source=str(data.get("point_source") or "household"),
         )
 
 

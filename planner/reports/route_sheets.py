@@ -9,8 +9,8 @@
 - ``{date}_{team}.xlsx``: the same rows plus the 编号 (visit key) column, with
   结果/已提供服务/备注 left empty to fill in, a drop-down for 结果, and a
   说明 sheet; :func:`planner.ingest.visits.import_visits` reads it back;
-- ``{date}_{team}.gpx``: the route (start, stops in order, end) in WGS-84 for a
-  GPS or phone app, with masked names only (no ID or phone numbers);
+- ``{date}_{team}.gpx``: the route (start, stops with a real point in order, end)
+  in WGS-84 for a GPS or phone app, with masked names only (no ID or phone numbers);
 
 plus ``plan.json`` (the whole plan, :meth:`MonthPlan.to_json`) and ``index.html``
 linking everything. Names, IDs and phones are shown as the plan gives them (IDs
@@ -47,11 +47,16 @@ from planner.domain.visits import (
     OUTCOMES,
     PHONE_COLUMN,
     PLANNED_COLUMN,
+    POINT_COLUMNS,
+    POINT_GCJ_COLUMN,
+    POINT_LAT_COLUMN,
+    POINT_LON_COLUMN,
     SERVICE_LABELS,
     SERVICES_COLUMN,
     SHEET_HEADERS,
     SHEET_NAME,
     TRAVEL_COLUMN,
+    XLSX_HEADERS,
 )
 from planner.errors import InputError
 from planner.outreach.plan import (
@@ -64,7 +69,14 @@ from planner.outreach.plan import (
     VillageDay,
 )
 
-__all__ = ["RouteSheetFiles", "amap_marker_url", "mask_name", "write_route_sheets"]
+__all__ = [
+    "ESTIMATED_MARK",
+    "RouteSheetFiles",
+    "amap_marker_url",
+    "has_real_point",
+    "mask_name",
+    "write_route_sheets",
+]
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 AMAP_MARKER = (
@@ -86,6 +98,9 @@ _WIDTHS = {
     OUTCOME_COLUMN: 9,
     SERVICES_COLUMN: 20,
     NOTES_COLUMN: 24,
+    POINT_GCJ_COLUMN: 22,
+    POINT_LON_COLUMN: 14,
+    POINT_LAT_COLUMN: 14,
 }
 _COLUMNS: tuple[tuple[str, float], ...] = tuple((h, _WIDTHS[h]) for h in SHEET_HEADERS[1:])
 _TITLE_ROWS = 2  # XLSX: title lines above the header row
@@ -93,6 +108,8 @@ _DROPDOWN_ROWS = 200  # XLSX: rows below the header offered the outcome drop-dow
 _MARGIN_IN = 0.47  # XLSX page margins, inches (12 mm)
 _SAFE_NAME = re.compile(r"[^\w.-]+")
 _LEAD_MARK = "（疑似未登记）"
+ESTIMATED_MARK = "位置估计"
+ESTIMATED_HINT = "无住户点位，先到村委会，按地址询问"
 
 _CSS = """
 @page { size: A4 landscape; margin: 12mm }
@@ -145,6 +162,21 @@ def amap_marker_url(lon: float, lat: float, name: str) -> str:
     """An Amap (高德) marker link for a WGS-84 point, converted to GCJ-02."""
     glon, glat = wgs84_to_gcj02(lon, lat)
     return AMAP_MARKER.format(lon=float(glon), lat=float(glat), name=quote(name, safe=""))
+
+
+def has_real_point(stop: PlannedStop) -> bool:
+    """Whether the stop's point is real (its own or one a team recorded): only such
+    stops get a navigation link and a GPX waypoint; an estimated one stands at its
+    village's point (:mod:`planner.outreach.hops`)."""
+    return stop.point_source != "estimated"
+
+
+def _nav_html(stop: PlannedStop) -> str:
+    """The 导航 cell: an Amap link for a real point, else 位置估计 and where to ask."""
+    if has_real_point(stop):
+        url = amap_marker_url(*_point(stop), stop.person.name)
+        return f'<a href="{_e(url)}">高德导航</a>'
+    return f"{ESTIMATED_MARK}：{ESTIMATED_HINT}"
 
 
 def _e(value: object) -> str:
@@ -265,7 +297,6 @@ def _html_sheet(d: _Day) -> str:
     rows = []
     for stop in d.stops:
         who = stop.person
-        url = amap_marker_url(*_point(stop), who.name)
         lead = '<div class="lead">疑似未登记</div>' if stop.is_lead else ""
         rows.append(
             "<tr>"
@@ -277,7 +308,7 @@ def _html_sheet(d: _Day) -> str:
             f"<td>{_e(who.address)}</td>"
             f"<td>{_e(_labels(stop))}</td>"
             f'<td class="num">{_e(_num(stop.travel_min))}</td>'
-            f'<td><a href="{_e(url)}">高德导航</a></td>'
+            f"<td>{_nav_html(stop)}</td>"
             f'<td class="opts">{boxes}</td>'
             '<td class="fill"></td><td class="fill"></td>'
             "</tr>"
@@ -363,7 +394,7 @@ def _xlsx_sheet(d: _Day, path: Path) -> None:
     ws = wb.active
     assert ws is not None
     ws.title = SHEET_NAME
-    headers = list(SHEET_HEADERS)
+    headers = list(XLSX_HEADERS)
     ncol = len(headers)
     ws.append([d.title])
     ws.append(["；".join(f"{k}：{v}" for k, v in d.meta() if v)])
@@ -399,7 +430,7 @@ def _xlsx_rows(ws: Any, d: _Day, *, header_row: int) -> None:
     """The header row's style and one row per stop (编号 first; 结果… left to fill in)."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-    headers = list(SHEET_HEADERS)
+    headers = list(XLSX_HEADERS)
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     fill = PatternFill("solid", fgColor="DDDDDD")
@@ -410,8 +441,10 @@ def _xlsx_rows(ws: Any, d: _Day, *, header_row: int) -> None:
         cell.fill = fill
         cell.border = border
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    fill_cols = {headers.index(h) + 1 for h in (OUTCOME_COLUMN, SERVICES_COLUMN, NOTES_COLUMN)}
-    text_cols = (1, headers.index(MASKED_ID_COLUMN) + 1, headers.index(PHONE_COLUMN) + 1)
+    filled = (OUTCOME_COLUMN, SERVICES_COLUMN, NOTES_COLUMN, *POINT_COLUMNS)
+    fill_cols = {headers.index(h) + 1 for h in filled}
+    text_cols = [1, *(headers.index(h) + 1 for h in (MASKED_ID_COLUMN, PHONE_COLUMN))]
+    text_cols.append(headers.index(POINT_GCJ_COLUMN) + 1)
     nav_col = headers.index(NAV_COLUMN) + 1
     for stop in d.stops:
         who = stop.person
@@ -433,9 +466,12 @@ def _xlsx_rows(ws: Any, d: _Day, *, header_row: int) -> None:
             ]
         )
         r = ws.max_row
-        link = ws.cell(r, nav_col, "高德导航")
-        link.hyperlink = amap_marker_url(*_point(stop), who.name)
-        link.font = Font(color="0563C1", underline="single")
+        if has_real_point(stop):
+            link = ws.cell(r, nav_col, "高德导航")
+            link.hyperlink = amap_marker_url(*_point(stop), who.name)
+            link.font = Font(color="0563C1", underline="single")
+        else:
+            ws.cell(r, nav_col, f"{ESTIMATED_MARK}：{ESTIMATED_HINT}")
         for c in range(1, len(headers) + 1):
             cell = ws.cell(r, c)
             cell.border = border
@@ -485,7 +521,11 @@ def _xlsx_help(ws: Any) -> None:
         "6. 迁出、死亡：系统只把该人员标记为待核查，不会删除任何人；请由镇街残联核实后处理。",
         "7. 填好后保存为 .xlsx，在区残联电脑上运行：coverplan visits import 文件名.xlsx",
         "   （可以导入整个目录；同一张表重复导入不会重复记录，改正后重新导入会更正记录。）",
-        "8. 身份证号和电话已脱敏；本表含个人信息，用后请妥善保管或销毁。",
+        f"8. 住户位置不对或为「{ESTIMATED_MARK}」时，可记下住户门口的实际位置：在高德地图长按"
+        f"该点复制坐标，粘贴到「{POINT_GCJ_COLUMN}」（如 121.406,29.660）；或把手机 GPS 的"
+        f"经纬度填入「{POINT_LON_COLUMN}」「{POINT_LAT_COLUMN}」（二者选一）。"
+        "导入后，下月计划按该位置导航和计算路程。",
+        "9. 身份证号和电话已脱敏；本表含个人信息，用后请妥善保管或销毁。",
         "",
         "服务名称\t代码",
         *(f"{label}\t{key}" for key, label in SERVICE_LABELS.items()),
@@ -515,7 +555,11 @@ def _gpx(d: _Day) -> bytes:
     meta = el(root, "metadata")
     el(meta, "name", f"{d.month} 康复入村社 {d.team_label}（{d.team}）{d.date}")
     points = [(f"起点 {d.day.start.name}".strip(), _point(d.day.start))]
-    points += [(f"{s.order} {mask_name(s.person.name)}".strip(), _point(s)) for s in d.stops]
+    points += [
+        (f"{s.order} {mask_name(s.person.name)}".strip(), _point(s))
+        for s in d.stops
+        if has_real_point(s)
+    ]
     points.append((f"终点 {d.day.end.name}".strip(), _point(d.day.end)))
     for name, (lon, lat) in points:
         w = el(root, "wpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")

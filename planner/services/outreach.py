@@ -29,7 +29,13 @@ from planner.services._common import Progress, no_progress
 from planner.settings import Config
 from planner.store.core import Store
 from planner.store.frames import devices_frame, residents_frame, villages_frame
-from planner.store.outreach import devices_due, lead_contacts, leads_to_visit, team_visits
+from planner.store.outreach import (
+    devices_due,
+    lead_contacts,
+    leads_to_visit,
+    recorded_points,
+    team_visits,
+)
 
 __all__ = [
     "MonthOptions",
@@ -231,6 +237,7 @@ def outreach_month(
         lead_contacts=lead_contacts(store, villages=villages),
         devices_due=devices_due(store, by=month_end(first_day)),
         office=store.district_office() if config.outreach.office is None else None,
+        recorded=recorded_points(store, villages=villages),
     )
     return plan_month(
         data,

@@ -14,11 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from planner.domain.visits import OUTCOMES, SERVICES_COLUMN, Visit
 from planner.errors import InputError
-from planner.ingest.visits import ParsedSheet, VisitProblem, read_sheet, sheet_files, typed_visit
+from planner.ingest.visits import (
+    ParsedSheet,
+    VisitProblem,
+    read_sheet,
+    sheet_files,
+    typed_point,
+    typed_visit,
+)
 from planner.jsonable import to_jsonable
 from planner.settings import Config
 from planner.store.batches import BatchSource, Problem
@@ -56,6 +63,9 @@ class RecordVisitOptions:
         The outreach team (``None`` for a visit outside the monthly outreach).
     notes
         Free text.
+    point, point_crs
+        The household's corrected point, ``"LON,LAT"`` in ``point_crs``
+        (``"wgs84"``, a phone's GPS, or ``"gcj02"``, copied from Amap), or None.
     today
         The current day (default: the system date).
 
@@ -74,6 +84,8 @@ class RecordVisitOptions:
     team: str | None = None
     notes: str | None = None
     today: date | None = None
+    point: str | None = None
+    point_crs: Literal["wgs84", "gcj02"] = "wgs84"
 
     def __post_init__(self) -> None:
         self.visit()
@@ -89,6 +101,7 @@ class RecordVisitOptions:
             team=self.team,
             notes=self.notes,
             today=self.today or date.today(),
+            point=typed_point(self.point, crs=self.point_crs),
         )
 
 
@@ -111,6 +124,7 @@ class SavedVisit:
     services: tuple[str, ...]
     updated: Mapping[str, int]
     warnings: tuple[str, ...]
+    point: tuple[float, float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return to_jsonable(
@@ -127,6 +141,7 @@ class SavedVisit:
                 "services": self.services,
                 "updated": self.updated,
                 "warnings": self.warnings,
+                "point": None if self.point is None else list(self.point),
             }
         )
 
@@ -140,7 +155,9 @@ def record_visit(store: Store, *, config: Config, options: RecordVisitOptions) -
         For an unknown person (nothing written).
     """
     v = options.visit()
-    out = store_visit(store, v, privacy=config.privacy)
+    out = store_visit(
+        store, v, privacy=config.privacy, point_max_km=config.import_.household_point_max_km
+    )
     return SavedVisit(
         status=out.status,
         resident_id=v.resident_id,
@@ -152,6 +169,7 @@ def record_visit(store: Store, *, config: Config, options: RecordVisitOptions) -
         services=v.services,
         updated=effect_counts(out.counts),
         warnings=tuple(out.warnings),
+        point=v.point,
     )
 
 
@@ -246,7 +264,8 @@ class VisitImport:
             f"拒绝 {self.rejected_rows}",
             f"  更新：最近走访日期 {u['last_visit']} 人，辅具更换 {u['devices_replaced']} 件，"
             f"复评到期清除 {u['reassessment_cleared']} 人，线索已走访 {u['leads_visited']} 条，"
-            f"线索已办证 {u['leads_registered']} 条，标记待核查 {u['needs_review']} 人",
+            f"线索已办证 {u['leads_registered']} 条，标记待核查 {u['needs_review']} 人，"
+            f"记录住户位置 {u['points_recorded']} 户",
         ]
         if self.rejected:
             lines.append("  拒绝的行（未入库，请改正后重新导入）：")
@@ -291,6 +310,7 @@ def _write_sheet(store: Store, sheet: ParsedSheet, *, config: Config) -> SheetWr
         problems=[Problem(p.row, p.column, p.value, "rejected", p.reason) for p in sheet.problems],
         data_rows=sheet.rows - sheet.blank,
         privacy=config.privacy,
+        point_max_km=config.import_.household_point_max_km,
     )
 
 

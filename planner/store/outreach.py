@@ -32,6 +32,7 @@ __all__ = [
     "devices_due",
     "lead_contacts",
     "leads_to_visit",
+    "recorded_points",
     "team_visits",
 ]
 
@@ -91,6 +92,33 @@ def lead_contacts(store: Store, *, villages: Sequence[str]) -> pd.DataFrame:
         [tuple(r) for r in rows], columns=["id", "name", "phone", "address"], dtype=object
     )
     return frame.set_index("id")
+
+
+RECORDED_COLUMNS = ("key", "lon", "lat", "recorded_on")
+
+
+def recorded_points(store: Store, *, villages: Sequence[str]) -> pd.DataFrame:
+    """Points the outreach teams recorded for the residents and leads of ``villages``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``key`` (``R<resident id>`` or ``L<lead id>``, as the month plan keys its
+        households), ``lon``, ``lat`` (WGS-84) and ``recorded_on`` (the visit
+        day), residents first, each in id order.
+    """
+    rows: list[tuple[object, ...]] = []
+    codes = list(villages)
+    with store.read() as s:
+        for prefix, model in (("R", t.Resident), ("L", t.Lead)):
+            q = (
+                select(model.id, model.recorded_lon, model.recorded_lat, model.recorded_on)
+                .where(model.village_code.in_(codes), model.recorded_lon.is_not(None))
+                .where(model.recorded_lat.is_not(None))
+                .order_by(model.id)
+            )
+            rows += [(f"{prefix}{int(i)}", x, y, d) for i, x, y, d in s.execute(q)]
+    return pd.DataFrame(rows, columns=list(RECORDED_COLUMNS))
 
 
 def team_visits(store: Store) -> pd.DataFrame:

@@ -104,6 +104,11 @@ class Resident(Base):
     device_needed: Mapped[bool | None] = mapped_column(Boolean)  # 有辅助器具适配需求
     culture_sports: Mapped[bool | None] = mapped_column(Boolean)  # 本年获得文体服务
     education_stage: Mapped[str | None] = mapped_column(String(16))  # 在读学段
+    # migration 0004: the household's point as a team recorded it on a route sheet
+    # (WGS-84); never written by a register import, preferred to ``lon``/``lat``
+    recorded_lon: Mapped[float | None] = mapped_column(Float)
+    recorded_lat: Mapped[float | None] = mapped_column(Float)
+    recorded_on: Mapped[date | None] = mapped_column(Date)
     content_hash: Mapped[str] = mapped_column(String(64))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -164,6 +169,10 @@ class Lead(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     review_reason: Mapped[str | None] = mapped_column(Text)
+    # migration 0004: the point a team recorded (WGS-84), as for residents
+    recorded_lon: Mapped[float | None] = mapped_column(Float)
+    recorded_lat: Mapped[float | None] = mapped_column(Float)
+    recorded_on: Mapped[date | None] = mapped_column(Date)
     content_hash: Mapped[str] = mapped_column(String(64))
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
@@ -181,6 +190,9 @@ class Visit(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     services: Mapped[list[str]] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
+    # migration 0004: the corrected point of the household the visit carried (WGS-84)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
 
 

@@ -12,6 +12,13 @@
   (完成 or 拒绝) raises a lead to at least ``visited``.
 - outcome 迁出/死亡: the person is flagged ``needs_review`` with the reason
   "入户反馈：迁出（2026-12-08）"; nobody is deleted.
+- a corrected point (the sheet's 更正位置 columns, WGS-84 by now): kept on the
+  visit and stored as the recorded point (``recorded_lon``/``recorded_lat``/
+  ``recorded_on``) of every resident of the household (the same 户号 in the
+  village, else the same address) or of the lead, unless a later visit recorded
+  one; a register import never writes these columns, so the next plan uses the
+  point (``point_source = "recorded"``) whatever registers come after. A point
+  farther than ``[import] household_point_max_km`` from the village rejects the row.
 
 The resident's ``content_hash`` is left alone, so re-importing an unchanged
 register keeps these effects. :func:`record_visit` writes one visit typed in by
@@ -20,15 +27,18 @@ hand, :func:`write_visit_sheet` one route sheet; each is one transaction.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from geo.graph import haversine_m
 from planner.domain.devices import due_on
 from planner.domain.privacy import mask_id
 from planner.domain.visits import (
@@ -54,7 +64,7 @@ from planner.store.batches import (
     start_batch,
 )
 from planner.store.core import Store, audit
-from planner.units import LeadStatus, VisitOutcome
+from planner.units import METRES_PER_KM, LeadStatus, VisitOutcome
 
 __all__ = [
     "SaveStatus",
@@ -81,11 +91,13 @@ class SavedRow:
 
 @dataclass(frozen=True)
 class SheetRow:
-    """A good row of a route sheet: its Excel row, the visit, the sheet's masked ID."""
+    """A good row of a route sheet: its Excel row, the visit, the sheet's masked ID,
+    and the column its corrected point came from (None: no point)."""
 
     line: int
     visit: Visit
     masked_id: str | None
+    point_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +194,88 @@ def _apply_lead(lead: t.Lead, v: Visit, out: SavedRow) -> None:
             out.counts["needs_review"] += 1
 
 
+def _household(session: Session, r: t.Resident) -> list[t.Resident]:
+    """The residents of ``r``'s household: the same 户号 in its village, else the same
+    address in its village (spaces ignored), else ``r`` alone."""
+    if r.village_code is None:
+        return [r]
+    hid = (r.household_id or "").strip()
+    address = "".join((r.address or "").split())
+    if not hid and not address:
+        return [r]
+    q = select(t.Resident).where(t.Resident.village_code == r.village_code)
+    out = []
+    for other in session.scalars(q.order_by(t.Resident.id)):
+        if hid:
+            same = (other.household_id or "").strip() == hid
+        else:
+            same = not (other.household_id or "").strip() and (
+                "".join((other.address or "").split()) == address
+            )
+        if same or other.id == r.id:
+            out.append(other)
+    return out
+
+
+def _record_point(
+    session: Session,
+    people: Sequence[t.Resident] | Sequence[t.Lead],
+    v: Visit,
+    out: SavedRow,
+) -> None:
+    """Store the visit's corrected point for ``people`` (a household, or a lead),
+    unless a later visit recorded one already."""
+    if v.point is None:
+        return
+    lon, lat = v.point
+    changed = 0
+    for p in people:
+        if p.recorded_on is not None and p.recorded_on > v.visited_on:
+            continue
+        if (p.recorded_lon, p.recorded_lat, p.recorded_on) != (lon, lat, v.visited_on):
+            p.recorded_lon, p.recorded_lat, p.recorded_on = lon, lat, v.visited_on
+            changed += 1
+    if changed:
+        out.counts["points_recorded"] += 1
+    elif all(p.recorded_on is not None and p.recorded_on > v.visited_on for p in people):
+        out.warnings.append("该户已有更晚走访记录的位置，本次填写的更正位置未覆盖它")
+
+
+def village_reference(session: Session, code: str | None) -> tuple[float, float] | None:
+    """The village's point (WGS-84): its committee point, else a point inside its boundary."""
+    if code is None:
+        return None
+    village = session.get(t.Village, code)
+    if village is None:
+        return None
+    if village.lon is not None and village.lat is not None:
+        return float(village.lon), float(village.lat)
+    if village.polygon:
+        p = shape(json.loads(village.polygon)).representative_point()
+        return float(p.x), float(p.y)
+    return None
+
+
+def point_problem(
+    session: Session, v: Visit, village_code: str | None, *, max_km: float | None
+) -> str | None:
+    """Why the visit's corrected point cannot be the household's (None: it can):
+    farther than ``max_km`` from its village's point (``[import] household_point_max_km``)."""
+    if v.point is None or max_km is None:
+        return None
+    ref = village_reference(session, village_code)
+    if ref is None:
+        return None
+    km = float(haversine_m(v.point[0], v.point[1], ref[0], ref[1])) / METRES_PER_KM
+    if km <= max_km:
+        return None
+    return (
+        f"更正位置距所属村社 {km:.1f} 公里，超过 [import] household_point_max_km"
+        f"（{max_km:g} 公里）；坐标系是否选对（高德坐标填「更正位置（高德坐标）」，"
+        "手机 GPS 填经纬度两列）？"
+    )
+
+
 def _find(session: Session, v: Visit) -> t.Visit | None:
     q = select(t.Visit).where(t.Visit.visited_on == v.visited_on)
     if v.resident_id is not None:
@@ -207,16 +301,20 @@ def _save(
     old = _find(session, v)
     services = list(v.services)
     outcome = VisitOutcome(v.outcome).value
+    lon, lat = v.point if v.point is not None else (None, None)
     if old is not None:
-        if (old.outcome, sorted(old.services or []), old.notes) == (
+        if (old.outcome, sorted(old.services or []), old.notes, old.lon, old.lat) == (
             outcome,
             sorted(services),
             v.notes,
+            lon,
+            lat,
         ):
             return SavedRow("unchanged", masked or None)
         old.outcome = outcome
         old.services = services
         old.notes = v.notes
+        old.lon, old.lat = lon, lat
         old.batch_id = batch_id
         out = SavedRow("revised", masked or None)
     else:
@@ -231,6 +329,8 @@ def _save(
                 outcome=outcome,
                 services=services,
                 notes=v.notes,
+                lon=lon,
+                lat=lat,
                 batch_id=batch_id,
             )
         )
@@ -238,19 +338,31 @@ def _save(
     out.counts["visits"] += 1
     if resident is not None:
         _apply_resident(session, resident, v, out)
+        _record_point(session, _household(session, resident), v, out)
     if lead is not None:
         _apply_lead(lead, v, out)
+        _record_point(session, [lead], v, out)
     session.flush()
     return out
 
 
-def record_visit(store: Store, v: Visit, *, privacy: PrivacyConfig | None = None) -> SavedRow:
+def record_visit(
+    store: Store,
+    v: Visit,
+    *,
+    privacy: PrivacyConfig | None = None,
+    point_max_km: float | None = None,
+) -> SavedRow:
     """Write one visit typed in by hand, with its effects and audit entry, in one transaction.
+
+    ``point_max_km``: the farthest a corrected point may lie from its village
+    (``[import] household_point_max_km``; None: not checked).
 
     Raises
     ------
     VisitError
-        When the resident or lead does not exist (nothing written).
+        When the resident or lead does not exist, or the corrected point lies too
+        far from the village (nothing written).
     """
     with store.write() as s:
         resident = s.get(t.Resident, v.resident_id) if v.resident_id is not None else None
@@ -259,6 +371,11 @@ def record_visit(store: Store, v: Visit, *, privacy: PrivacyConfig | None = None
             raise VisitError(f"数据库中没有编号为 {v.resident_id} 的残疾人；请核对编号")
         if v.lead_id is not None and lead is None:
             raise VisitError(f"数据库中没有编号为 {v.lead_id} 的疑似未登记线索；请核对编号")
+        person = resident if resident is not None else lead
+        assert person is not None
+        why = point_problem(s, v, person.village_code, max_km=point_max_km)
+        if why:
+            raise VisitError(why)
         out = _save(s, v, resident=resident, lead=lead, batch_id=None, privacy=privacy)
         if out.status != "unchanged":
             audit(
@@ -323,6 +440,7 @@ def write_visit_sheet(
     problems: Sequence[Problem],
     data_rows: int,
     privacy: PrivacyConfig | None = None,
+    point_max_km: float | None = None,
 ) -> SheetWritten:
     """Write one parsed route sheet in one transaction: visits, batch, problems, audit.
 
@@ -338,6 +456,9 @@ def write_visit_sheet(
         The sheet's filled-in rows (blank outcomes excluded): the batch's ``rows``.
     privacy
         ``[privacy]`` settings for the masked ID numbers.
+    point_max_km
+        The farthest a corrected point may lie from its village, km (``[import]
+        household_point_max_km``; None: not checked); a row beyond is rejected.
     """
     status: Counter[str] = Counter()
     effects: Counter[str] = Counter()
@@ -354,6 +475,13 @@ def write_visit_sheet(
             lead = leads.get(v.lead_id) if v.lead_id is not None else None
             if resident is None and lead is None:
                 rejected.append(_unknown_person(r))
+                unknown[r.line] = r.masked_id
+                continue
+            person = resident if resident is not None else lead
+            why = point_problem(s, v, getattr(person, "village_code", None), max_km=point_max_km)
+            if why and v.point is not None:
+                value = f"{v.point[0]},{v.point[1]}（WGS-84）"
+                rejected.append(Problem(r.line, r.point_column, value, "rejected", why))
                 unknown[r.line] = r.masked_id
                 continue
             out = _save(s, v, resident=resident, lead=lead, batch_id=batch.id, privacy=privacy)

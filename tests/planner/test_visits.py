@@ -228,6 +228,7 @@ def test_import_filled_sheet_updates_the_store(town: Town, sheet: Path) -> None:
         "leads_visited": 0,
         "leads_registered": 1,
         "needs_review": 0,
+        "points_recorded": 0,
     }
     with town.store.read() as s:
         visits = {(v.resident_id, v.lead_id): v for v in s.scalars(select(t.Visit)).all()}

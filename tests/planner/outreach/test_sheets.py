@@ -49,6 +49,7 @@ def _stop(order: int, **kw: Any) -> dict[str, Any]:
         "departure": f"09:{10 * order + 5:02d}",
         "travel_min": 12.5,
         "service_min": 30,
+        "point_source": "household",
     }
     stop.update(kw)
     return stop
@@ -257,6 +258,9 @@ def test_xlsx_has_keys_dropdown_and_print_setup(files: RouteSheetFiles) -> None:
         "结果",
         "已提供服务",
         "备注",
+        "更正位置（高德坐标）",
+        "更正经度（WGS-84）",
+        "更正纬度（WGS-84）",
     ]
     keys = [ws.cell(r, 1).value for r in range(h + 1, ws.max_row + 1)]
     assert keys == ["R101-2026-12-08-A", "R102-2026-12-08-A", "L7-2026-12-08-A"]
