@@ -77,9 +77,9 @@ def stop_name(stop: PlannedStop) -> str:
 
 
 def drive(minutes: float | None, km: float | None) -> str:
-    """``路程 X 分钟，Y 公里`` (the km left out when the plan has none)."""
+    """``X 分钟，Y 公里`` (km to 10 m; left out when the plan has none)."""
     text = f"{num(minutes)} 分钟"
-    return text + ("" if km is None else f"，{num(km)} 公里")
+    return text + ("" if km is None else f"，{num(km, 2)} 公里")
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def sheet_days(plan: MonthPlan) -> list[SheetDay]:
                 skills="、".join(team.skill_labels or team.skills),
                 date=day.date.isoformat(),
                 villages="、".join(f"{v.town_name}{v.name}" for v in here),
-                service_point="、".join(v.service_point.name for v in here),
+                service_point="、".join(dict.fromkeys(v.service_point.name for v in here)),
                 day=day,
                 sp=plan.service_point,
                 phones={k: v for k, v in plan.phones.items() if k in keys},

@@ -85,15 +85,15 @@ _PRINT_MM: dict[str, float | None] = {
     ORDER_COLUMN: 8,
     ARRIVAL_COLUMN: 11,
     NAME_COLUMN: 17,
-    MASKED_ID_COLUMN: 30,
+    MASKED_ID_COLUMN: 33,
     PHONE_COLUMN: 22,
     ADDRESS_COLUMN: None,
     PLANNED_COLUMN: 22,
     TRAVEL_COLUMN: 11,
     NAV_COLUMN: 11,
-    OUTCOME_COLUMN: 30,
+    OUTCOME_COLUMN: 28,
     SERVICES_COLUMN: 22,
-    NOTES_COLUMN: 26,
+    NOTES_COLUMN: 24,
 }
 _HEADERS = SHEET_HEADERS[1:]  # the printed sheet's columns (no 编号)
 
@@ -119,7 +119,7 @@ th { background: #eee; font-weight: bold; font-size: 8.5pt }
 thead { display: table-header-group }
 tr { page-break-inside: avoid; break-inside: avoid }
 td.num, th.num { text-align: right }
-td.id { font-size: 8.5pt; white-space: nowrap; overflow: hidden }
+td.id { font-size: 8pt; white-space: nowrap; overflow: hidden }
 td.tel { white-space: nowrap }
 .opts { font-size: 8pt }
 .opts span { white-space: nowrap; margin-right: 2pt }
