@@ -24,6 +24,8 @@ MAP_MM = (92, 57)  # printed width × height, mm
 _MAP_PAD = 40  # viewBox units kept free around the drawing
 _SCALE_STEPS_KM = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50)
 _SCALE_SHARE = 0.25  # the scale bar is at most this share of the map's width
+_FAN_STEP = 30  # viewBox units between stops drawn around a shared spot
+_FAN_ANGLE = math.pi * (3 - math.sqrt(5))  # golden angle: the fan never repeats
 _KM_PER_DEG_LAT = 111.32  # kilometres per degree of latitude (map scale only)
 
 
@@ -143,8 +145,15 @@ def route_svg(d: _Day) -> str:
         'stroke="#000" stroke-width="3"/>'
         f'<text x="{sx:.1f}" y="{sy + 8:.1f}" font-size="22" text-anchor="middle">午</text>'
     )
+    seen: dict[tuple[int, int], int] = {}
     for s in d.stops:
         px, py = f.xy(*_point(s))
+        # stops on the same spot (e.g. at the village committee) fan out around it
+        k = seen[round(px), round(py)] = seen.get((round(px), round(py)), -1) + 1
+        if k:
+            angle = k * _FAN_ANGLE
+            px += _FAN_STEP * math.sqrt(k) * math.cos(angle)
+            py += _FAN_STEP * math.sqrt(k) * math.sin(angle)
         parts.append(
             f'<circle cx="{px:.1f}" cy="{py:.1f}" r="15" fill="#fff" stroke="#000" '
             'stroke-width="2.5"/>'
