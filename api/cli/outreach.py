@@ -111,7 +111,9 @@ def _print_month(plan: MonthPlan, config: Config, *, out_dir: str | None) -> Non
     for tm, d in plan.team_days:
         print(
             f"  {tm.label} {d.date.isoformat()}：入户 {d.stops_count} 户，"
-            f"车程 {d.travel_min:g} 分钟，午休 {d.lunch.start}–{d.lunch.end}"
+            f"车程 {d.travel_min:g} 分钟"
+            + ("" if d.distance_km is None else f"（{d.distance_km:g} 公里）")
+            + f"，午休 {d.lunch.start}–{d.lunch.end}"
         )
     for e in plan.off_network:
         if e["kind"] == "service_point":
