@@ -46,8 +46,18 @@ ifeq ($(SERVE),1)
 	@echo "网页界面将在后续版本提供（SERVE=1）；当前演示数据已写入数据库和 out/。"
 endif
 
+# System packages the tests need: Chromium (the route sheets are printed to PDF in
+# it) and a CJK font (fonts-wqy-microhei). Installed only when missing; sudo only
+# when not root. Playwright drives this Chromium: never `playwright install`.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+.PHONY: test-deps
+test-deps:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+	@fc-list | grep -qi wenquanyi || dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y fonts-wqy-microhei; }
+
 # with a throwaway PostgreSQL cluster when the server can be had (tools/with-postgres.sh)
-test: $(STAMP)
+test: $(STAMP) test-deps
 	tools/with-postgres.sh $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)

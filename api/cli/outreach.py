@@ -2,7 +2,8 @@
 
 ``year [YEAR]`` prints the calendar (1–2 villages a month, the need score's
 parts next to each choice); ``month YYYY-MM [--out DIR]`` plans the month and
-writes the route sheets (HTML, XLSX, GPX) and the plan's JSON under ``DIR``.
+writes the route sheets (HTML, XLSX, GPX) in one folder per team under ``DIR``,
+and the plan's JSON and index at its top (for the planner).
 Both call :mod:`planner.services.outreach`; the sheets are written by
 :func:`planner.reports.route_sheets.write_route_sheets`.
 """
@@ -29,7 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     y.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     m = sub.add_parser("month", help="当月入村方案：服务点、邀请名单、两支入户队路线")
     m.add_argument("month", nargs="?", help="YYYY-MM（默认下个月）")
-    m.add_argument("--out", help="输出目录：路线单（HTML/XLSX/GPX）与方案 JSON")
+    m.add_argument(
+        "--out", help="输出目录：每个服务队一个文件夹（路线单 HTML/XLSX/GPX），顶层为 plan.json"
+    )
     m.add_argument("--village", action="append", help="指定村社代码（可重复；默认取日历）")
     m.add_argument("--seconds", type=float, help="每个入村日的路线求解时间（秒）")
     m.add_argument("--network", help="OSM 文件（默认用已登记的）")
@@ -108,7 +111,9 @@ def _print_month(plan: MonthPlan, config: Config, *, out_dir: str | None) -> Non
     for tm, d in plan.team_days:
         print(
             f"  {tm.label} {d.date.isoformat()}：入户 {d.stops_count} 户，"
-            f"车程 {d.travel_min:g} 分钟，午休 {d.lunch.start}–{d.lunch.end}"
+            f"车程 {d.travel_min:g} 分钟"
+            + ("" if d.distance_km is None else f"（{d.distance_km:g} 公里）")
+            + f"，午休 {d.lunch.start}–{d.lunch.end}"
         )
     for e in plan.off_network:
         if e["kind"] == "service_point":
@@ -129,4 +134,8 @@ def _print_month(plan: MonthPlan, config: Config, *, out_dir: str | None) -> Non
         who = u.person.masked_id or "疑似未登记"
         print(f"    顺延：{who} {'、'.join(u.service_labels)}（{u.reason}）")
     if out_dir:
-        print(f"路线单已写入 {out_dir}")
+        teams = "、".join(f"{tm.team}/" for tm in plan.teams)
+        print(
+            f"路线单已写入 {out_dir}：各服务队文件夹（{teams}）只发给该队（含完整电话）；"
+            "plan.json 与 index.html 留在区残联"
+        )

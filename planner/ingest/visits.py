@@ -83,9 +83,19 @@ __all__ = [
 
 _SPLIT_RE = re.compile(r"[,，、;；/|\s]+")
 _HEADER_SEARCH_ROWS = 15
+_OLD_PHONE_HEADER = "电话（脱敏）"  # the phone column on sheets written before full phones
 _KNOWN_HEADERS = frozenset(
     header_key(h)
-    for h in (*SHEET_COLUMNS, "序号", "到达时间", "姓名", "电话（脱敏）", "地址", "服务项目")
+    for h in (
+        *SHEET_COLUMNS,
+        "序号",
+        "到达时间",
+        "姓名",
+        "电话",
+        "地址",
+        "服务项目",
+        _OLD_PHONE_HEADER,
+    )
 )
 _POINT_SPLIT_RE = re.compile(r"\s*[,，;；]\s*|\s+")
 _OUTCOME_LOOKUP: dict[str, VisitOutcome] = {
@@ -394,7 +404,8 @@ def _show_masked(value: object, *, privacy: PrivacyConfig | None) -> str | None:
 
 
 def sheet_files(path: Path) -> list[Path]:
-    """The sheets to import: ``path`` itself, or every ``.xlsx`` of a directory.
+    """The sheets to import: ``path`` itself, or every ``.xlsx`` of a directory and of
+    its sub-folders one level down (the teams' folders of ``outreach month --out``).
 
     Raises
     ------
@@ -404,11 +415,13 @@ def sheet_files(path: Path) -> list[Path]:
     if not path.exists():
         raise InputError("文件不存在", file=str(path))
     if path.is_dir():
-        files = sorted(
+        here = [path, *sorted(p for p in path.iterdir() if p.is_dir())]
+        files = [
             p
-            for p in path.iterdir()
-            if p.suffix.lower() in EXCEL_SUFFIXES and not p.name.startswith("~$")
-        )
+            for folder in here
+            for p in sorted(folder.iterdir())
+            if p.is_file() and p.suffix.lower() in EXCEL_SUFFIXES and not p.name.startswith("~$")
+        ]
         if not files:
             raise InputError("目录中没有路线单（.xlsx）", file=str(path))
         return files

@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.errors import NetworkError
 from geo.graph import RoadNetwork
 from geo.traveltime import od_matrix
+from geo.traveltime import route as fastest_route
 from planner.coverage.offnetwork import PointSnap, resident_entries, snap_to_network
 from planner.domain.privacy import mask_id, mask_phone
 from planner.domain.visits import visit_key
@@ -39,13 +41,14 @@ from planner.outreach.plan import (
 )
 from planner.outreach.routing import RoutingProblem, RoutingResult, Shift, Stop, solve_routes
 from planner.settings import Config
-from planner.units import SECONDS_PER_MINUTE
+from planner.units import METRES_PER_KM, SECONDS_PER_MINUTE
 
 __all__ = [
     "OFFICE",
     "SERVICE_POINT",
     "HomeVisits",
     "ProgressFn",
+    "leg_km",
     "locate_households",
     "route_days",
     "servable",
@@ -86,6 +89,9 @@ class HomeVisits:
     begin: int  # location the morning starts from and the afternoon ends at
     duration: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     skip_reason: dict[int, str] = field(default_factory=dict)
+    network: RoadNetwork | None = None  # the drive network (leg kilometres)
+    nodes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # node per location
+    leg_m: dict[tuple[int, int], float] = field(default_factory=dict)  # cache of leg metres
 
 
 def _duration_matrix(network: RoadNetwork, nodes: np.ndarray) -> np.ndarray:
@@ -143,6 +149,7 @@ def locate_households(
     ).node
     nodes = np.concatenate([ends, np.where(snap.usable, snap.node, ends[SERVICE_POINT])])
     m.duration = _with_hops(m, _duration_matrix(network, nodes), villages=villages)
+    m.network, m.nodes = network, nodes.astype(np.int64)
     return entries
 
 
@@ -218,11 +225,38 @@ def _day_problem(m: HomeVisits, remaining: list[int]) -> tuple[RoutingProblem, l
 
 @dataclass
 class _DayDraft:
-    """A team-day while its routes come in (morning, then afternoon)."""
+    """A team-day while its routes come in (morning, then afternoon).
+
+    ``to_lunch`` / ``to_end``: (minutes, km) of the leg into the service point
+    at lunch and of the leg home.
+    """
 
     day: date
     stops: list[PlannedStop] = field(default_factory=list)
-    travel_min: float = 0.0
+    to_lunch: tuple[float, float] = (0.0, 0.0)
+    to_end: tuple[float, float] = (0.0, 0.0)
+
+
+def leg_km(m: HomeVisits, a: int, b: int) -> float:
+    """Kilometres of the fastest drive from location ``a`` to ``b`` (0.01 km).
+
+    Along the network path the travel times come from (metres of its edges);
+    0 without a network or when the network does not join the two.
+    """
+    if a == b or m.network is None or max(a, b) >= len(m.nodes):
+        return 0.0
+    key = (int(m.nodes[a]), int(m.nodes[b]))
+    if key not in m.leg_m:
+        try:
+            m.leg_m[key] = fastest_route(m.network, *key).metres
+        except NetworkError:
+            m.leg_m[key] = 0.0
+    return round(m.leg_m[key] / METRES_PER_KM, 2)
+
+
+def _leg(m: HomeVisits, a: int, b: int) -> tuple[float, float]:
+    """(minutes, km) of the drive from location ``a`` to ``b``."""
+    return round(int(m.duration[a, b]) / SECONDS_PER_MINUTE, 1), leg_km(m, a, b)
 
 
 def route_days(
@@ -261,16 +295,22 @@ def route_days(
             if draft is None:
                 draft = _DayDraft(day=day)
                 drafts[key].append(draft)
-            prev = problem.shifts[route.shift].start
+            shift = problem.shifts[route.shift]
+            prev = shift.start
             for v in route.visits:
                 i = remaining[v.stop]
                 visited.add(i)
                 loc = problem.stops[v.stop].location
                 visit = (v.arrival_s, v.start_s, v.departure_s)
                 travel_s = int(m.duration[prev, loc])
-                draft.stops.append(_stop(m, i, day=day, team=key, visit=visit, travel_s=travel_s))
+                stop = _stop(m, i, day=day, team=key, visit=visit, travel_s=travel_s)
+                draft.stops.append(dataclasses.replace(stop, travel_km=leg_km(m, prev, loc)))
                 prev = loc
-            draft.travel_min += round(route.travel_s / SECONDS_PER_MINUTE, 1)
+            # the drive to the shift's end counts even when the shift has no stop
+            if shift.latest_s == _clock(oc.lunch_start):
+                draft.to_lunch = _leg(m, prev, shift.end)
+            else:
+                draft.to_end = _leg(m, prev, shift.end)
         remaining = [i for i in remaining if i not in visited]
     if progress is not None and days:
         progress("入户路线求解完成", 1.0)
@@ -288,17 +328,24 @@ def route_days(
 
 
 def _team_day(m: HomeVisits, draft: _DayDraft) -> TeamDay:
-    """The finished day: stops by arrival, numbered from 1."""
+    """The finished day: stops by arrival, numbered from 1; the day's drive is the
+    sum of its legs (to each stop, to lunch, home), empty shifts included."""
     oc = m.config.outreach
     ordered = sorted(draft.stops, key=lambda s: s.arrival)
     start = m.base if m.begin == OFFICE else m.sp
+    (lunch_min, lunch_km), (end_min, end_km) = draft.to_lunch, draft.to_end
     return TeamDay(
         date=draft.day,
         start=start,
         end=start,
         lunch=Lunch(start=oc.lunch_start, end=oc.lunch_end, place=m.sp.name),
         stops=tuple(dataclasses.replace(s, order=n) for n, s in enumerate(ordered, start=1)),
-        travel_min=round(draft.travel_min, 1),
+        travel_min=round(sum(s.travel_min for s in ordered) + lunch_min + end_min, 1),
+        distance_km=round(sum(s.travel_km or 0.0 for s in ordered) + lunch_km + end_km, 2),
+        to_lunch_min=lunch_min,
+        to_lunch_km=lunch_km,
+        to_end_min=end_min,
+        to_end_km=end_km,
     )
 
 

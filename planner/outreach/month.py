@@ -65,6 +65,7 @@ from planner.outreach.plan import (
     VillageDay,
 )
 from planner.outreach.routine import routine_visits
+from planner.outreach.sheet_data import sheet_extras
 from planner.settings import Config
 
 __all__ = ["MonthData", "MonthPlan", "month_of", "next_month", "plan_month"]
@@ -306,6 +307,7 @@ def plan_month(
         ),
         routing=routing,
         seconds=time.perf_counter() - started,
+        **sheet_extras(teams, people=m.people, contacts=m.contacts, villages=vf, codes=villages),
     )
 
 

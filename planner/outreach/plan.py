@@ -228,6 +228,8 @@ class PlannedStop:
     point from the register), ``"recorded"`` (a point a team recorded) or
     ``"estimated"`` (no point of its own: its village's point; no navigation
     link). See :mod:`planner.outreach.hops`.
+
+    ``travel_min``/``travel_km``: the drive to it from the previous stop or the start.
     """
 
     order: int
@@ -244,6 +246,7 @@ class PlannedStop:
     travel_min: float
     service_min: float
     point_source: str = "household"
+    travel_km: float | None = None
 
     @property
     def is_lead(self) -> bool:
@@ -266,6 +269,7 @@ class PlannedStop:
             "travel_min": self.travel_min,
             "service_min": self.service_min,
             "point_source": self.point_source,
+            **({} if self.travel_km is None else {"travel_km": self.travel_km}),
         }
 
     @classmethod
@@ -285,6 +289,7 @@ class PlannedStop:
             travel_min=float(_need(data, "travel_min", "路程")),
             service_min=float(_need(data, "service_min", "服务时长")),
             point_source=str(data.get("point_source") or "household"),
+            travel_km=None if data.get("travel_km") is None else float(data["travel_km"]),
         )
 
 
@@ -303,7 +308,9 @@ class Lunch(_Record):
 class TeamDay:
     """One outreach day of a team: where it starts and ends, lunch, the stops.
 
-    ``distance_km`` is shown on the sheet when set (the planner does not set it).
+    ``travel_min``/``distance_km``: the day's whole drive (minutes, km), the sum of the legs
+    to each stop, to lunch at the service point (``to_lunch_*``) and home (``to_end_*``);
+    a shift without stops still counts its drive (None in plans written before).
     """
 
     date: date
@@ -313,6 +320,11 @@ class TeamDay:
     stops: tuple[PlannedStop, ...]
     travel_min: float
     distance_km: float | None = None
+    to_lunch_min: float | None = None
+    to_lunch_km: float | None = None
+    to_end_min: float | None = None
+    to_end_km: float | None = None
+    _legs: ClassVar[tuple[str, ...]] = ("to_lunch_min", "to_lunch_km", "to_end_min", "to_end_km")
 
     @property
     def stops_count(self) -> int:
@@ -331,11 +343,13 @@ class TeamDay:
         if self.distance_km is not None:
             out["distance_km"] = self.distance_km
         out["stops_count"] = self.stops_count
+        out.update({k: getattr(self, k) for k in self._legs if getattr(self, k) is not None})
         return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TeamDay:
         km = data.get("distance_km")
+        legs = {k: None if data.get(k) is None else float(data[k]) for k in cls._legs}
         return cls(
             date=date.fromisoformat(str(_need(data, "date", "日期"))),
             start=_place_from(_need(data, "start", "出发地点")),
@@ -344,6 +358,7 @@ class TeamDay:
             stops=tuple(PlannedStop.from_json(s) for s in _need(data, "stops", "入户名单")),
             travel_min=float(_need(data, "travel_min", "车程")),
             distance_km=None if km is None else float(km),
+            **legs,
         )
 
 
@@ -517,6 +532,9 @@ class MonthPlan:
         part of the JSON).
     seconds
         Wall-clock planning time (not part of the JSON).
+    phones, outlines
+        Not in the JSON: visit key → full phone (for the team's own sheets only);
+        village code → boundary rings, WGS-84 ``(lon, lat)`` (for the sheets' maps).
     """
 
     month: str
@@ -534,6 +552,8 @@ class MonthPlan:
     stats: Stats
     routing: tuple[tuple[RoutingProblem, RoutingResult], ...] = field(default=(), compare=False)
     seconds: float = field(default=0.0, compare=False)
+    phones: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    outlines: Mapping[str, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def team_days(self) -> Sequence[tuple[TeamPlan, TeamDay]]:

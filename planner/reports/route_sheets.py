@@ -1,43 +1,49 @@
 """Printable route sheets of a month's outreach (康复入村社入户路线单).
 
 :func:`write_route_sheets` turns a month plan (a typed
-:class:`~planner.outreach.plan.MonthPlan`) into, per team and day:
+:class:`~planner.outreach.plan.MonthPlan`) into one folder per team
+(``{team}/``, to hand to that team: it holds only the persons of the team's own
+plan) with, per day:
 
 - ``{date}_{team}.html``: an A4 landscape sheet to print, fully offline (no
   external scripts, fonts, images or style sheets; the only outside addresses
-  are the Amap navigation links, in GCJ-02 as Amap expects);
+  are the Amap navigation links, in GCJ-02 as Amap expects, carrying the point
+  and a neutral label ``第N户``, never a name). Its header gives the date, the
+  team and its members, start, lunch, and the day's total drive in minutes and
+  kilometres (empty shifts included); a small route map is drawn as inline SVG
+  from the stops and the village outlines (no tiles);
 - ``{date}_{team}.xlsx``: the same rows plus the 编号 (visit key) column, with
   结果/已提供服务/备注 left empty to fill in, a drop-down for 结果, and a
   说明 sheet; :func:`planner.ingest.visits.import_visits` reads it back;
-- ``{date}_{team}.gpx``: the route (start, stops with a real point in order, end)
-  in WGS-84 for a GPS or phone app, with masked names only (no ID or phone numbers);
+- ``{date}_{team}.gpx``: the route (start, stops in order, lunch at the service
+  point, end) in WGS-84 for a GPS or phone app, with masked names only (no ID
+  or phone numbers);
 
-plus ``plan.json`` (the whole plan, :meth:`MonthPlan.to_json`) and ``index.html``
-linking everything. Names, IDs and phones are shown as the plan gives them (IDs
-and phones masked by ``[privacy]``); the GPX masks names too
-(:func:`planner.domain.privacy.mask_name`). Column names, outcome and service
-labels and the visit key are those of :mod:`planner.domain.visits`, which
-the import of the filled-in sheets (:mod:`planner.ingest.visits`) reads by.
+plus the team's ``index.html``; and, at the top of the output directory for the
+planner, ``plan.json`` (the whole plan, :meth:`MonthPlan.to_json`: names,
+masked IDs and masked phones) and ``index.html`` linking everything.
+
+Phones: in full on the team's own sheets (HTML, XLSX; the team calls ahead),
+from :attr:`MonthPlan.phones`; masked everywhere else. ID numbers are masked
+everywhere. Column names, outcome and service labels and the visit key are
+those of :mod:`planner.domain.visits`, which the import of the filled-in sheets
+(:mod:`planner.ingest.visits`) reads by.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import re
-import xml.etree.ElementTree as ET
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
+from xml.etree import ElementTree as ET
 
 from geo.crs import wgs84_to_gcj02
 from planner.domain.privacy import mask_name
 from planner.domain.visits import (
     ADDRESS_COLUMN,
     ARRIVAL_COLUMN,
-    KEY_COLUMN,
     MASKED_ID_COLUMN,
     NAME_COLUMN,
     NAV_COLUMN,
@@ -47,29 +53,28 @@ from planner.domain.visits import (
     OUTCOMES,
     PHONE_COLUMN,
     PLANNED_COLUMN,
-    POINT_COLUMNS,
-    POINT_GCJ_COLUMN,
-    POINT_LAT_COLUMN,
-    POINT_LON_COLUMN,
     SERVICE_LABELS,
     SERVICES_COLUMN,
     SHEET_HEADERS,
-    SHEET_NAME,
     TRAVEL_COLUMN,
-    XLSX_HEADERS,
 )
 from planner.errors import InputError
-from planner.outreach.plan import (
-    MonthPlan,
-    Place,
-    PlannedStop,
-    ServicePoint,
-    TeamDay,
-    Unplanned,
-    VillageDay,
-)
+from planner.outreach.plan import MonthPlan, PlannedStop, Unplanned, VillageDay
+from planner.reports.route_day import ESTIMATED_HINT, ESTIMATED_MARK
+from planner.reports.route_day import SheetDay as _Day
+from planner.reports.route_day import drive as _drive
+from planner.reports.route_day import esc as _e
+from planner.reports.route_day import file_stem as _file_stem
+from planner.reports.route_day import labels as _labels
+from planner.reports.route_day import num as _num
+from planner.reports.route_day import point as _point
+from planner.reports.route_day import sheet_days as _days
+from planner.reports.route_day import team_dir as _team_dir
+from planner.reports.route_map import route_svg
+from planner.reports.route_xlsx import write_xlsx
 
 __all__ = [
+    "ESTIMATED_HINT",
     "ESTIMATED_MARK",
     "RouteSheetFiles",
     "amap_marker_url",
@@ -83,56 +88,56 @@ AMAP_MARKER = (
     "https://uri.amap.com/marker?position={lon:.6f},{lat:.6f}&name={name}&coordinate=gaode"
 )
 
-# XLSX width (characters) of each column of a sheet; the printed sheet has all but 编号.
-_WIDTHS = {
-    KEY_COLUMN: 22,
-    ORDER_COLUMN: 5,
-    ARRIVAL_COLUMN: 8,
-    NAME_COLUMN: 10,
-    MASKED_ID_COLUMN: 21,
-    PHONE_COLUMN: 13,
-    ADDRESS_COLUMN: 28,
-    PLANNED_COLUMN: 18,
-    TRAVEL_COLUMN: 8,
-    NAV_COLUMN: 9,
-    OUTCOME_COLUMN: 9,
-    SERVICES_COLUMN: 20,
+# Printed width (mm) of each column of the A4 landscape sheet (273 mm between the
+# margins); the address takes what is left (``None``).
+_PRINT_MM: dict[str, float | None] = {
+    ORDER_COLUMN: 8,
+    ARRIVAL_COLUMN: 11,
+    NAME_COLUMN: 17,
+    MASKED_ID_COLUMN: 33,
+    PHONE_COLUMN: 22,
+    ADDRESS_COLUMN: None,
+    PLANNED_COLUMN: 22,
+    TRAVEL_COLUMN: 11,
+    NAV_COLUMN: 11,
+    OUTCOME_COLUMN: 28,
+    SERVICES_COLUMN: 22,
     NOTES_COLUMN: 24,
-    POINT_GCJ_COLUMN: 22,
-    POINT_LON_COLUMN: 14,
-    POINT_LAT_COLUMN: 14,
 }
-_COLUMNS: tuple[tuple[str, float], ...] = tuple((h, _WIDTHS[h]) for h in SHEET_HEADERS[1:])
-_TITLE_ROWS = 2  # XLSX: title lines above the header row
-_DROPDOWN_ROWS = 200  # XLSX: rows below the header offered the outcome drop-down
-_MARGIN_IN = 0.47  # XLSX page margins, inches (12 mm)
-_SAFE_NAME = re.compile(r"[^\w.-]+")
-_LEAD_MARK = "（疑似未登记）"
-ESTIMATED_MARK = "位置估计"
-ESTIMATED_HINT = "无住户点位，先到村委会，按地址询问"
+_HEADERS = SHEET_HEADERS[1:]  # the printed sheet's columns (no 编号)
 
 _CSS = """
 @page { size: A4 landscape; margin: 12mm }
 * { box-sizing: border-box }
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
-       "SimSun", sans-serif; font-size: 10.5pt; color: #000; margin: 0 }
-h1 { font-size: 15pt; margin: 0 0 4pt }
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
+       "Microsoft YaHei", "PingFang SC", "SimSun", sans-serif; font-size: 9.5pt; color: #000;
+       margin: 0 }
+h1 { font-size: 14pt; margin: 0 0 3pt }
 h2 { font-size: 12pt; margin: 10pt 0 4pt }
-.meta { display: grid; grid-template-columns: repeat(3, auto); gap: 2pt 16pt; margin: 0 0 6pt }
-.meta div { white-space: nowrap }
-table { width: 100%; border-collapse: collapse; table-layout: auto }
-th, td { border: 0.6pt solid #000; padding: 3pt 4pt; vertical-align: top; text-align: left }
-th { background: #eee; font-weight: bold; white-space: nowrap }
+.top { display: flex; gap: 5mm; align-items: flex-start; margin: 0 0 4pt }
+.meta { flex: 1; display: grid; grid-template-columns: auto 1fr; gap: 1.5pt 6pt;
+        align-content: start }
+.meta dt { font-weight: bold; white-space: nowrap }
+.meta dd { margin: 0 }
+.map { flex: none; width: 92mm; height: 57mm; border: 0.6pt solid #000 }
+.map svg { display: block; width: 100%; height: 100% }
+table { width: 100%; border-collapse: collapse; table-layout: fixed }
+th, td { border: 0.6pt solid #000; padding: 2pt 3pt; vertical-align: top; text-align: left;
+         overflow-wrap: anywhere; line-height: 1.3 }
+th { background: #eee; font-weight: bold; font-size: 8.5pt }
 thead { display: table-header-group }
 tr { page-break-inside: avoid; break-inside: avoid }
-td.num, th.num { text-align: right; white-space: nowrap }
-td.fill { min-width: 20mm }
-.opts { font-size: 8.5pt; line-height: 1.6; width: 27mm }
-.opts span { white-space: nowrap }
-.lead { font-size: 8.5pt }
-.sign { margin-top: 14pt; display: grid; grid-template-columns: repeat(3, 1fr); gap: 16pt }
-.sign div { border-bottom: 0.6pt solid #000; padding-top: 18pt }
-.note { font-size: 9pt; margin-top: 6pt }
+td.num, th.num { text-align: right }
+td.id { font-size: 8pt; white-space: nowrap; overflow: hidden }
+td.tel { white-space: nowrap }
+.opts { font-size: 8pt }
+.opts span { white-space: nowrap; margin-right: 2pt }
+.lead { font-size: 8pt }
+tr.leg td { background: #f4f4f4; font-size: 8.5pt }
+.sign { margin-top: 10pt; display: grid; grid-template-columns: repeat(3, 1fr); gap: 16pt;
+        break-inside: avoid }
+.sign div { border-bottom: 0.6pt solid #000; padding-top: 14pt }
+.note { font-size: 8.5pt; margin-top: 4pt }
 a { color: #000 }
 @media screen { body { margin: 12mm; max-width: 297mm } }
 """
@@ -140,7 +145,12 @@ a { color: #000 }
 
 @dataclass(frozen=True)
 class RouteSheetFiles:
-    """The files written by :func:`write_route_sheets` (HTML, XLSX, GPX per team-day)."""
+    """The files written by :func:`write_route_sheets`.
+
+    ``html``, ``xlsx``, ``gpx``: per team-day, in each team's folder
+    (``teams``: team → folder; ``team_index``: each folder's ``index.html``);
+    ``plan_json`` and ``index``: the planner's, at the top of ``out_dir``.
+    """
 
     out_dir: Path
     html: tuple[Path, ...]
@@ -148,11 +158,13 @@ class RouteSheetFiles:
     gpx: tuple[Path, ...]
     plan_json: Path
     index: Path
+    teams: Mapping[str, Path] = field(default_factory=dict)
+    team_index: tuple[Path, ...] = ()
 
     @property
     def paths(self) -> tuple[Path, ...]:
         """Every file written."""
-        return (*self.html, *self.xlsx, *self.gpx, self.plan_json, self.index)
+        return (*self.html, *self.xlsx, *self.gpx, self.plan_json, self.index, *self.team_index)
 
 
 # --- small helpers ----------------------------------------------------------------------
@@ -171,107 +183,15 @@ def has_real_point(stop: PlannedStop) -> bool:
     return stop.point_source != "estimated"
 
 
-def _nav_html(stop: PlannedStop) -> str:
-    """The 导航 cell: an Amap link for a real point, else 位置估计 and where to ask."""
-    if has_real_point(stop):
-        url = amap_marker_url(*_point(stop), stop.person.name)
-        return f'<a href="{_e(url)}">高德导航</a>'
-    return f"{ESTIMATED_MARK}：{ESTIMATED_HINT}"
+def _nav_link(stop: PlannedStop) -> str | None:
+    """The navigation link of a stop (None: no link), carrying no personal data.
 
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _num(value: object, digits: int = 1) -> str:
-    if value is None or value == "":
-        return ""
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{x:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{x:.0f}"
-
-
-def _file_stem(day: str, team: str) -> str:
-    return f"{_SAFE_NAME.sub('_', day)}_{_SAFE_NAME.sub('_', team)}"
-
-
-def _labels(stop: PlannedStop) -> str:
-    return "、".join(stop.service_labels)
-
-
-def _point(p: Place | ServicePoint | PlannedStop) -> tuple[float, float]:
-    return float(p.lon), float(p.lat)
-
-
-def _stop_name(stop: PlannedStop) -> str:
-    name = stop.person.name
-    return name + _LEAD_MARK if stop.is_lead else name
-
-
-@dataclass(frozen=True)
-class _Day:
-    """One team-day with what its header needs."""
-
-    month: str
-    team: str
-    team_label: str
-    skills: str
-    date: str
-    villages: str
-    service_point: str
-    day: TeamDay
-
-    @property
-    def stops(self) -> tuple[PlannedStop, ...]:
-        return self.day.stops
-
-    @property
-    def title(self) -> str:
-        return f"{self.month} 康复入村社入户路线单 · {self.team_label}（{self.team}）· {self.date}"
-
-    def meta(self) -> list[tuple[str, str]]:
-        d = self.day
-        lunch = f"{d.lunch.start}–{d.lunch.end} {d.lunch.place}".strip()
-        travel = f"路程 {_num(d.travel_min)} 分钟，{_num(d.distance_km)} 公里"
-        return [
-            ("月份", self.month),
-            ("日期", self.date),
-            ("村社", self.villages),
-            ("服务队", f"{self.team_label}（{self.team}）"),
-            ("人员", self.skills),
-            ("服务点", self.service_point),
-            ("出发", d.start.name),
-            ("返回", d.end.name),
-            ("午餐", lunch),
-            ("合计", f"{d.stops_count} 户；{travel}"),
-        ]
-
-
-def _days(plan: MonthPlan) -> list[_Day]:
-    """Every team-day of the plan, team by team, with the villages it serves."""
-    by_code = {v.code: v for v in plan.villages}
-    out = []
-    for team, day in plan.team_days:
-        on_day = [v for v in plan.villages if day.date in v.dates]
-        codes = sorted({s.village_code for s in day.stops})
-        here: Sequence[VillageDay] = (
-            on_day or [by_code[c] for c in codes if c in by_code] or plan.villages
-        )
-        out.append(
-            _Day(
-                month=plan.month,
-                team=team.team,
-                team_label=team.label or team.team,
-                skills="、".join(team.skill_labels or team.skills),
-                date=day.date.isoformat(),
-                villages="、".join(f"{v.town_name}{v.name}" for v in here),
-                service_point="、".join(v.service_point.name for v in here),
-                day=day,
-            )
-        )
-    return out
+    The Amap marker at the stop's point with the neutral label ``第N户`` (the
+    stop's order), never the resident's name; none for an estimated point.
+    """
+    if not has_real_point(stop):
+        return None
+    return amap_marker_url(*_point(stop), f"第{stop.order}户")
 
 
 # --- HTML -------------------------------------------------------------------------------
@@ -285,46 +205,80 @@ def _html_page(title: str, body: str) -> str:
     )
 
 
+def _colgroup() -> str:
+    cols = "".join(
+        "<col>" if _PRINT_MM[h] is None else f'<col style="width:{_PRINT_MM[h]:g}mm">'
+        for h in _HEADERS
+    )
+    return f"<colgroup>{cols}</colgroup>"
+
+
+def _stop_row(d: _Day, stop: PlannedStop, boxes: str) -> str:
+    who = stop.person
+    url = _nav_link(stop)
+    nav = f'<a href="{_e(url)}">高德导航</a>' if url else f"{ESTIMATED_MARK}：{ESTIMATED_HINT}"
+    lead = '<div class="lead">疑似未登记</div>' if stop.is_lead else ""
+    return (
+        "<tr>"
+        f'<td class="num">{_e(stop.order)}</td>'
+        f"<td>{_e(stop.arrival)}</td>"
+        f"<td>{_e(who.name)}{lead}</td>"
+        f'<td class="id">{_e(who.masked_id)}</td>'
+        f'<td class="tel">{_e(d.phone(stop))}</td>'
+        f"<td>{_e(who.address)}</td>"
+        f"<td>{_e(_labels(stop))}</td>"
+        f'<td class="num">{_e(_num(stop.travel_min))}</td>'
+        f"<td>{nav}</td>"
+        f'<td class="opts">{boxes}</td>'
+        "<td></td><td></td>"
+        "</tr>"
+    )
+
+
+def _leg_row(time: str, text: str, minutes: float | None, km: float | None) -> str:
+    drive = "" if minutes is None else f"（路程 {_drive(minutes, km)}）"
+    return (
+        f'<tr class="leg"><td></td><td>{_e(time)}</td>'
+        f'<td colspan="{len(_HEADERS) - 2}">{_e(text)}{_e(drive)}</td></tr>'
+    )
+
+
 def _html_sheet(d: _Day) -> str:
-    meta = "".join(f"<div><b>{_e(k)}：</b>{_e(v)}</div>" for k, v in d.meta())
+    day = d.day
+    meta = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in d.meta())
     head = "".join(
         f'<th class="num">{_e(h)}</th>'
         if h in (ORDER_COLUMN, TRAVEL_COLUMN)
         else f"<th>{_e(h)}</th>"
-        for h, _ in _COLUMNS
+        for h in _HEADERS
     )
-    boxes = " ".join(f"<span>□{_e(label)}</span>" for label in OUTCOMES.values())
-    rows = []
-    for stop in d.stops:
-        who = stop.person
-        lead = '<div class="lead">疑似未登记</div>' if stop.is_lead else ""
-        rows.append(
-            "<tr>"
-            f'<td class="num">{_e(stop.order)}</td>'
-            f"<td>{_e(stop.arrival)}</td>"
-            f"<td>{_e(who.name)}{lead}</td>"
-            f"<td>{_e(who.masked_id)}</td>"
-            f"<td>{_e(who.masked_phone)}</td>"
-            f"<td>{_e(who.address)}</td>"
-            f"<td>{_e(_labels(stop))}</td>"
-            f'<td class="num">{_e(_num(stop.travel_min))}</td>'
-            f"<td>{_nav_html(stop)}</td>"
-            f'<td class="opts">{boxes}</td>'
-            '<td class="fill"></td><td class="fill"></td>'
-            "</tr>"
+    boxes = "".join(f"<span>□{_e(label)}</span> " for label in OUTCOMES.values()).strip()
+    rows = [_stop_row(d, s, boxes) for s in d.morning]
+    lunch = day.lunch
+    rows.append(
+        _leg_row(
+            lunch.start,
+            f"午餐 {lunch.start}–{lunch.end}：{lunch.place}",
+            day.to_lunch_min,
+            day.to_lunch_km,
         )
-    if not rows:
-        rows.append(f'<tr><td colspan="{len(_COLUMNS)}">本日无入户安排。</td></tr>')
+    )
+    rows += [_stop_row(d, s, boxes) for s in d.afternoon]
+    rows.append(_leg_row("", f"返回{day.end.name}", day.to_end_min, day.to_end_km))
+    if not d.stops:
+        rows.insert(0, f'<tr><td colspan="{len(_HEADERS)}">本日无入户安排。</td></tr>')
+    phones = "电话为完整号码，供提前联系；" if d.phones else "电话已脱敏；"
     body = (
         f"<h1>{_e(d.title)}</h1>\n"
-        f'<div class="meta">{meta}</div>\n'
-        f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
+        f'<div class="top"><dl class="meta">{meta}</dl>'
+        f'<div class="map">{route_svg(d)}</div></div>\n'
+        f"<table>\n{_colgroup()}\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
         + "\n".join(rows)
         + "\n</tbody>\n</table>\n"
         '<p class="note">结果：在方框中打勾（完成／不在家／拒绝／迁出／死亡）；'
         "已提供服务：写实际提供的服务；回来后把结果录入同名 Excel 表（"
         f"{_e(_file_stem(d.date, d.team))}.xlsx）并导入：coverplan visits import。"
-        "身份证号和电话已脱敏，本表用后请妥善保管或销毁。</p>\n"
+        f"身份证号已脱敏，{phones}本表含个人信息，仅限本服务队使用，用后请交回或销毁。</p>\n"
         '<div class="sign"><div>服务队负责人签字：</div><div>村（社区）联络员签字：</div>'
         "<div>日期：</div></div>"
     )
@@ -340,15 +294,16 @@ def _village_row(v: VillageDay) -> str:
     return "<tr>" + "".join(f"<td>{_e(x)}</td>" for x in (name, dates, point, invited)) + "</tr>"
 
 
-def _sheet_row(d: _Day) -> str:
-    stem = quote(_file_stem(d.date, d.team))
+def _sheet_row(d: _Day, *, folder: str = "") -> str:
+    stem = quote(folder + _file_stem(d.date, d.team))
     links = "".join(
         f'<td><a href="{_e(stem)}.{ext}">{label}</a></td>'
         for ext, label in (("html", "打印版"), ("xlsx", "Excel 填报"), ("gpx", "GPX 路线"))
     )
     return (
         f"<tr><td>{_e(d.date)}</td><td>{_e(d.team_label)}（{_e(d.team)}）</td>"
-        f'<td class="num">{_e(d.day.stops_count)}</td>{links}</tr>'
+        f'<td class="num">{_e(d.day.stops_count)}</td>'
+        f'<td class="num">{_e(_drive(d.day.travel_min, d.day.distance_km))}</td>{links}</tr>'
     )
 
 
@@ -360,17 +315,23 @@ def _unplanned_row(u: Unplanned) -> str:
     )
 
 
+_SHEETS_HEAD = (
+    "<table><thead><tr><th>日期</th><th>服务队</th>"
+    '<th class="num">户数</th><th class="num">路程</th><th colspan="3">文件</th></tr></thead>'
+)
+
+
 def _html_index(plan: MonthPlan, days: Sequence[_Day]) -> str:
     villages = "".join(_village_row(v) for v in plan.villages)
-    sheets = "".join(_sheet_row(d) for d in days)
+    sheets = "".join(_sheet_row(d, folder=f"{_team_dir(d.team)}/") for d in days)
     unplanned = "".join(_unplanned_row(u) for u in plan.unplanned)
     body = (
         f"<h1>{_e(plan.month)} 康复入村社</h1>\n<h2>村社与服务点</h2>\n"
         "<table><thead><tr><th>村社</th><th>日期</th><th>服务点</th><th>邀请到服务点</th>"
         f"</tr></thead><tbody>{villages}</tbody></table>\n"
-        "<h2>入户路线单</h2>\n<table><thead><tr><th>日期</th><th>服务队</th>"
-        '<th class="num">户数</th><th colspan="3">文件</th></tr></thead>'
-        f"<tbody>{sheets}</tbody></table>\n"
+        f"<h2>入户路线单</h2>\n{_SHEETS_HEAD}<tbody>{sheets}</tbody></table>\n"
+        '<p class="note">每个服务队的文件夹（如 A/）只含该队自己的入户对象（含完整电话，'
+        "供提前联系），整个文件夹交给该服务队；本页和 plan.json 留在区残联，不要发给服务队。</p>\n"
     )
     if unplanned:
         body += (
@@ -382,161 +343,16 @@ def _html_index(plan: MonthPlan, days: Sequence[_Day]) -> str:
     return _html_page(f"{plan.month} 康复入村社", body)
 
 
-# --- XLSX -------------------------------------------------------------------------------
-
-
-def _xlsx_sheet(d: _Day, path: Path) -> None:
-    import openpyxl
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = SHEET_NAME
-    headers = list(XLSX_HEADERS)
-    ncol = len(headers)
-    ws.append([d.title])
-    ws.append(["；".join(f"{k}：{v}" for k, v in d.meta() if v)])
-    for r in range(1, _TITLE_ROWS + 1):
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncol)
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[2].height = 32
-    header_row = _TITLE_ROWS + 1
-    ws.append(headers)
-    _xlsx_rows(ws, d, header_row=header_row)
-    last = max(ws.max_row, header_row + 1)
-    ws.add_data_validation(_outcome_list(headers, header_row=header_row, last=last))
-    for i, w in enumerate((_WIDTHS[h] for h in headers), start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.freeze_panes = ws.cell(header_row + 1, 2)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.print_area = f"A1:{get_column_letter(ncol)}{last}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = _MARGIN_IN
-    ws.page_margins.top = ws.page_margins.bottom = _MARGIN_IN
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    _xlsx_help(wb.create_sheet("说明"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-
-
-def _xlsx_rows(ws: Any, d: _Day, *, header_row: int) -> None:
-    """The header row's style and one row per stop (编号 first; 结果… left to fill in)."""
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-    headers = list(XLSX_HEADERS)
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    fill = PatternFill("solid", fgColor="DDDDDD")
-    to_fill = PatternFill("solid", fgColor="FFF7D6")
-    for c in range(1, len(headers) + 1):
-        cell = ws.cell(header_row, c)
-        cell.font = Font(bold=True)
-        cell.fill = fill
-        cell.border = border
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    filled = (OUTCOME_COLUMN, SERVICES_COLUMN, NOTES_COLUMN, *POINT_COLUMNS)
-    fill_cols = {headers.index(h) + 1 for h in filled}
-    text_cols = [1, *(headers.index(h) + 1 for h in (MASKED_ID_COLUMN, PHONE_COLUMN))]
-    text_cols.append(headers.index(POINT_GCJ_COLUMN) + 1)
-    nav_col = headers.index(NAV_COLUMN) + 1
-    for stop in d.stops:
-        who = stop.person
-        ws.append(
-            [
-                stop.visit_key,
-                stop.order,
-                stop.arrival,
-                _stop_name(stop),
-                who.masked_id,
-                who.masked_phone,
-                who.address,
-                _labels(stop),
-                stop.travel_min,
-                None,
-                None,
-                None,
-                None,
-            ]
-        )
-        r = ws.max_row
-        if has_real_point(stop):
-            link = ws.cell(r, nav_col, "高德导航")
-            link.hyperlink = amap_marker_url(*_point(stop), who.name)
-            link.font = Font(color="0563C1", underline="single")
-        else:
-            ws.cell(r, nav_col, f"{ESTIMATED_MARK}：{ESTIMATED_HINT}")
-        for c in range(1, len(headers) + 1):
-            cell = ws.cell(r, c)
-            cell.border = border
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            if c in fill_cols:
-                cell.fill = to_fill
-        ws.cell(r, 1).font = Font(color="808080", size=9)
-        for c in text_cols:
-            ws.cell(r, c).number_format = "@"
-
-
-def _outcome_list(headers: list[str], *, header_row: int, last: int) -> Any:
-    """The drop-down of outcomes on the 结果 column."""
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    out_col = get_column_letter(headers.index(OUTCOME_COLUMN) + 1)
-    dv = DataValidation(
-        type="list",
-        formula1='"' + ",".join(OUTCOMES.values()) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        showInputMessage=True,
-        errorTitle="结果无效",
-        error="请从下拉列表选择：" + "、".join(OUTCOMES.values()),
-        promptTitle="结果",
-        prompt="走访后选择结果；未走访留空",
+def _team_index(plan: MonthPlan, team: str, days: Sequence[_Day]) -> str:
+    label = days[0].team_label if days else team
+    sheets = "".join(_sheet_row(d) for d in days)
+    body = (
+        f"<h1>{_e(plan.month)} 康复入村社 · {_e(label)}（{_e(team)}）</h1>\n"
+        f"{_SHEETS_HEAD}<tbody>{sheets}</tbody></table>\n"
+        '<p class="note">本文件夹只含本服务队的入户对象，电话为完整号码，供提前联系；'
+        "请妥善保管，用后交回或销毁。填好的 Excel 表交回区残联导入（coverplan visits import）。</p>"
     )
-    dv.add(f"{out_col}{header_row + 1}:{out_col}{max(last, header_row + _DROPDOWN_ROWS)}")
-    return dv
-
-
-def _xlsx_help(ws: Any) -> None:
-    from openpyxl.styles import Alignment, Font
-
-    lines = [
-        "入户路线单填写说明",
-        "",
-        f"1. 每走访一户，在「{OUTCOME_COLUMN}」列从下拉列表选择："
-        + "、".join(OUTCOMES.values())
-        + "。",
-        f"2. 「{SERVICES_COLUMN}」填写实际提供的服务，多项用顿号（、）分隔；"
-        "只有结果为「完成」时才填写。可填写的服务见下表（填名称或代码均可）。",
-        f"3. 「{NOTES_COLUMN}」填写需要说明的情况（如新住址、联系人、下次再访时间）。",
-        f"4. 尚未走访的户，「{OUTCOME_COLUMN}」留空；导入时跳过，不算错误。",
-        f"5. 不要修改「{KEY_COLUMN}」列和表头，不要删除、合并行；可以调整行的顺序。",
-        "6. 迁出、死亡：系统只把该人员标记为待核查，不会删除任何人；请由镇街残联核实后处理。",
-        "7. 填好后保存为 .xlsx，在区残联电脑上运行：coverplan visits import 文件名.xlsx",
-        "   （可以导入整个目录；同一张表重复导入不会重复记录，改正后重新导入会更正记录。）",
-        f"8. 住户位置不对或为「{ESTIMATED_MARK}」时，可记下住户门口的实际位置：在高德地图长按"
-        f"该点复制坐标，粘贴到「{POINT_GCJ_COLUMN}」（如 121.406,29.660）；或把手机 GPS 的"
-        f"经纬度填入「{POINT_LON_COLUMN}」「{POINT_LAT_COLUMN}」（二者选一）。"
-        "导入后，下月计划按该位置导航和计算路程。",
-        "9. 身份证号和电话已脱敏；本表含个人信息，用后请妥善保管或销毁。",
-        "",
-        "服务名称\t代码",
-        *(f"{label}\t{key}" for key, label in SERVICE_LABELS.items()),
-    ]
-    for text in lines:
-        ws.append(text.split("\t"))
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.column_dimensions["A"].width = 100
-    ws.column_dimensions["B"].width = 26
-    for row in ws.iter_rows(min_row=2):
-        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    return _html_page(f"{plan.month} 康复入村社 {label}", body)
 
 
 # --- GPX --------------------------------------------------------------------------------
@@ -551,15 +367,17 @@ def _gpx(d: _Day) -> bytes:
             e.text = text
         return e
 
+    def stop(s: PlannedStop) -> tuple[str, tuple[float, float]]:
+        return f"{s.order} {mask_name(s.person.name)}".strip(), _point(s)
+
     root = ET.Element(f"{{{GPX_NS}}}gpx", {"version": "1.1", "creator": "coverplan"})
     meta = el(root, "metadata")
     el(meta, "name", f"{d.month} 康复入村社 {d.team_label}（{d.team}）{d.date}")
+    lunch = d.day.lunch
     points = [(f"起点 {d.day.start.name}".strip(), _point(d.day.start))]
-    points += [
-        (f"{s.order} {mask_name(s.person.name)}".strip(), _point(s))
-        for s in d.stops
-        if has_real_point(s)
-    ]
+    points += [stop(s) for s in d.morning if has_real_point(s)]
+    points.append((f"午餐 {lunch.start}–{lunch.end} {d.sp.name}".strip(), _point(d.sp)))
+    points += [stop(s) for s in d.afternoon if has_real_point(s)]
     points.append((f"终点 {d.day.end.name}".strip(), _point(d.day.end)))
     for name, (lon, lat) in points:
         w = el(root, "wpt", lat=f"{lat:.7f}", lon=f"{lon:.7f}")
@@ -578,20 +396,24 @@ def _gpx(d: _Day) -> bytes:
 
 
 def write_route_sheets(plan: MonthPlan, out_dir: Path) -> RouteSheetFiles:
-    """Write the route sheets of a month plan under ``out_dir``.
+    """Write the route sheets of a month plan under ``out_dir``, one folder per team.
 
     Parameters
     ----------
     plan
         The month plan (:func:`planner.services.outreach_month`, or
-        :meth:`MonthPlan.from_json` of a ``plan.json``); points are WGS-84.
+        :meth:`MonthPlan.from_json` of a ``plan.json``; read from JSON it has no
+        full phones and no village outlines); points are WGS-84.
     out_dir
         Output directory (created).
 
     Returns
     -------
     RouteSheetFiles
-        ``{date}_{team}.html|xlsx|gpx`` per team-day, ``plan.json``, ``index.html``.
+        ``{team}/{date}_{team}.html|xlsx|gpx`` per team-day and
+        ``{team}/index.html`` (for the team: only its own persons, full phones),
+        ``plan.json`` and ``index.html`` at the top (for the planner: masked
+        phones and IDs).
 
     Raises
     ------
@@ -603,20 +425,30 @@ def write_route_sheets(plan: MonthPlan, out_dir: Path) -> RouteSheetFiles:
     out_dir.mkdir(parents=True, exist_ok=True)
     html_files, xlsx_files, gpx_files = [], [], []
     seen: set[str] = set()
+    teams: dict[str, Path] = {}
     for d in days:
         stem = _file_stem(d.date, d.team)
         if stem in seen:
             raise InputError(f"月计划中服务队 {d.team} 在 {d.date} 出现了两次；请重新生成月计划")
         seen.add(stem)
-        h = out_dir / f"{stem}.html"
+        folder = teams.setdefault(d.team, out_dir / _team_dir(d.team))
+        folder.mkdir(parents=True, exist_ok=True)
+        h = folder / f"{stem}.html"
         h.write_text(_html_sheet(d), encoding="utf-8")
-        x = out_dir / f"{stem}.xlsx"
-        _xlsx_sheet(d, x)
-        g = out_dir / f"{stem}.gpx"
+        x = folder / f"{stem}.xlsx"
+        write_xlsx(d, x, nav_link=_nav_link)
+        g = folder / f"{stem}.gpx"
         g.write_bytes(_gpx(d))
         html_files.append(h)
         xlsx_files.append(x)
         gpx_files.append(g)
+    team_index = []
+    for team, folder in teams.items():
+        page = folder / "index.html"
+        page.write_text(
+            _team_index(plan, team, [d for d in days if d.team == team]), encoding="utf-8"
+        )
+        team_index.append(page)
     plan_json = out_dir / "plan.json"
     plan_json.write_text(
         json.dumps(plan.to_json(), ensure_ascii=False, indent=2, default=str) + "\n",
@@ -631,4 +463,6 @@ def write_route_sheets(plan: MonthPlan, out_dir: Path) -> RouteSheetFiles:
         gpx=tuple(gpx_files),
         plan_json=plan_json,
         index=index,
+        teams=teams,
+        team_index=tuple(team_index),
     )

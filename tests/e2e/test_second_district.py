@@ -372,10 +372,14 @@ def test_outreach_year_and_month(loaded: County) -> None:
     assert min(arrivals) >= "08:50"
     days = {t["team"]: t["days"] for t in month["teams"]}
     assert all(d["start"]["name"] == county.OFFICE_NAME for ds in days.values() for d in ds)
-    # team B visits two households at the village point: 20 min of driving; team A also
-    # drives 1 km of 盘山公路 out to 萧秀英's house and back: 20 + 2 × 60/17 = 27.1 min
-    assert sum(d["travel_min"] for d in days["B"]) == pytest.approx(20.0, abs=0.1)
-    assert sum(d["travel_min"] for d in days["A"]) == pytest.approx(20 + 120 / 17, abs=0.1)
+    # team B visits two households at the village point: 20 min and 13 km out, and
+    # 15 + 6 = 21 min and 13 km back (清河路 is one-way), counted even when a shift has
+    # no stop; team A also drives 1 km of 盘山公路 out to 萧秀英's house and back:
+    # 41 + 2 × 60/17 = 48.1 min, 28 km
+    assert sum(d["travel_min"] for d in days["B"]) == pytest.approx(41.0, abs=0.1)
+    assert sum(d["travel_min"] for d in days["A"]) == pytest.approx(41 + 120 / 17, abs=0.1)
+    assert sum(d["distance_km"] for d in days["B"]) == pytest.approx(26.0, abs=0.01)
+    assert sum(d["distance_km"] for d in days["A"]) == pytest.approx(28.0, abs=0.01)
     # 曹红's hearing aid is past its life but she can come: invited to the service point
     # (竹园村's grade 1–2 all have the care subsidy: no policy-check invitations)
     invited = {(p["name"], p["service"]) for p in month["invited_people"]}

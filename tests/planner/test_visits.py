@@ -361,6 +361,21 @@ def test_a_directory_of_sheets(town: Town, sheet: Path) -> None:
     assert res.stored == 1 and len(res.batch_ids) == 1
 
 
+def test_the_whole_output_directory_reads_the_team_folders(town: Town, sheet: Path) -> None:
+    """``outreach month --out DIR`` puts the sheets in DIR/A/…: importing DIR finds them,
+    and a sheet with the phone column's old header 电话（脱敏） still imports."""
+    assert sheet.parent.name == "A"
+    fill(sheet, {_key(town, "甲"): ("完成", None), _key(town, "乙"): ("不在家", None)})
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb["入户路线单"]
+    header = next(r for r in range(1, 10) if ws.cell(r, 1).value == "编号")
+    (phone,) = [c for c in ws[header] if c.value == "电话"]
+    phone.value = "电话（脱敏）"
+    wb.save(sheet)
+    res = import_visits(town.store, sheet.parent.parent, today=TODAY)
+    assert (res.stored, len(res.files), res.failed_files) == (2, 1, ())
+
+
 def test_a_bad_file_in_a_directory_does_not_stop_the_others(town: Town, sheet: Path) -> None:
     fill(sheet, {_key(town, "甲"): ("完成", None)})
     other = sheet.parent / "0_别的表.xlsx"  # sorts first: read before the good sheet

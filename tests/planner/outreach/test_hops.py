@@ -206,8 +206,8 @@ def test_sheets_link_only_real_points(tmp_path: Path) -> None:
     assert str(cells[1].value).startswith("位置估计")
     root = ET.parse(files.gpx[0]).getroot()
     names = [w.findtext(f"{GPX}name") for w in root.findall(f"{GPX}wpt")]
-    assert [n.split()[0] for n in names if n] == ["起点", "1", "3", "终点"]
-    assert len(root.findall(f"{GPX}rte/{GPX}rtept")) == 4
+    assert [n.split()[0] for n in names if n] == ["起点", "1", "3", "午餐", "终点"]
+    assert len(root.findall(f"{GPX}rte/{GPX}rtept")) == 5
 
 
 # --- a toy month, every move by hand ----------------------------------------------------
@@ -379,7 +379,7 @@ def test_corrected_point_is_stored_used_and_kept(month: ToyMonth, tmp_path: Path
             },
         )
     res = import_visits(
-        month.store, files.xlsx[0].parent, today=date(2026, 12, 20), config=month.config
+        month.store, tmp_path / "sheets", today=date(2026, 12, 20), config=month.config
     )
     # 卯's point lies 130 km away: the row is rejected with file, row, column and reason
     (bad,) = res.rejected
@@ -418,7 +418,7 @@ def test_corrected_point_is_stored_used_and_kept(month: ToyMonth, tmp_path: Path
 
     # importing the same sheets again changes nothing
     res3 = import_visits(
-        month.store, files.xlsx[0].parent, today=date(2026, 12, 20), config=month.config
+        month.store, tmp_path / "sheets", today=date(2026, 12, 20), config=month.config
     )
     assert res3.updated["points_recorded"] == 0 and res3.unchanged == res.stored
 

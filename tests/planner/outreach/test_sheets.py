@@ -162,19 +162,24 @@ def files(tmp_path: Path) -> RouteSheetFiles:
 
 def test_files_are_written_per_team_day(files: RouteSheetFiles, tmp_path: Path) -> None:
     out = tmp_path / "sheets"
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*"))
     assert names == sorted(
         [
-            "2026-12-08_A.html",
-            "2026-12-08_A.xlsx",
-            "2026-12-08_A.gpx",
-            "2026-12-08_B.html",
-            "2026-12-08_B.xlsx",
-            "2026-12-08_B.gpx",
+            "A",
+            "A/2026-12-08_A.html",
+            "A/2026-12-08_A.xlsx",
+            "A/2026-12-08_A.gpx",
+            "A/index.html",
+            "B",
+            "B/2026-12-08_B.html",
+            "B/2026-12-08_B.xlsx",
+            "B/2026-12-08_B.gpx",
+            "B/index.html",
             "plan.json",
             "index.html",
         ]
     )
+    assert files.teams == {"A": out / "A", "B": out / "B"}
     assert all(p.exists() for p in files.paths)
     assert json.loads(files.plan_json.read_text(encoding="utf-8")) == sample_plan()
     assert "武岭社区" in files.plan_json.read_text(encoding="utf-8")  # ensure_ascii=False
@@ -196,7 +201,7 @@ def test_html_is_offline_printable_and_escaped(files: RouteSheetFiles) -> None:
     assert html.escape("<script>alert(1)</script>") in text
     assert "武岭路 1 号 &amp; 2 号" in text
     assert "@page { size: A4 landscape; margin: 12mm }" in text
-    for header in ("序号", "到达时间", "姓名", "身份证号（脱敏）", "电话（脱敏）", "地址"):
+    for header in ("序号", "到达时间", "姓名", "身份证号（脱敏）", "电话", "地址"):
         assert f"<th>{header}</th>" in text or f'<th class="num">{header}</th>' in text
     for header in ("服务项目", "路程（分钟）", "导航", "结果", "已提供服务", "备注"):
         assert header in text
@@ -210,7 +215,7 @@ def test_html_is_offline_printable_and_escaped(files: RouteSheetFiles) -> None:
     assert len(re.findall(r"https?://", text)) == len(hrefs) == 3
     index = files.index.read_text(encoding="utf-8")
     assert _external_refs(index) == []
-    assert 'href="2026-12-08_A.xlsx"' in index and 'href="plan.json"' in index
+    assert 'href="A/2026-12-08_A.xlsx"' in index and 'href="plan.json"' in index
     assert "顺延下月" in index and "330283********1111" in index
 
 
@@ -221,14 +226,14 @@ def test_amap_links_are_gcj02(files: RouteSheetFiles) -> None:
     assert (url.scheme, url.netloc, url.path) == ("https", "uri.amap.com", "/marker")
     q = parse_qs(url.query)
     assert q["coordinate"] == ["gaode"]
-    assert q["name"] == ["张2"]  # URL-decoded
+    assert q["name"] == ["第2户"]  # URL-decoded: the stop's order, never the name
     lon, lat = (float(x) for x in q["position"][0].split(","))
     stop = sample_plan()["teams"][0]["days"][0]["stops"][1]
     glon, glat = wgs84_to_gcj02(stop["lon"], stop["lat"])
     assert lon == pytest.approx(float(glon), abs=1e-6)
     assert lat == pytest.approx(float(glat), abs=1e-6)
     assert abs(lon - stop["lon"]) > 1e-3  # really shifted, not the WGS-84 point
-    assert "%3Cscript%3E" in hrefs[0]  # names are URL-encoded
+    assert all("script" not in h and "张" not in h for h in hrefs)  # no names in URLs
 
 
 def _header_row(ws: Any) -> int:
@@ -250,7 +255,7 @@ def test_xlsx_has_keys_dropdown_and_print_setup(files: RouteSheetFiles) -> None:
         "到达时间",
         "姓名",
         "身份证号（脱敏）",
-        "电话（脱敏）",
+        "电话",
         "地址",
         "服务项目",
         "路程（分钟）",
@@ -293,10 +298,12 @@ def test_gpx_has_the_route_and_no_personal_numbers(files: RouteSheetFiles) -> No
     assert root.tag == f"{GPX}gpx" and root.get("version") == "1.1"
     wpts = root.findall(f"{GPX}wpt")
     rtepts = root.findall(f"{GPX}rte/{GPX}rtept")
-    assert len(wpts) == len(rtepts) == 3 + 2  # start, 3 stops, end
+    assert len(wpts) == len(rtepts) == 3 + 3  # start, 3 morning stops, lunch, end
     names = [w.findtext(f"{GPX}name") or "" for w in wpts]
     assert names[0].startswith("起点") and names[-1].startswith("终点")
     assert names[1:4] == ["1 <" + "*" * 24, "2 张*", "3 李*"]
+    assert names[4] == "午餐 11:30–13:00 武岭社区居委会"
+    assert (float(wpts[4].get("lon", "")), float(wpts[4].get("lat", ""))) == (121.24, 29.67)
     stop = sample_plan()["teams"][0]["days"][0]["stops"][1]
     assert float(wpts[2].get("lon", "")) == pytest.approx(stop["lon"])  # WGS-84, not shifted
     assert float(wpts[2].get("lat", "")) == pytest.approx(stop["lat"])
@@ -304,7 +311,7 @@ def test_gpx_has_the_route_and_no_personal_numbers(files: RouteSheetFiles) -> No
     for secret in ("3887", "5678", "4321", "330283", "R101", "L7-", "张2", "李四", "服药监护"):
         assert secret not in text
     empty = ET.parse(files.gpx[1]).getroot()
-    assert len(empty.findall(f"{GPX}wpt")) == 2
+    assert len(empty.findall(f"{GPX}wpt")) == 3  # start, lunch, end
 
 
 def test_empty_day_still_gets_a_sheet(files: RouteSheetFiles) -> None:
