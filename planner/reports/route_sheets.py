@@ -166,7 +166,8 @@ def _file_stem(day: str, team: str) -> str:
 
 
 def _labels(stop: PlannedStop) -> str:
-    return "、".join(stop.service_labels)
+    """The stop's services; for a split household, its other visits too."""
+    return "；".join(["、".join(stop.service_labels), *(o.note() for o in stop.other_visits)])
 
 
 def _point(p: Place | ServicePoint | PlannedStop) -> tuple[float, float]:

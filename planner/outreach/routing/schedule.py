@@ -4,7 +4,8 @@
 :func:`violations` checks routes against the rules, and
 :func:`result_from_orders` turns the stop orders a solver found into a
 :class:`~planner.outreach.routing.problem.RoutingResult` whose ``is_feasible``
-comes from that check, not from the solver's own flag.
+comes from that check, not from the solver's own flag; :func:`insert_skipped`
+puts skipped optional stops into routes that still have room for them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from planner.outreach.routing.problem import (
     Visit,
 )
 
-__all__ = ["result_from_orders", "schedule", "violations"]
+__all__ = ["fits", "insert_skipped", "result_from_orders", "schedule", "violations"]
 
 
 def _forward(
@@ -177,3 +178,63 @@ def result_from_orders(
         violations=tuple(broken),
         distance_m=distance,
     )
+
+
+def fits(problem: RoutingProblem, route: Route) -> bool:
+    """Whether one route keeps its windows, its shift's end time, skills and capacity."""
+    sh = problem.shifts[route.shift]
+    stops = [problem.stops[v.stop] for v in route.visits]
+    visits = zip(route.visits, stops, strict=True)
+    return (
+        all(v.start_s <= s.latest_s and s.skills <= sh.skills for v, s in visits)
+        and (not route.visits or route.end_s <= sh.latest_s)
+        and sum(s.demand for s in stops) <= sh.capacity
+    )
+
+
+def insert_skipped(problem: RoutingProblem, result: RoutingResult) -> RoutingResult:
+    """``result`` with the skipped optional stops that still fit put into routes.
+
+    Highest prize first (then stop index), each stop goes where it adds the
+    least travel among every position of every shift having its skills that
+    keeps the route within the rules (:func:`fits`); passes repeat until no
+    skipped stop fits anywhere. So a stop the returned result leaves out fits
+    into no route: no shift able to serve it had the time (or capacity) left.
+    An infeasible ``result`` is returned unchanged.
+
+    Parameters
+    ----------
+    problem
+        The problem solved.
+    result
+        A solver's result for it.
+    """
+    if not result.is_feasible:
+        return result
+    started = time.perf_counter() - result.seconds
+    orders = [list(r.stops) for r in result.routes]
+    travel = [r.travel_s for r in result.routes]
+    skipped = sorted(
+        (i for i in result.unvisited if not problem.stops[i].required),
+        key=lambda i: (-problem.stops[i].prize, i),
+    )
+    inserted, changed = False, True
+    while changed:
+        changed = False
+        for i in list(skipped):
+            best: tuple[int, int, int, Route] | None = None
+            for k in problem.eligible_shifts(i):
+                for pos in range(len(orders[k]) + 1):
+                    route = schedule(problem, k, [*orders[k][:pos], i, *orders[k][pos:]])
+                    added = route.travel_s - travel[k]
+                    if fits(problem, route) and (best is None or added < best[0]):
+                        best = (added, k, pos, route)
+            if best is not None:
+                _, k, pos, route = best
+                orders[k].insert(pos, i)
+                travel[k] = route.travel_s
+                skipped.remove(i)
+                changed = inserted = True
+    if not inserted:
+        return result
+    return result_from_orders(problem, orders, solver=result.solver, started=started)
