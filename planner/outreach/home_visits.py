@@ -71,6 +71,7 @@ __all__ = [
     "route_days",
     "servable",
     "unplanned",
+    "visit_label",
 ]
 
 PRIZE_PER_PRIORITY_S = 4 * 3600  # a visit is worth up to 4 h of driving per priority point
@@ -211,6 +212,12 @@ def _no_skill(m: HomeVisits, r: dict[str, Any], *, held: frozenset[str]) -> str:
     )
 
 
+def visit_label(key: str, services: Sequence[str]) -> str:
+    """The routing stop label of a visit: household key (``R<resident id>`` or
+    ``L<lead id>``), a colon, its service keys joined by ``+``."""
+    return f"{key}:{'+'.join(services)}"
+
+
 def _day_problem(m: HomeVisits, remaining: list[int]) -> tuple[RoutingProblem, list[str]]:
     """One outreach day's routing problem, and the team of each shift."""
     oc = m.config.outreach
@@ -221,6 +228,7 @@ def _day_problem(m: HomeVisits, remaining: list[int]) -> tuple[RoutingProblem, l
             skills=m.hh[i]["skills"],
             required=False,
             prize=int(PRIZE_PER_PRIORITY_S * m.hh[i]["priority"]),
+            label=visit_label(m.hh[i]["key"], m.hh[i]["services"]),
         )
         for i in remaining
     )
