@@ -414,8 +414,9 @@ def unplanned(m: HomeVisits, remaining: Sequence[int]) -> tuple[Unplanned, ...]:
     else ``shift_full`` (:func:`route_days` has put every skipped visit that
     fitted somewhere into a route).
     """
-    for i in remaining:
-        alone = _alone_minutes(m, i)
+    problem = _day_problem(m, list(remaining))[0] if remaining else None
+    for n, i in enumerate(remaining):
+        alone = None if problem is None else _alone_minutes(m, problem, n)
         if alone is not None:
             m.skip_code[i] = "too_far"
             m.skip_reason[i] = (
@@ -434,17 +435,17 @@ def unplanned(m: HomeVisits, remaining: Sequence[int]) -> tuple[Unplanned, ...]:
 
 
 def _team_names(m: HomeVisits, skills: frozenset[str]) -> str:
-    """The labels of the teams having ``skills`` (``无`` when none has)."""
+    """The labels of the teams having ``skills`` (empty when none has)."""
     teams = m.config.outreach.teams
     able = [tm.label or k for k, tm in teams.items() if skills <= frozenset(tm.skills)]
-    return "、".join(able) or "（无）"
+    return "、".join(able)
 
 
-def _alone_minutes(m: HomeVisits, i: int) -> tuple[float, float] | None:
-    """For a visit no shift able to make it could take even alone: the least minutes
-    it needs in one (travel there and on, service) and the longest such shift."""
-    problem, _ = _day_problem(m, [i])
-    stop = problem.stops[0]
+def _alone_minutes(m: HomeVisits, problem: RoutingProblem, n: int) -> tuple[float, float] | None:
+    """For stop ``n`` of ``problem`` when no shift able to make it could take it even
+    alone: the least minutes it needs in one (travel there and on, service) and the
+    longest such shift; None when one could."""
+    stop = problem.stops[n]
     d = m.duration
     need, longest = None, 0
     for sh in problem.shifts:

@@ -225,6 +225,27 @@ class Person(_Record):
     address: str
 
 
+REASON_CODES: dict[str, str] = {
+    "no_team_skill": "没有具备所需技能的入户服务队",
+    "not_located": "没有住户点位，所在村社也没有点位",
+    "off_network": "距路网过远",
+    "too_far": "车程过远，半天班次内无法往返",
+    "shift_full": "本月时间排满",
+}
+"""``Unplanned.reason_code`` values, with what each means (the ``reason`` says it in full)."""
+
+_LEGACY_REASONS = (  # reason text of plans written before reason_code → code
+    ("技能", "no_team_skill"),
+    ("没有住户点位", "not_located"),
+    ("距路网过远", "off_network"),
+    ("排满", "shift_full"),
+)
+
+
+def _legacy_code(reason: str) -> str:
+    return next((code for word, code in _LEGACY_REASONS if word in reason), "shift_full")
+
+
 @dataclass(frozen=True)
 class OtherVisit:
     """Another visit this month to the same household, by another team.
@@ -232,7 +253,8 @@ class OtherVisit:
     A household whose services need skills no single team has is split into
     visits each team can do (``[outreach] split_skills``); each visit lists the
     others here. ``team`` is the visiting team (``None`` with ``team_label``
-    naming the teams able to make it, when the visit is not planned); ``date``
+    naming the teams able to make it, empty when none is, when the visit is not
+    planned); ``date``
     and ``arrival`` (``YYYY-MM-DD``, ``HH:MM``) are set when it is planned,
     ``reason_code`` when it is not.
     """
@@ -255,7 +277,8 @@ class OtherVisit:
         what = "、".join(self.service_labels)
         if self.planned:
             return f"另由{self.team_label}入户（{self.date} {self.arrival}）：{what}"
-        return f"另需{self.team_label}入户：{what}（本月未能安排，见顺延名单）"
+        why = REASON_CODES.get(self.reason_code or "", "")
+        return f"另需入户：{what}，本月未能安排（{why}，见顺延名单）"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -447,27 +470,6 @@ class TeamPlan:
             skill_labels=tuple(data.get("skill_labels") or ()),
             days=tuple(TeamDay.from_json(d) for d in _need(data, "days", "入村日")),
         )
-
-
-REASON_CODES: dict[str, str] = {
-    "no_team_skill": "没有具备所需技能的入户服务队",
-    "not_located": "没有住户点位，所在村社也没有点位",
-    "off_network": "距路网过远",
-    "too_far": "车程过远，半天班次内无法往返",
-    "shift_full": "本月时间排满",
-}
-"""``Unplanned.reason_code`` values, with what each means (the ``reason`` says it in full)."""
-
-_LEGACY_REASONS = (  # reason text of plans written before reason_code → code
-    ("技能", "no_team_skill"),
-    ("没有住户点位", "not_located"),
-    ("距路网过远", "off_network"),
-    ("排满", "shift_full"),
-)
-
-
-def _legacy_code(reason: str) -> str:
-    return next((code for word, code in _LEGACY_REASONS if word in reason), "shift_full")
 
 
 @dataclass(frozen=True)

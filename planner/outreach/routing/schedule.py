@@ -11,7 +11,7 @@ puts skipped optional stops into routes that still have room for them.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from planner.outreach.routing.problem import (
     Route,
@@ -192,6 +192,43 @@ def fits(problem: RoutingProblem, route: Route) -> bool:
     )
 
 
+def _insertions(
+    problem: RoutingProblem, k: int, order: list[int], i: int, travel: int
+) -> Iterator[tuple[int, int]]:
+    """Positions of ``order`` (shift ``k``'s stops, ``travel`` seconds) where stop ``i``
+    fits, with the travel seconds it adds.
+
+    When no window can bind (every stop opens by the shift's start and closes no
+    earlier than its end), a route leaving at the shift's start ends at start +
+    travel + service, so each position is checked in constant time; otherwise
+    the route is scheduled (:func:`schedule`) and checked (:func:`fits`).
+    """
+    sh, stops, d = problem.shifts[k], problem.stops, problem.duration
+    new = stops[i]
+    if sum(stops[j].demand for j in order) + new.demand > sh.capacity:
+        return
+    plain = all(
+        stops[j].earliest_s <= sh.earliest_s and stops[j].latest_s >= sh.latest_s
+        for j in [*order, i]
+    )
+    if not plain:
+        for pos in range(len(order) + 1):
+            route = schedule(problem, k, [*order[:pos], i, *order[pos:]])
+            if fits(problem, route):
+                yield pos, route.travel_s - travel
+        return
+    # an unused shift travels nothing; with its first stop it goes start → stop → end
+    base = travel if order else int(d[sh.start, sh.end])
+    busy = sh.earliest_s + base + sum(stops[j].service_s for j in order) + new.service_s
+    path = [sh.start, *(stops[j].location for j in order), sh.end]
+    here = new.location
+    for pos in range(len(order) + 1):
+        a, b = path[pos], path[pos + 1]
+        added = int(d[a, here]) + int(d[here, b]) - int(d[a, b])
+        if busy + added <= sh.latest_s:
+            yield pos, added + base - travel
+
+
 def insert_skipped(problem: RoutingProblem, result: RoutingResult) -> RoutingResult:
     """``result`` with the skipped optional stops that still fit put into routes.
 
@@ -222,17 +259,15 @@ def insert_skipped(problem: RoutingProblem, result: RoutingResult) -> RoutingRes
     while changed:
         changed = False
         for i in list(skipped):
-            best: tuple[int, int, int, Route] | None = None
+            best: tuple[int, int, int] | None = None
             for k in problem.eligible_shifts(i):
-                for pos in range(len(orders[k]) + 1):
-                    route = schedule(problem, k, [*orders[k][:pos], i, *orders[k][pos:]])
-                    added = route.travel_s - travel[k]
-                    if fits(problem, route) and (best is None or added < best[0]):
-                        best = (added, k, pos, route)
+                for pos, added in _insertions(problem, k, orders[k], i, travel[k]):
+                    if best is None or added < best[0]:
+                        best = (added, k, pos)
             if best is not None:
-                _, k, pos, route = best
+                _, k, pos = best
                 orders[k].insert(pos, i)
-                travel[k] = route.travel_s
+                travel[k] = schedule(problem, k, orders[k]).travel_s
                 skipped.remove(i)
                 changed = inserted = True
     if not inserted:

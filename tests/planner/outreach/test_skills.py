@@ -321,3 +321,17 @@ def test_skipped_stops_go_where_they_still_fit() -> None:
     assert (filled.travel_s, filled.routes[0].end_s, filled.unvisited) == (40, 60, (2, 3))
     assert check(problem, filled) == []
     assert filled.cost == 40 + 50 + 50
+
+
+def test_an_unused_shift_counts_its_drive_to_the_end() -> None:
+    """A morning from the office (0) to the service point (2) within [0, 30] s."""
+    duration = np.array([[0, 10, 15], [10, 0, 10], [15, 10, 0]])
+    stops = (
+        Stop(location=1, service_s=15, required=False, prize=9),  # 10 + 15 + 10 = 35 > 30
+        Stop(location=1, service_s=5, required=False, prize=1),  # 10 + 5 + 10 = 25 ≤ 30
+    )
+    problem = RoutingProblem(duration=duration, stops=stops, shifts=(Shift(0, 2, 0, 30),))
+    filled = insert_skipped(problem, result_from_orders(problem, [[]], solver="pyvrp", started=0))
+    assert [r.stops for r in filled.routes] == [(1,)] and filled.unvisited == (0,)
+    assert (filled.travel_s, filled.routes[0].end_s, filled.is_feasible) == (20, 25, True)
+    assert check(problem, filled) == []
