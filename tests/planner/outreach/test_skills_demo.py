@@ -5,7 +5,7 @@ recomputed independently (:mod:`tests.planner.outreach.reasons`):
 
 - the demo month of :mod:`tests.planner.outreach.test_month` (2026-12, the
   calendar's villages);
-- 2027-12 in the four villages of 西坞街道 where the households whose services
+- 2027-12 in the four villages of 岳林街道 where the households whose services
   need skills no single team has live (found here from the register: a
   wheelchair user with a device due and a re-assessment due needs team A's
   ``device`` and team B's ``assessment``). Each of them gets one visit per
@@ -33,7 +33,7 @@ from tests.planner.outreach.checker import check
 from tests.planner.outreach.reasons import able_teams, check_visits, recheck_unplanned
 
 SECONDS = 2.0
-TOWN = "330213002"  # 西坞街道
+TOWN = "330213002"  # 岳林街道
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_demo_split_households_are_visited_by_each_team_or_told_why(
     town = sorted(villages.loc[villages["town_code"] == TOWN, "code"])
     home = _needs(store, config, town, 2027, 12)
     split = home[[not able_teams(set(s), config) for s in home["skills"]]]
-    assert len(split) == 4  # the demo's households needing two teams in 西坞街道
+    assert len(split) == 4  # the demo's households needing two teams in 岳林街道
     codes = sorted(set(split["village_code"]))
     plan = outreach_month(
         store,
