@@ -210,6 +210,11 @@ class OutreachConfig(_Section):
     solver_seconds: float = Field(default=10.0, gt=0)
     seed: int = 1
     home_if: list[str] = ["bedridden", "wheelchair"]
+    # a household whose services need skills no single team has: "when_needed" splits
+    # it into one visit per team (a team with all the skills takes it whole), "never"
+    # leaves it unplanned (reason_code no_team_skill)
+    split_skills: Literal["when_needed", "never"] = "when_needed"
+    skill_labels: dict[str, str] = {}  # skill key → its name in reasons (e.g. 精神科)
     weights: dict[str, float] = {}
     services: dict[str, OutreachService] = {}
     teams: dict[str, OutreachTeam] = {}

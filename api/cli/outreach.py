@@ -127,9 +127,17 @@ def _print_month(plan: MonthPlan, config: Config, *, out_dir: str | None) -> Non
     )
     if line:
         print(f"  {line}（见顺延名单）")
-    print(
-        f"  需入户 {st.households_needing_visit} 户，已排 {st.planned} 户，顺延 {st.unplanned} 户"
-    )
+    if st.split_households:
+        print(
+            f"  需入户 {st.households_needing_visit} 户（{st.visits_needed} 次入户，其中 "
+            f"{st.split_households} 户由多个服务队分别入户），"
+            f"已排 {st.planned} 次，顺延 {st.unplanned} 次"
+        )
+    else:
+        print(
+            f"  需入户 {st.households_needing_visit} 户，已排 {st.planned} 户，"
+            f"顺延 {st.unplanned} 户"
+        )
     for u in plan.unplanned[:10]:
         who = u.person.masked_id or "疑似未登记"
         print(f"    顺延：{who} {'、'.join(u.service_labels)}（{u.reason}）")

@@ -17,7 +17,7 @@ MASK_CHAR = "*"
 
 
 def _mask(text: str | None, *, keep_head: int, keep_tail: int) -> str:
-    if not text:
+    if not isinstance(text, str) or not text:  # None, or NaN from a frame's empty cell
         return ""
     n = len(text)
     if keep_head + keep_tail >= n:

@@ -3,10 +3,22 @@
 :func:`locate_households` snaps the households to the drive network (an
 unroutable one gets its reason) and builds the travel-time matrix (location 0
 the office or the service point, 1 the service point, households from 2 on);
-:func:`servable` drops households no team has the skills for; :func:`route_days`
+:func:`servable` drops visits no team has the skills for; :func:`route_days`
 solves one routing problem per outreach day — each team a morning shift ending
-at the service point and an afternoon shift starting there — and carries who is
-left to the next day. Used by :func:`planner.outreach.month.plan_month`.
+at the service point and an afternoon shift starting there — puts the visits
+the solver skipped into any route that still has room for them, and carries who
+is left to the next day; :func:`unplanned` gives each visit left its reason and
+:func:`mark_other_visits` tells each visit of a split household about the
+others. The households arrive as visits (:func:`planner.outreach.skills.split_visits`):
+one per household, or one per team for a household no single team can serve.
+Used by :func:`planner.outreach.month.plan_month`.
+
+Reason codes (:data:`planner.outreach.plan.REASON_CODES`), in the order they are
+decided: ``not_located`` and ``off_network`` (no point, or too far from the
+road network), ``no_team_skill`` (no team has the skills of the visit),
+``too_far`` (even alone, the visit does not fit in any half-day shift of a
+team able to make it), ``shift_full`` (it would fit alone, but no such shift
+of any outreach day had the time left once the routes were made).
 """
 
 from __future__ import annotations
@@ -30,7 +42,9 @@ from planner.domain.privacy import mask_id, mask_phone
 from planner.domain.visits import visit_key
 from planner.outreach.hops import ESTIMATED, HOUSEHOLD, travel_seconds, village_hop_minutes
 from planner.outreach.plan import (
+    REASON_CODES,
     Lunch,
+    OtherVisit,
     Person,
     Place,
     PlannedStop,
@@ -39,7 +53,15 @@ from planner.outreach.plan import (
     TeamPlan,
     Unplanned,
 )
-from planner.outreach.routing import RoutingProblem, RoutingResult, Shift, Stop, solve_routes
+from planner.outreach.routing import (
+    RoutingProblem,
+    RoutingResult,
+    Shift,
+    Stop,
+    insert_skipped,
+    solve_routes,
+)
+from planner.outreach.skills import skill_names, team_skills
 from planner.settings import Config
 from planner.units import METRES_PER_KM, SECONDS_PER_MINUTE
 
@@ -50,9 +72,11 @@ __all__ = [
     "ProgressFn",
     "leg_km",
     "locate_households",
+    "mark_other_visits",
     "route_days",
     "servable",
     "unplanned",
+    "visit_label",
 ]
 
 PRIZE_PER_PRIORITY_S = 4 * 3600  # a visit is worth up to 4 h of driving per priority point
@@ -77,7 +101,14 @@ def _hhmm(seconds: int) -> str:
 @dataclass
 class HomeVisits:
     """The month's home visits being planned: inputs, the routing matrix, the reasons
-    why households cannot be routed (household index → Chinese reason)."""
+    why visits cannot be routed (visit index → Chinese reason, and its code), and
+    where the planned ones went (visit index → team, day, arrival ``HH:MM``).
+
+    ``hh`` holds the visits: a household's row of
+    :func:`planner.outreach.needs.person_needs`, or one per team for a split
+    household (:func:`planner.outreach.skills.split_visits`, columns ``part``
+    and ``parts``).
+    """
 
     config: Config
     vf: pd.DataFrame  # villages by code
@@ -92,6 +123,8 @@ class HomeVisits:
     network: RoadNetwork | None = None  # the drive network (leg kilometres)
     nodes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # node per location
     leg_m: dict[tuple[int, int], float] = field(default_factory=dict)  # cache of leg metres
+    skip_code: dict[int, str] = field(default_factory=dict)
+    placed: dict[int, tuple[str, date, str]] = field(default_factory=dict)
 
 
 def _duration_matrix(network: RoadNetwork, nodes: np.ndarray) -> np.ndarray:
@@ -134,7 +167,8 @@ def locate_households(
         why = _unroutable(snap, i)
         if why:
             m.skip_reason[i] = why
-    off = snap.off_network
+            m.skip_code[i] = "off_network" if snap.located[i] else "not_located"
+    off = snap.off_network & (home["part"].to_numpy() <= 1 if "part" in home else True)
     entries = resident_entries(
         home["village_code"].to_numpy()[off],
         snap.distance_m[off],
@@ -170,16 +204,43 @@ def _with_hops(m: HomeVisits, network_s: np.ndarray, *, villages: Sequence[str])
 
 
 def servable(m: HomeVisits) -> list[int]:
-    """Households some team has the skills for (and routable); notes the others."""
-    team_skills = [frozenset(tm.skills) for tm in m.config.outreach.teams.values()]
-    all_skills = frozenset().union(*team_skills) if team_skills else frozenset()
-    hh = m.hh
-    out = [i for i in range(len(hh)) if hh[i]["skills"] <= all_skills and i not in m.skip_reason]
-    for i in range(len(hh)):
-        if i not in out and i not in m.skip_reason:
-            lacking = "、".join(sorted(hh[i]["skills"] - all_skills))
-            m.skip_reason[i] = f"没有具备“{lacking}”技能的入户服务队"
+    """Visits some team has the skills for (and routable); notes the others."""
+    teams = team_skills(m.config)
+    out = []
+    for i, r in enumerate(m.hh):
+        if i in m.skip_reason:
+            continue
+        if any(r["skills"] <= have for have in teams.values()):
+            out.append(i)
+            continue
+        m.skip_reason[i] = _no_skill(m, r, held=frozenset().union(*teams.values()))
+        m.skip_code[i] = "no_team_skill"
     return out
+
+
+def _no_skill(m: HomeVisits, r: dict[str, Any], *, held: frozenset[str]) -> str:
+    """Why no team can make visit ``r``, with the setting that fixes it."""
+    oc = m.config.outreach
+    missing = r["skills"] - held
+    if missing:
+        lacking = [s for s in r["services"] if oc.services[s].skill in missing]
+        keys = "、".join(f'"{k}"' for k in sorted(missing))
+        return (
+            f"没有具备{skill_names(missing, config=m.config)}技能的入户服务队，"
+            f"无法入户提供{'、'.join(_labels(m, lacking))}；"
+            f"请在配置 [outreach.teams.*] 的 skills 中为一个服务队加上 {keys}"
+        )
+    return (
+        f"没有一个入户服务队同时具备{skill_names(r['skills'], config=m.config)}技能，"
+        '且 [outreach] split_skills = "never" 不拆分入户；改为 "when_needed" 即由各队分别入户，'
+        "或为一个服务队配齐这些技能"
+    )
+
+
+def visit_label(key: str, services: Sequence[str]) -> str:
+    """The routing stop label of a visit: household key (``R<resident id>`` or
+    ``L<lead id>``), a colon, its service keys joined by ``+``."""
+    return f"{key}:{'+'.join(services)}"
 
 
 def _day_problem(m: HomeVisits, remaining: list[int]) -> tuple[RoutingProblem, list[str]]:
@@ -192,6 +253,7 @@ def _day_problem(m: HomeVisits, remaining: list[int]) -> tuple[RoutingProblem, l
             skills=m.hh[i]["skills"],
             required=False,
             prize=int(PRIZE_PER_PRIORITY_S * m.hh[i]["priority"]),
+            label=visit_label(m.hh[i]["key"], m.hh[i]["services"]),
         )
         for i in remaining
     )
@@ -287,6 +349,7 @@ def route_days(
             seconds=seconds or oc.solver_seconds,
             seed=oc.seed if seed is None else seed,
         )
+        result = insert_skipped(problem, result)  # "shift full" then holds for who is left
         routing.append((problem, result))
         visited = set()
         for route in result.routes:
@@ -302,6 +365,7 @@ def route_days(
                 visited.add(i)
                 loc = problem.stops[v.stop].location
                 visit = (v.arrival_s, v.start_s, v.departure_s)
+                m.placed[i] = (key, day, _hhmm(v.arrival_s))
                 travel_s = int(m.duration[prev, loc])
                 stop = _stop(m, i, day=day, team=key, visit=visit, travel_s=travel_s)
                 draft.stops.append(dataclasses.replace(stop, travel_km=leg_km(m, prev, loc)))
@@ -409,17 +473,114 @@ def _stop(
 
 
 def unplanned(m: HomeVisits, remaining: Sequence[int]) -> tuple[Unplanned, ...]:
-    """Households left for next month, with the reason, in household order.
+    """Visits left for next month, with the reason and its code, in visit order.
 
-    ``remaining``: those routable that no outreach day could take (the month is full).
+    ``remaining``: those routable that no outreach day could take: ``too_far``
+    when even alone it fits in no half-day shift of a team able to make it,
+    else ``shift_full`` (:func:`route_days` has put every skipped visit that
+    fitted somewhere into a route).
     """
-    for i in remaining:
-        m.skip_reason[i] = f"本月时间排满（优先级 {m.hh[i]['priority']:g}），顺延下月"
-    return tuple(_unplanned(m, i, why) for i, why in sorted(m.skip_reason.items()))
+    problem = _day_problem(m, list(remaining))[0] if remaining else None
+    for n, i in enumerate(remaining):
+        alone = None if problem is None else _alone_minutes(m, problem, n)
+        if alone is not None:
+            m.skip_code[i] = "too_far"
+            m.skip_reason[i] = (
+                f"车程过远：即使单独走访，往返车程加服务也需 {alone[0]:.0f} 分钟，"
+                f"超过能做此项入户的半天班次（最长 {alone[1]:.0f} 分钟）；请核对住户点位，"
+                "或调整 [outreach] shift_start、lunch_start、lunch_end、shift_end"
+            )
+        else:
+            m.skip_code[i] = "shift_full"
+            m.skip_reason[i] = (
+                f"本月时间排满（优先级 {m.hh[i]['priority']:g}），顺延下月："
+                f"能做此项入户的{_team_names(m, m.hh[i]['skills'])}本月各入村日的班次"
+                "都已没有空余时间（可增加 [outreach] days）"
+            )
+    return tuple(_unplanned(m, i) for i in sorted(m.skip_reason))
 
 
-def _unplanned(m: HomeVisits, i: int, why: str) -> Unplanned:
+def _team_names(m: HomeVisits, skills: frozenset[str]) -> str:
+    """The labels of the teams having ``skills`` (empty when none has)."""
+    teams = m.config.outreach.teams
+    able = [tm.label or k for k, tm in teams.items() if skills <= frozenset(tm.skills)]
+    return "、".join(able)
+
+
+def _alone_minutes(m: HomeVisits, problem: RoutingProblem, n: int) -> tuple[float, float] | None:
+    """For stop ``n`` of ``problem`` when no shift able to make it could take it even
+    alone: the least minutes it needs in one (travel there and on, service) and the
+    longest such shift; None when one could."""
+    stop = problem.stops[n]
+    d = m.duration
+    need, longest = None, 0
+    for sh in problem.shifts:
+        if not stop.skills <= sh.skills:
+            continue
+        alone = int(d[sh.start, stop.location]) + stop.service_s + int(d[stop.location, sh.end])
+        if alone <= sh.latest_s - sh.earliest_s:
+            return None
+        need = alone if need is None else min(need, alone)
+        longest = max(longest, sh.latest_s - sh.earliest_s)
+    if need is None:
+        return None
+    return need / SECONDS_PER_MINUTE, longest / SECONDS_PER_MINUTE
+
+
+def _parts(m: HomeVisits, i: int) -> list[int]:
+    """The visits of visit ``i``'s household (itself included), in part order."""
     r = m.hh[i]
+    if int(r.get("parts", 1) or 1) < 2:
+        return [i]
+    return [j for j, o in enumerate(m.hh) if o["key"] == r["key"]]
+
+
+def _other(m: HomeVisits, j: int) -> OtherVisit:
+    """Visit ``j`` as seen from another visit of its household."""
+    r = m.hh[j]
+    teams = m.config.outreach.teams
+    if j in m.placed:
+        team, day, arrival = m.placed[j]
+        return OtherVisit(
+            team=team,
+            team_label=teams[team].label or team,
+            services=tuple(r["services"]),
+            service_labels=_labels(m, r["services"]),
+            date=day.isoformat(),
+            arrival=arrival,
+            reason_code=None,
+        )
+    return OtherVisit(
+        team=None,
+        team_label=_team_names(m, r["skills"]),
+        services=tuple(r["services"]),
+        service_labels=_labels(m, r["services"]),
+        date=None,
+        arrival=None,
+        reason_code=m.skip_code.get(j),
+    )
+
+
+def _others(m: HomeVisits, i: int) -> tuple[OtherVisit, ...]:
+    return tuple(_other(m, j) for j in _parts(m, i) if j != i)
+
+
+def _unplanned(m: HomeVisits, i: int) -> Unplanned:
+    r = m.hh[i]
+    why, others = m.skip_reason[i], _others(m, i)
+    if others:
+        n = int(r["parts"])
+        what = "、".join(_labels(m, r["services"]))
+        rest = "；".join(
+            f"另一次（{'、'.join(o.service_labels)}）"
+            + (
+                f"已由{o.team_label}于 {o.date} {o.arrival} 入户"
+                if o.planned
+                else f"亦未安排（{REASON_CODES.get(o.reason_code or '', o.reason_code)}）"
+            )
+            for o in others
+        )
+        why = f"拆分入户 {n} 次之第 {int(r['part'])} 次（{what}）未能安排：{why}；{rest}"
     return Unplanned(
         person=_who(m, r),
         village_code=r["village_code"],
@@ -427,4 +588,30 @@ def _unplanned(m: HomeVisits, i: int, why: str) -> Unplanned:
         service_labels=_labels(m, r["services"]),
         priority=float(r["priority"]),
         reason=why,
+        reason_code=m.skip_code[i],
+        other_visits=others,
+    )
+
+
+def mark_other_visits(m: HomeVisits, teams: Sequence[TeamPlan]) -> tuple[TeamPlan, ...]:
+    """``teams`` with each stop of a split household listing the household's other visits."""
+    index = {(m.hh[i]["key"], tuple(m.hh[i]["services"])): i for i in m.placed}
+
+    def mark(s: PlannedStop, key: str) -> PlannedStop:
+        others = _others(m, index[(key, s.services)])
+        return dataclasses.replace(s, other_visits=others) if others else s
+
+    def key_of(s: PlannedStop) -> str:
+        p = s.person
+        return f"R{p.resident_id}" if p.resident_id is not None else f"L{p.lead_id}"
+
+    return tuple(
+        dataclasses.replace(
+            tm,
+            days=tuple(
+                dataclasses.replace(d, stops=tuple(mark(s, key_of(s)) for s in d.stops))
+                for d in tm.days
+            ),
+        )
+        for tm in teams
     )

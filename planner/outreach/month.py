@@ -6,10 +6,13 @@ by default). Every outreach day, each team works a morning shift
 (``shift_start`` → the service point by ``lunch_start``) and an afternoon shift
 (the service point at ``lunch_end`` → the end by ``shift_end``): lunch at the
 service point holds exactly because the two halves are separate vehicles of the
-routing problem. Skills hold because a household needing a skill can only be
-routed to a shift of a team that has it. Every home visit is optional with a
-prize by priority, so when not everyone fits the lowest priorities wait for
-next month, with the reason.
+routing problem. Skills hold because a visit needing a skill can only be
+routed to a shift of a team that has it; a household whose services need skills
+no single team has is split into one visit per team (``[outreach]
+split_skills``, :mod:`planner.outreach.skills`). Every home visit is optional
+with a prize by priority, so when not everyone fits the lowest priorities wait
+for next month, with the reason and its code (``no_team_skill``,
+``not_located``, ``off_network``, ``too_far``, ``shift_full``).
 
 Points farther than ``[network] snap_max_m`` from the road network
 (:mod:`planner.coverage.offnetwork`) are never routed: such a household (own point or
@@ -49,6 +52,7 @@ from planner.outreach.home_visits import (
     HomeVisits,
     ProgressFn,
     locate_households,
+    mark_other_visits,
     route_days,
     servable,
     unplanned,
@@ -66,6 +70,7 @@ from planner.outreach.plan import (
 )
 from planner.outreach.routine import routine_visits
 from planner.outreach.sheet_data import sheet_extras
+from planner.outreach.skills import split_visits
 from planner.settings import Config
 
 __all__ = ["MonthData", "MonthPlan", "month_of", "next_month", "plan_month"]
@@ -262,6 +267,7 @@ def plan_month(
         home, people=data.residents, contacts=data.lead_contacts, recorded=data.recorded,
         villages=vf,
     )  # fmt: skip
+    visits = split_visits(home, config=config)  # a household no team can serve whole: split
     max_m = config.network.snap_max_m
     sp, off_network = _service_point(network, vf, villages, max_m=max_m)
     office, office_from, start_at = _start(config, data.office, network, max_m=max_m)
@@ -270,16 +276,17 @@ def plan_month(
         vf=vf,
         people=data.residents,
         contacts=data.lead_contacts,
-        hh=home.to_dict(orient="records"),  # type: ignore[arg-type]
+        hh=visits.to_dict(orient="records"),  # type: ignore[arg-type]
         sp=sp,
         base=office or sp,  # without an office, location 0 is the service point too
         begin=OFFICE if start_at == "office" else SERVICE_POINT,
     )
-    off_network += locate_households(m, network, home, villages=villages, max_m=max_m)
+    off_network += locate_households(m, network, visits, villages=villages, max_m=max_m)
     teams, routing, remaining = route_days(
         m, days, servable(m), seconds=seconds, seed=seed, progress=progress
     )
     left = unplanned(m, remaining)
+    teams = mark_other_visits(m, teams)
     invited_people = _invited_people(invited, m.people, config=config)
     return MonthPlan(
         month=f"{year}-{month:02d}",
@@ -304,6 +311,8 @@ def plan_month(
             days=len(days),
             travel_min=round(sum(d.travel_min for tm in teams for d in tm.days), 1),
             feasible=all(r.is_feasible for _, r in routing),
+            visits_needed=len(visits),
+            split_households=int(visits.loc[visits["parts"] > 1, "key"].nunique()),
         ),
         routing=routing,
         seconds=time.perf_counter() - started,

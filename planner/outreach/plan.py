@@ -14,7 +14,10 @@ The parts, as a newcomer would look for them:
 - :class:`InvitedPerson`: one person invited to the service point;
 - :class:`TeamPlan` → :class:`TeamDay` → :class:`PlannedStop`: a home-visit team,
   its days (start, end, :class:`Lunch`) and the households in visiting order;
-- :class:`Unplanned`: a household left for next month, with the reason;
+- :class:`Unplanned`: a household (or one visit of a split household) left for
+  next month, with the reason and its code (:data:`REASON_CODES`);
+- :class:`OtherVisit`: on a visit of a split household, the household's other
+  visit by another team;
 - :class:`RoutineVisits`: per town, the households its officers must visit
   (:class:`RoutinePerson`);
 - :class:`Stats`: the totals.
@@ -35,10 +38,12 @@ from planner.errors import InputError
 from planner.outreach.routing import RoutingProblem, RoutingResult
 
 __all__ = [
+    "REASON_CODES",
     "Invitation",
     "InvitedPerson",
     "Lunch",
     "MonthPlan",
+    "OtherVisit",
     "Person",
     "Place",
     "PlannedStop",
@@ -220,6 +225,94 @@ class Person(_Record):
     address: str
 
 
+REASON_CODES: dict[str, str] = {
+    "no_team_skill": "没有具备所需技能的入户服务队",
+    "not_located": "没有住户点位，所在村社也没有点位",
+    "off_network": "距路网过远",
+    "too_far": "车程过远，半天班次内无法往返",
+    "shift_full": "本月时间排满",
+}
+"""``Unplanned.reason_code`` values, with what each means (the ``reason`` says it in full)."""
+
+_LEGACY_REASONS = (  # reason text of plans written before reason_code → code
+    ("技能", "no_team_skill"),
+    ("没有住户点位", "not_located"),
+    ("距路网过远", "off_network"),
+    ("排满", "shift_full"),
+)
+
+
+def _legacy_code(reason: str) -> str:
+    return next((code for word, code in _LEGACY_REASONS if word in reason), "shift_full")
+
+
+@dataclass(frozen=True)
+class OtherVisit:
+    """Another visit this month to the same household, by another team.
+
+    A household whose services need skills no single team has is split into
+    visits each team can do (``[outreach] split_skills``); each visit lists the
+    others here. ``team`` is the visiting team (``None`` with ``team_label``
+    naming the teams able to make it, empty when none is, when the visit is not
+    planned); ``date``
+    and ``arrival`` (``YYYY-MM-DD``, ``HH:MM``) are set when it is planned,
+    ``reason_code`` when it is not.
+    """
+
+    team: str | None
+    team_label: str
+    services: tuple[str, ...]
+    service_labels: tuple[str, ...]
+    date: str | None
+    arrival: str | None
+    reason_code: str | None
+
+    @property
+    def planned(self) -> bool:
+        """Whether the other visit is on a route this month."""
+        return self.date is not None
+
+    def note(self) -> str:
+        """The visit in a few Chinese words, for the sheets."""
+        what = "、".join(self.service_labels)
+        if self.planned:
+            return f"另由{self.team_label}入户（{self.date} {self.arrival}）：{what}"
+        why = REASON_CODES.get(self.reason_code or "", "")
+        return f"另需入户：{what}，本月未能安排（{why}，见顺延名单）"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "team": self.team,
+            "team_label": self.team_label,
+            "services": list(self.services),
+            "service_labels": list(self.service_labels),
+            "date": self.date,
+            "arrival": self.arrival,
+            "reason_code": self.reason_code,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OtherVisit:
+        def opt(key: str) -> str | None:
+            value = data.get(key)
+            return None if value is None else str(value)
+
+        return cls(
+            team=opt("team"),
+            team_label=str(_need(data, "team_label", "另一服务队")),
+            services=tuple(_need(data, "services", "另一次入户的服务")),
+            service_labels=tuple(_need(data, "service_labels", "另一次入户的服务名称")),
+            date=opt("date"),
+            arrival=opt("arrival"),
+            reason_code=opt("reason_code"),
+        )
+
+
+def _others(data: Mapping[str, Any]) -> tuple[OtherVisit, ...]:
+    """The ``other_visits`` of a stop or an unplanned visit (absent in older plans)."""
+    return tuple(OtherVisit.from_json(o) for o in data.get("other_visits") or ())
+
+
 @dataclass(frozen=True)
 class PlannedStop:
     """A household on a team's route: who, where, what, and when (``HH:MM``).
@@ -230,6 +323,9 @@ class PlannedStop:
     link). See :mod:`planner.outreach.hops`.
 
     ``travel_min``/``travel_km``: the drive to it from the previous stop or the start.
+
+    ``services`` are those of this visit; ``other_visits`` (JSON key only when
+    not empty) lists the household's visits by other teams when it was split.
     """
 
     order: int
@@ -247,6 +343,7 @@ class PlannedStop:
     service_min: float
     point_source: str = "household"
     travel_km: float | None = None
+    other_visits: tuple[OtherVisit, ...] = ()
 
     @property
     def is_lead(self) -> bool:
@@ -270,6 +367,11 @@ class PlannedStop:
             "service_min": self.service_min,
             "point_source": self.point_source,
             **({} if self.travel_km is None else {"travel_km": self.travel_km}),
+            **(
+                {"other_visits": [o.to_json() for o in self.other_visits]}
+                if self.other_visits
+                else {}
+            ),
         }
 
     @classmethod
@@ -290,6 +392,7 @@ class PlannedStop:
             service_min=float(_need(data, "service_min", "服务时长")),
             point_source=str(data.get("point_source") or "household"),
             travel_km=None if data.get("travel_km") is None else float(data["travel_km"]),
+            other_visits=_others(data),
         )
 
 
@@ -394,7 +497,13 @@ class TeamPlan:
 
 @dataclass(frozen=True)
 class Unplanned:
-    """A household needing a home visit that this month's plan leaves out, and why."""
+    """A household needing a home visit that this month's plan leaves out, and why.
+
+    For a split household (see :class:`OtherVisit`), one entry per visit not
+    planned: ``services`` are that visit's, ``other_visits`` the household's others
+    (JSON key only when not empty).
+    ``reason_code`` is one of :data:`REASON_CODES`; ``reason`` the Chinese text.
+    """
 
     person: Person
     village_code: str
@@ -402,6 +511,8 @@ class Unplanned:
     service_labels: tuple[str, ...]
     priority: float
     reason: str
+    reason_code: str = "shift_full"
+    other_visits: tuple[OtherVisit, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -411,17 +522,26 @@ class Unplanned:
             "service_labels": list(self.service_labels),
             "priority": self.priority,
             "reason": self.reason,
+            "reason_code": self.reason_code,
+            **(
+                {"other_visits": [o.to_json() for o in self.other_visits]}
+                if self.other_visits
+                else {}
+            ),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Unplanned:
+        reason = str(_need(data, "reason", "原因"))
         return cls(
             person=Person.from_json(data),
             village_code=str(_need(data, "village_code", "村社代码")),
             services=tuple(_need(data, "services", "服务")),
             service_labels=tuple(_need(data, "service_labels", "服务名称")),
             priority=float(_need(data, "priority", "优先级")),
-            reason=str(_need(data, "reason", "原因")),
+            reason=reason,
+            reason_code=str(data.get("reason_code") or _legacy_code(reason)),
+            other_visits=_others(data),
         )
 
 
@@ -482,7 +602,14 @@ class RoutineVisits:
 
 @dataclass(frozen=True)
 class Stats(_Record):
-    """The month's totals (households, invitations, days, travel minutes)."""
+    """The month's totals (households, invitations, days, travel minutes).
+
+    ``planned`` counts the visits on routes and ``unplanned`` the entries of
+    :attr:`MonthPlan.unplanned`; a split household is one of
+    ``households_needing_visit`` and one visit per team of ``visits_needed``, so
+    ``planned + unplanned == visits_needed`` (``None``, and no JSON key, in plans
+    written before households were split).
+    """
 
     _what: ClassVar[str] = "统计"
 
@@ -493,6 +620,12 @@ class Stats(_Record):
     days: int
     travel_min: float
     feasible: bool
+    visits_needed: int | None = None  # visits (a split household counts one per team)
+    split_households: int | None = None  # households split into visits by several teams
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields, in order (the split counts only when known)."""
+        return {k: v for k, v in super().to_json().items() if v is not None}
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,8 @@ def team_dir(team: str) -> str:
 
 
 def labels(stop: PlannedStop) -> str:
-    return "、".join(stop.service_labels)
+    """The stop's services; for a split household, its other visits too."""
+    return "；".join(["、".join(stop.service_labels), *(o.note() for o in stop.other_visits)])
 
 
 def point(p: Place | ServicePoint | PlannedStop) -> tuple[float, float]:

@@ -300,6 +300,8 @@ def test_outreach_month_leaves_off_network_households_unplanned(
         toy.V_SHANXI: "距路网过远（2002 米），无法安排路线",
         toy.V_NOWHERE: "没有住户点位，所在村社也没有点位或边界，无法安排路线",
     }
+    codes = {u["village_code"]: u["reason_code"] for u in out["unplanned"]}
+    assert codes == {toy.V_SHANXI: "off_network", toy.V_NOWHERE: "not_located"}
     stops = [s for tm in out["teams"] for d in tm["days"] for s in d["stops"]]
     assert [s["village_code"] for s in stops] == [toy.V_WULING]
     st = out["stats"]

@@ -4,7 +4,8 @@
   :class:`RoutingProblem` and the solved :class:`RoutingResult` (:class:`Route`,
   :class:`Visit`);
 - :mod:`~planner.outreach.routing.schedule`: :func:`schedule` of a route from the
-  matrix, :func:`violations` of the rules, :func:`result_from_orders`;
+  matrix, :func:`violations` of the rules, :func:`result_from_orders`,
+  :func:`insert_skipped` (skipped stops into routes with room left);
 - :mod:`~planner.outreach.routing.solver`: :func:`solve_routes` with PyVRP, the
   product's solver (the OR-Tools baseline is ``bench/routing_ortools.py``).
 """
@@ -21,7 +22,13 @@ from planner.outreach.routing.problem import (
     Visit,
     servable_stops,
 )
-from planner.outreach.routing.schedule import result_from_orders, schedule, violations
+from planner.outreach.routing.schedule import (
+    fits,
+    insert_skipped,
+    result_from_orders,
+    schedule,
+    violations,
+)
 from planner.outreach.routing.solver import SOLVERS, Solver, check_time_limit, solve_routes
 
 __all__ = [
@@ -37,6 +44,8 @@ __all__ = [
     "Stop",
     "Visit",
     "check_time_limit",
+    "fits",
+    "insert_skipped",
     "result_from_orders",
     "schedule",
     "servable_stops",

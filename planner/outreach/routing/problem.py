@@ -92,6 +92,9 @@ class Stop:
         skipped; ignored for required stops.
     demand
         Load taken by the visit, in the shifts' capacity units.
+    label
+        Names the stop in checks and summaries (the outreach sets the visit:
+        ``R<resident id>:<service>+…`` or ``L<lead id>:…``).
     """
 
     location: int
@@ -102,6 +105,7 @@ class Stop:
     required: bool = True
     prize: int = 0
     demand: int = 0
+    label: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "location", _as_int(self.location, "走访点的位置编号"))

@@ -4,13 +4,14 @@
 :func:`violations` checks routes against the rules, and
 :func:`result_from_orders` turns the stop orders a solver found into a
 :class:`~planner.outreach.routing.problem.RoutingResult` whose ``is_feasible``
-comes from that check, not from the solver's own flag.
+comes from that check, not from the solver's own flag; :func:`insert_skipped`
+puts skipped optional stops into routes that still have room for them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from planner.outreach.routing.problem import (
     Route,
@@ -20,7 +21,7 @@ from planner.outreach.routing.problem import (
     Visit,
 )
 
-__all__ = ["result_from_orders", "schedule", "violations"]
+__all__ = ["fits", "insert_skipped", "result_from_orders", "schedule", "violations"]
 
 
 def _forward(
@@ -177,3 +178,98 @@ def result_from_orders(
         violations=tuple(broken),
         distance_m=distance,
     )
+
+
+def fits(problem: RoutingProblem, route: Route) -> bool:
+    """Whether one route keeps its windows, its shift's end time, skills and capacity."""
+    sh = problem.shifts[route.shift]
+    stops = [problem.stops[v.stop] for v in route.visits]
+    visits = zip(route.visits, stops, strict=True)
+    return (
+        all(v.start_s <= s.latest_s and s.skills <= sh.skills for v, s in visits)
+        and (not route.visits or route.end_s <= sh.latest_s)
+        and sum(s.demand for s in stops) <= sh.capacity
+    )
+
+
+def _insertions(
+    problem: RoutingProblem, k: int, order: list[int], i: int, travel: int
+) -> Iterator[tuple[int, int]]:
+    """Positions of ``order`` (shift ``k``'s stops, ``travel`` seconds) where stop ``i``
+    fits, with the travel seconds it adds.
+
+    When no window can bind (every stop opens by the shift's start and closes no
+    earlier than its end), a route leaving at the shift's start ends at start +
+    travel + service, so each position is checked in constant time; otherwise
+    the route is scheduled (:func:`schedule`) and checked (:func:`fits`).
+    """
+    sh, stops, d = problem.shifts[k], problem.stops, problem.duration
+    new = stops[i]
+    if sum(stops[j].demand for j in order) + new.demand > sh.capacity:
+        return
+    plain = all(
+        stops[j].earliest_s <= sh.earliest_s and stops[j].latest_s >= sh.latest_s
+        for j in [*order, i]
+    )
+    if not plain:
+        for pos in range(len(order) + 1):
+            route = schedule(problem, k, [*order[:pos], i, *order[pos:]])
+            if fits(problem, route):
+                yield pos, route.travel_s - travel
+        return
+    # an unused shift travels nothing; with its first stop it goes start → stop → end
+    base = travel if order else int(d[sh.start, sh.end])
+    busy = sh.earliest_s + base + sum(stops[j].service_s for j in order) + new.service_s
+    path = [sh.start, *(stops[j].location for j in order), sh.end]
+    here = new.location
+    for pos in range(len(order) + 1):
+        a, b = path[pos], path[pos + 1]
+        added = int(d[a, here]) + int(d[here, b]) - int(d[a, b])
+        if busy + added <= sh.latest_s:
+            yield pos, added + base - travel
+
+
+def insert_skipped(problem: RoutingProblem, result: RoutingResult) -> RoutingResult:
+    """``result`` with the skipped optional stops that still fit put into routes.
+
+    Highest prize first (then stop index), each stop goes where it adds the
+    least travel among every position of every shift having its skills that
+    keeps the route within the rules (:func:`fits`); passes repeat until no
+    skipped stop fits anywhere. So a stop the returned result leaves out fits
+    into no route: no shift able to serve it had the time (or capacity) left.
+    An infeasible ``result`` is returned unchanged.
+
+    Parameters
+    ----------
+    problem
+        The problem solved.
+    result
+        A solver's result for it.
+    """
+    if not result.is_feasible:
+        return result
+    started = time.perf_counter() - result.seconds
+    orders = [list(r.stops) for r in result.routes]
+    travel = [r.travel_s for r in result.routes]
+    skipped = sorted(
+        (i for i in result.unvisited if not problem.stops[i].required),
+        key=lambda i: (-problem.stops[i].prize, i),
+    )
+    inserted, changed = False, True
+    while changed:
+        changed = False
+        for i in list(skipped):
+            best: tuple[int, int, int] | None = None
+            for k in problem.eligible_shifts(i):
+                for pos, added in _insertions(problem, k, orders[k], i, travel[k]):
+                    if best is None or added < best[0]:
+                        best = (added, k, pos)
+            if best is not None:
+                _, k, pos = best
+                orders[k].insert(pos, i)
+                travel[k] = schedule(problem, k, orders[k]).travel_s
+                skipped.remove(i)
+                changed = inserted = True
+    if not inserted:
+        return result
+    return result_from_orders(problem, orders, solver=result.solver, started=started)

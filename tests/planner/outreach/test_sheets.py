@@ -139,6 +139,7 @@ def sample_plan() -> dict[str, Any]:
                 "service_labels": ["脑卒中康复"],
                 "priority": 3.0,
                 "reason": "时间不够，顺延下月",
+                "reason_code": "shift_full",
             }
         ],
         "off_network": [],
