@@ -17,10 +17,12 @@ by hand:
    A big town may get two months or more, a small one none.
 3. **The month's first village.** Each town's best villages (as many as its
    months) take a month each, highest need first into the earliest month its
-   no-repeat window allows; the villages a town's minimum needs keep a month
-   free. The first village's committee is the month's service point. A month
-   still empty (a town without villages it may visit) goes to the best village
-   left that may go then.
+   no-repeat window allows (need first: a town's two months may follow each
+   other); every chosen village keeps a month free (when they cannot all
+   have one, the one of least need gives way to the next village of its
+   town). The first village's committee is the month's service point. A
+   month still empty (a town without villages it may visit) goes to the best
+   village left that may go then.
 4. **A second village** joins a month (``villages_per_month = 2``) only when
    it is within ``pair_max_drive_min`` minutes' drive of the first one's service
    point (by the drive network, :func:`network_pair_drive`; without a network

@@ -26,6 +26,7 @@ from planner.outreach.calendar import (
     PairDrive,
     check_year,
     first_month,
+    month_window,
     network_pair_drive,
     plan_year,
     reference_day,
@@ -42,6 +43,7 @@ from planner.store.outreach import devices_due, lead_contacts, leads_to_visit, t
 __all__ = [
     "MonthOptions",
     "YearOptions",
+    "month_calendar",
     "outreach_month",
     "outreach_needs",
     "outreach_year",
@@ -113,7 +115,7 @@ class MonthOptions:
         The month to plan (``month`` 1–12).
     villages
         Village codes (``--village``); default: the calendar's choice for the
-        month. The first one on the network hosts the service point.
+        month (:func:`month_calendar`). The first one on the network hosts the service point.
     time_limit_s
         Routing time limit per outreach day, seconds (``--seconds``); None or 0:
         ``[outreach] solver_seconds``.
@@ -140,6 +142,22 @@ class MonthOptions:
             )
         if self.villages is not None:
             object.__setattr__(self, "villages", tuple(self.villages))
+
+
+def month_calendar(year: int, month: int, *, today: date) -> YearOptions:
+    """The calendar a month plan takes its villages from (when none are given).
+
+    The calendar ``outreach year`` shows on ``today`` (the 12 months from next
+    month, needs counted from the first of them) when ``year``-``month`` is one
+    of its months, so that the plan of any of them, December's or January's
+    alike, visits the villages that calendar shows; otherwise the calendar of
+    the 12 months from ``year``-``month`` (``outreach year --from YYYY-MM``),
+    needs counted from the month's first day.
+    """
+    start = first_month(today)
+    if (year, month) in month_window(start):
+        return YearOptions(start=start, today=date(*start, 1))
+    return YearOptions(start=(year, month), today=date(year, month, 1))
 
 
 def outreach_needs(
@@ -281,15 +299,13 @@ def outreach_month(
     first_day = date(year, month, 1)
     villages = options.villages
     if villages is None:
-        # the calendar of the 12 months from this one, counted from its first
-        # day: what `outreach year --from YYYY-MM` shows for its first month
         cal = outreach_year(
             store,
             config=config,
-            options=YearOptions(start=(year, month), today=first_day),
+            options=month_calendar(year, month, today=date.today()),
             network=network,
         )
-        villages = tuple(cal.villages_in(month))
+        villages = tuple(cal.villages_in(f"{year}-{month:02d}"))
         if not villages:
             raise CalendarError(
                 f"{year}-{month:02d} 的日历上没有入村村社（{cal.notes.get(month, '日历为空')}）；"

@@ -31,6 +31,7 @@ from planner.outreach.calendar import (
     town_months,
 )
 from planner.outreach.needs import SCORE_PARTS
+from planner.services.outreach import YearOptions, month_calendar
 from planner.settings import Config, load_config
 from tests.factories import make_id
 
@@ -85,6 +86,24 @@ def test_months_are_counted_as_calendar_months() -> None:
     # the default calendar starts the month after today's, also on a month's first day
     assert first_month(date(2026, 12, 1)) == (2027, 1)
     assert first_month(date(2026, 1, 31)) == (2026, 2)
+
+
+@pytest.mark.parametrize(
+    ("month", "start", "counted_from"),
+    [
+        ((2027, 1), (2027, 1), date(2027, 1, 1)),  # next month: the calendar `outreach year` shows
+        ((2027, 12), (2027, 1), date(2027, 1, 1)),  # its last month, across the year boundary
+        ((2026, 12), (2026, 12), date(2026, 12, 1)),  # this month: the calendar from it
+        ((2028, 1), (2028, 1), date(2028, 1, 1)),  # beyond the 12 months
+    ],
+)
+def test_a_month_plan_reads_the_calendar_shown_today(
+    month: tuple[int, int], start: tuple[int, int], counted_from: date
+) -> None:
+    options = month_calendar(*month, today=date(2026, 12, 1))
+    assert (options.first(), options.today) == (start, counted_from)
+    default = YearOptions(today=date(2026, 12, 1))
+    assert default.first() == (2027, 1)
 
 
 @pytest.mark.parametrize(
