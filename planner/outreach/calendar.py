@@ -347,6 +347,8 @@ class Calendar:
             if (y, m) not in self.window:
                 raise CalendarError(f"{month} 不在本日历（{self.first} 至 {self.last}）之内")
             return m
+        if not 1 <= month <= MONTHS:
+            raise CalendarError(f"月份「{month}」无效：应为 1–12")
         return month
 
     def _rows(self, month: int | str) -> pd.DataFrame:
@@ -459,11 +461,13 @@ def plan_year(
         setting to relax. A month left without enough villages because none
         may go is not an error (see ``notes``).
     """
-    if (year is None) == (start is None):
+    if year is not None and start is None:
+        start = (year, 1)
+    elif year is not None or start is None:
         raise TypeError("plan_year: give exactly one of year= and start=")
-    start = (year, 1) if year is not None else start
-    assert start is not None
     check_year(start[0])
+    if not 1 <= start[1] <= MONTHS:
+        raise CalendarError(f"月份「{start[1]}」无效：应为 1–12（如 2027-03）")
     started = time.perf_counter()
     oc = config.outreach
     _check_rules(oc)
@@ -477,12 +481,11 @@ def plan_year(
     quota = dict(zip(towns["town_code"], towns["quota"], strict=True))
     hosts = _hosts(needs, allowed, quota, oc=oc)
     pairing = _pairing(oc, drive)
-    seconds_of: dict[int, tuple[int, float]] = {}
-    if pairing["basis"] != "none":
-        assert drive is not None
-        seconds_of = _pairs(needs, allowed, hosts, drive=drive, config=config, capacity=cap)
+    second: dict[int, tuple[int, float]] = {}
+    if drive is not None and pairing["basis"] != "none":
+        second = _pairs(needs, allowed, hosts, drive=drive, config=config, capacity=cap)
     placed = [(v, m, "first", math.nan) for m, v in enumerate(hosts) if v >= 0]
-    placed += [(v, m, "second", d) for m, (v, d) in seconds_of.items()]
+    placed += [(v, m, "second", d) for m, (v, d) in second.items()]
     count = np.zeros(MONTHS, int)
     for _, m, _, _ in placed:
         count[m] += 1
