@@ -196,8 +196,12 @@ class OutreachConfig(_Section):
     villages_per_month: int = Field(default=2, ge=1, le=2)
     min_villages_per_month: int = Field(default=1, ge=0, le=2)
     no_repeat_months: int = Field(default=12, ge=1)
-    every_town: bool = True
+    every_town: bool = False  # older files: true is town_min_months = 1
     pair_same_town: bool = True
+    # calendar (i12cal): months per town in proportion to need, with a minimum;
+    # a second village only within this drive of the month's service point
+    town_min_months: int = Field(default=0, ge=0, le=12)
+    pair_max_drive_min: float = Field(default=30.0, ge=0)
     days: int = Field(default=1, ge=1, le=3)
     weekday: int = Field(default=1, ge=0, le=4)  # 0 = Monday
     day_households: int = Field(default=24, ge=1)

@@ -1,7 +1,8 @@
 """``coverplan outreach year|month``: the monthly village outreach (康复入村社).
 
-``year [YEAR]`` prints the calendar (1–2 villages a month, the need score's
-parts next to each choice); ``month YYYY-MM [--out DIR]`` plans the month and
+``year [YEAR | --from YYYY-MM]`` prints the calendar of 12 months (1–2
+villages a month, the need score's parts next to each choice; by default the
+12 months from next month); ``month YYYY-MM [--out DIR]`` plans the month and
 writes the route sheets (HTML, XLSX, GPX) in one folder per team under ``DIR``,
 and the plan's JSON and index at its top (for the planner).
 Both call :mod:`planner.services.outreach`; the sheets are written by
@@ -25,8 +26,13 @@ if TYPE_CHECKING:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add ``year`` and ``month`` to the ``outreach`` sub-parser."""
     sub = p.add_subparsers(dest="action", required=True)
-    y = sub.add_parser("year", help="全年入村日历（每月 1–2 个村社及需求得分）")
-    y.add_argument("year", nargs="?", type=int, help="年份（默认今年）")
+    y = sub.add_parser("year", help="12 个月入村日历（每月 1–2 个村社及需求得分；默认从下个月起）")
+    y.add_argument(
+        "year", nargs="?", type=int, help="年份：排该年 1–12 月（默认从下个月起的 12 个月）"
+    )
+    y.add_argument(
+        "--from", dest="start", metavar="YYYY-MM", help="从该月起排 12 个月（不能与年份同用）"
+    )
     y.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     m = sub.add_parser("month", help="当月入村方案：服务点、邀请名单、两支入户队路线")
     m.add_argument("month", nargs="?", help="YYYY-MM（默认下个月）")
@@ -53,27 +59,38 @@ def cmd_outreach(args: argparse.Namespace) -> int:
 
 def _year(store: Any, config: Config, args: argparse.Namespace) -> int:
     from planner.outreach.calendar import PART_LABELS
+    from planner.outreach.month import month_of
     from planner.services.outreach import YearOptions, outreach_year
 
-    year = args.year if args.year is not None else date.today().year
-    cal = outreach_year(store, config=config, options=YearOptions(year=year))
+    start = month_of(args.start) if args.start else None
+    cal = outreach_year(store, config=config, options=YearOptions(year=args.year, start=start))
     if args.json:
         print_json(cal.to_json())
         return 0
-    print(f"{year} 年康复入村社日历（每月入户能力 {cal.capacity} 户）")
+    print(f"{cal.first} 至 {cal.last} 康复入村社日历（每月入户能力 {cal.capacity} 户）")
+    if cal.pairing.get("note"):
+        print(f"  {cal.pairing['note']}")
     for m in cal.schedule:
-        label = f"{year}-{m.month:02d}"
         if not m.villages:
-            print(f"  {label}：不入村（{m.note}）")
+            print(f"  {m.period}：不入村（{m.note}）")
             continue
         names = "、".join(f"{v.town_name}{v.name}" for v in m.villages)
-        print(f"  {label}（{'、'.join(d.isoformat() for d in m.dates)}）：{names}")
+        print(f"  {m.period}（{'、'.join(d.isoformat() for d in m.dates)}）：{names}")
         if m.note:
             print(f"      {m.note}")
         for v in m.villages:
             parts = "，".join(f"{PART_LABELS[k]} {v.parts[k]:g}" for k in PART_LABELS if v.parts[k])
-            print(f"      {v.name} 得分 {v.score:g}（{parts}；需入户 {v.home_visits}）")
+            drive = "" if v.drive_min is None else f"；距服务点车程 {v.drive_min:g} 分钟"
+            print(f"      {v.name} 得分 {v.score:g}（{parts}；需入户 {v.home_visits}{drive}）")
+    towns = "，".join(f"{t['town_name']} {t['months']}" for t in cal.to_json()["towns"])
+    print(f"  各镇街入村月数（按需求分配，每镇街至少 {_minimum(config)} 个月）：{towns}")
     return 0
+
+
+def _minimum(config: Config) -> int:
+    from planner.outreach.calendar import town_minimum
+
+    return town_minimum(config.outreach)
 
 
 def _month(store: Any, config: Config, args: argparse.Namespace) -> int:

@@ -1,19 +1,42 @@
-"""The yearly outreach calendar: 12 months × 1–2 villages, by need.
+"""The outreach calendar: 12 consecutive months × 1–2 villages, by need.
 
-Villages are taken by need score, highest first, each into the earliest month
-with room, under the rules of ``[outreach]``: 1–2 villages a month (``min_villages_per_month`` ..
-``villages_per_month``), no village again within ``no_repeat_months`` (counting
-outreach visits already recorded), every town at least once a year
-(``every_town``), and the month's home visits within its capacity
-(``day_households`` × ``days``; a single village always fits, its overflow
-waits for the next month); a second village shares the month only within the
-first one's town (``pair_same_town``: its people come to the same point).
-The best village of every town is reserved a slot first. When no more
-villages are left than empty months (a small district), each takes a month of
-its own; a month the rules leave without a village stays empty, with the
-reason stated, rather than failing the year. (A MILP over
-village-months was tried: HiGHS needed over 60 s for the district, and the
-greedy order is one planners can check by hand.)
+The calendar covers the 12 months from a first month (by default the month
+after today's: :func:`first_month`; ``outreach year YEAR`` plans January to
+December of that year). It is built in four steps, each one a planner can check
+by hand:
+
+1. **Who may go when.** A village visited in month *M* (its latest recorded
+   outreach visit) may come back from month *M* + ``no_repeat_months`` on:
+   visited in 2026-03 with 12, it may come back from 2027-03. Each village is
+   visited at most once in the 12 months.
+2. **Months per town.** The months are shared between the towns in proportion
+   to their need (the sum of the need scores of their villages that may be
+   visited; largest remainders, ties to the larger need, then the town code),
+   never fewer than ``town_min_months`` for a town (``every_town = true`` of
+   older files counts as 1), never more than the town has villages to visit.
+   A big town may get two months or more, a small one none.
+3. **The month's first village.** Each town's best villages (as many as its
+   months) take a month each, highest need first into the earliest month its
+   no-repeat window allows (need first: a town's two months may follow each
+   other); every chosen village keeps a month free (when they cannot all
+   have one, the one of least need gives way to the next village of its
+   town). The first village's committee is the month's service point. A
+   month still empty (a town without villages it may visit) goes to the best
+   village left that may go then.
+4. **A second village** joins a month (``villages_per_month = 2``) only when
+   it is within ``pair_max_drive_min`` minutes' drive of the first one's service
+   point (by the drive network, :func:`network_pair_drive`; without a network
+   there is no pairing), in the same town when ``pair_same_town``, and when the
+   home visits of both fit the month's capacity (``day_households`` × ``days``;
+   a single village always fits, its overflow waits for next month). Villages
+   are taken highest need first, into the earliest month that fits.
+
+A month left with fewer villages than ``min_villages_per_month`` carries a note
+saying why and which setting to change; a rule set that cannot hold (more
+town minimums than months, a town without enough villages it may visit)
+raises :class:`~planner.errors.CalendarError` naming the rule and the setting
+to relax. (A MILP over village-months was tried: HiGHS needed over 60 s for the
+demo district, and the greedy order is one planners can check by hand.)
 
 The need table comes in as a frame (:func:`planner.outreach.needs.village_needs`);
 the result is a typed :class:`Calendar` (one :class:`CalendarMonth` per month).
@@ -21,8 +44,9 @@ the result is a typed :class:`Calendar` (one :class:`CalendarMonth` per month).
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -31,20 +55,27 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import CalendarError
-from planner.outreach.needs import DAYS_PER_MONTH, SCORE_PARTS
-from planner.settings import Config
-from planner.units import MONTHS_PER_YEAR
+from planner.outreach.needs import SCORE_PARTS
+from planner.settings import Config, OutreachConfig
+from planner.units import MONTHS_PER_YEAR, SECONDS_PER_MINUTE
 
 __all__ = [
     "PART_LABELS",
     "Calendar",
     "CalendarMonth",
     "CalendarVillage",
+    "PairDrive",
     "YearCalendar",
     "check_year",
+    "first_month",
+    "month_window",
+    "months_between",
+    "network_pair_drive",
     "outreach_days",
     "plan_year",
     "reference_day",
+    "town_minimum",
+    "town_months",
 ]
 
 MONTHS = MONTHS_PER_YEAR
@@ -58,6 +89,10 @@ PART_LABELS = {
     "months_since": "距上次入村（月）",
 }
 WORKDAYS_PER_WEEK = 5
+DRIVE_DECIMALS = 1
+
+YearMonth = tuple[int, int]
+"""A calendar month as ``(year, month)``, month 1–12."""
 
 
 def outreach_days(year: int, month: int, *, weekday: int, days: int) -> list[date]:
@@ -73,10 +108,36 @@ def outreach_days(year: int, month: int, *, weekday: int, days: int) -> list[dat
     return out
 
 
-def reference_day(year: int, today: date | None = None) -> date:
-    """The day the needs of ``year``'s calendar are counted from.
+def first_month(today: date) -> YearMonth:
+    """The first month of the default calendar: the month after ``today``'s.
 
-    ``today`` when given, else the year's first day or today, whichever is
+    The current month is left out whatever the day: its outreach is planned
+    and announced ahead (``outreach month`` defaults to next month too).
+    """
+    d = date(today.year, today.month, 28) + timedelta(days=4)
+    return d.year, d.month
+
+
+def month_window(start: YearMonth, months: int = MONTHS) -> list[YearMonth]:
+    """``months`` consecutive months from ``start`` (a year boundary included)."""
+    base = start[0] * MONTHS + start[1] - 1
+    return [((base + k) // MONTHS, (base + k) % MONTHS + 1) for k in range(months)]
+
+
+def months_between(earlier: date | YearMonth, later: date | YearMonth) -> int:
+    """Whole calendar months from ``earlier``'s month to ``later``'s.
+
+    2026-03-31 → 2027-03-01 is 12: the no-repeat rule counts months, not days.
+    """
+    a = (earlier.year, earlier.month) if isinstance(earlier, date) else earlier
+    b = (later.year, later.month) if isinstance(later, date) else later
+    return (b[0] - a[0]) * MONTHS + b[1] - a[1]
+
+
+def reference_day(year: int, today: date | None = None, *, month: int = 1) -> date:
+    """The day the needs of the calendar from ``year``-``month`` are counted from.
+
+    ``today`` when given, else the calendar's first day or today, whichever is
     later.
 
     Raises
@@ -85,7 +146,7 @@ def reference_day(year: int, today: date | None = None) -> date:
         When ``year`` is not a calendar year the plan can use.
     """
     check_year(year)
-    return today or max(date(year, 1, 1), date.today())
+    return today or max(date(year, month, 1), date.today())
 
 
 def check_year(year: int) -> None:
@@ -94,9 +155,81 @@ def check_year(year: int) -> None:
         raise CalendarError(f"年份「{year}」无效；请给出公历年份，如 2027")
 
 
+def town_minimum(oc: OutreachConfig) -> int:
+    """Months every town gets at least in 12: ``town_min_months``, or 1 when an
+    older file sets ``every_town = true``."""
+    return max(oc.town_min_months, 1 if oc.every_town else 0)
+
+
+@dataclass(frozen=True)
+class PairDrive:
+    """Drive minutes from a month's service point to candidate second villages.
+
+    Attributes
+    ----------
+    minutes
+        ``minutes(host_code, codes)``: drive minutes from the service point of
+        village ``host_code`` (its committee point) to each village of
+        ``codes``; ``inf`` where not known or not reachable.
+    basis
+        How the minutes are counted, for the output: ``"network"`` (the drive
+        network's travel times between the villages' points).
+    """
+
+    minutes: Callable[[str, Sequence[str]], np.ndarray]
+    basis: str = "network"
+
+
+def network_pair_drive(
+    network: Any, villages: pd.DataFrame, *, max_m: float, limit_min: float
+) -> PairDrive:
+    """:class:`PairDrive` on the drive network.
+
+    Parameters
+    ----------
+    network
+        The drive network (:class:`geo.graph.RoadNetwork`).
+    villages
+        :func:`planner.store.frames.villages_frame`: ``code``, ``lon``, ``lat``
+        (WGS-84; NaN where not located).
+    max_m
+        ``[network] snap_max_m``: a village farther than this many metres from
+        the network has no drive time (never paired).
+    limit_min
+        Search cut-off, minutes (``pair_max_drive_min``): farther is ``inf``.
+    """
+    from geo.traveltime import od_matrix
+    from planner.coverage.offnetwork import snap_to_network
+
+    codes = villages["code"].astype(str).tolist()
+    snap = snap_to_network(network, villages["lon"], villages["lat"], max_m=max_m)
+    node = dict(zip(codes, snap.node.tolist(), strict=True))
+
+    def minutes(host: str, targets: Sequence[str]) -> np.ndarray:
+        out = np.full(len(targets), np.inf)
+        src = node.get(host, -1)
+        pos = [i for i, c in enumerate(targets) if node.get(c, -1) >= 0]
+        if src < 0 or not pos:
+            return out
+        od = od_matrix(
+            network,
+            [src],
+            [node[targets[i]] for i in pos],
+            limit_s=limit_min * SECONDS_PER_MINUTE,
+        )
+        out[np.asarray(pos, int)[od.cols]] = od.minutes()
+        return out
+
+    return PairDrive(minutes=minutes, basis="network")
+
+
 @dataclass(frozen=True)
 class CalendarVillage:
-    """A village chosen for a month, with its need score and the score's parts."""
+    """A village chosen for a month, with its need score and the score's parts.
+
+    ``drive_min``: drive minutes from the month's service point (the first
+    village's committee) for a second village; None for the first.
+    """
 
     code: str
     name: str
@@ -104,9 +237,10 @@ class CalendarVillage:
     score: float
     home_visits: int
     parts: Mapping[str, float]
+    drive_min: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """``{"code", "name", "town_name", "score", "home_visits", "parts"}``."""
+        """``{"code", "name", "town_name", "score", "home_visits", "parts", "drive_min"}``."""
         return {
             "code": self.code,
             "name": self.name,
@@ -114,12 +248,14 @@ class CalendarVillage:
             "score": self.score,
             "home_visits": self.home_visits,
             "parts": dict(self.parts),
+            "drive_min": self.drive_min,
         }
 
 
 @dataclass(frozen=True)
 class CalendarMonth:
-    """One month of the calendar: its outreach days and villages (highest need first)."""
+    """One month of the calendar: its outreach days and villages (the service
+    point's first, then the second village)."""
 
     year: int
     month: int
@@ -127,10 +263,15 @@ class CalendarMonth:
     villages: tuple[CalendarVillage, ...]
     note: str | None = None
 
+    @property
+    def period(self) -> str:
+        """``YYYY-MM``."""
+        return f"{self.year}-{self.month:02d}"
+
     def to_json(self) -> dict[str, Any]:
         """``{"month": "YYYY-MM", "dates": [ISO days], "villages": [...], "note"}``."""
         return {
-            "month": f"{self.year}-{self.month:02d}",
+            "month": self.period,
             "dates": [d.isoformat() for d in self.dates],
             "villages": [v.to_json() for v in self.villages],
             "note": self.note,
@@ -139,16 +280,19 @@ class CalendarMonth:
 
 @dataclass(frozen=True)
 class Calendar:
-    """The year's outreach calendar.
+    """The outreach calendar of 12 consecutive months.
 
     Attributes
     ----------
     year
-        The year planned.
+        The year of the first month.
     months
-        One row per chosen village-month: ``month`` (1–12), ``dates``,
+        One row per chosen village-month: ``month`` (1–12; unique within the
+        12 months), ``year``, ``period`` (``YYYY-MM``), ``dates``,
         ``village_code, village_name, town_code, town_name``, the score parts,
-        ``home_visits`` and ``score``.
+        ``home_visits``, ``score``, ``role`` (``"first"``: the service point's
+        village, ``"second"``) and ``drive_min`` (a second village's drive from
+        the service point, minutes; NaN for the first).
     needs
         The need table of every village (:func:`planner.outreach.needs.village_needs`).
     capacity
@@ -157,6 +301,17 @@ class Calendar:
         Solve time.
     notes
         Month (1–12) → why it has fewer villages than ``min_villages_per_month``.
+    start_month
+        The first month (1–12) of the year ``year``.
+    towns
+        One row per town: ``town_code, town_name, villages`` (all),
+        ``eligible`` (that may be visited in the 12 months), ``need`` (sum of
+        their scores), ``share`` (months in proportion to need), ``minimum``,
+        ``months`` (months it hosts the service point) and ``visits``
+        (villages visited, first or second).
+    pairing
+        ``basis`` (``"network"``, or ``"none"``: no pairing), ``max_drive_min``
+        and ``note`` (why there is no pairing, else None).
     """
 
     year: int
@@ -165,21 +320,53 @@ class Calendar:
     capacity: int
     seconds: float
     notes: dict[int, str] = field(default_factory=dict)
+    start_month: int = 1
+    towns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pairing: Mapping[str, Any] = field(default_factory=dict)
 
-    def _rows(self, month: int) -> pd.DataFrame:
-        rows = self.months[self.months["month"] == month]
-        return rows.sort_values("score", ascending=False)
+    @property
+    def window(self) -> list[YearMonth]:
+        """The 12 months as ``(year, month)``, the first first."""
+        return month_window((self.year, self.start_month))
 
-    def villages_in(self, month: int) -> list[str]:
-        """Village codes of ``month``, highest need first (the service point's)."""
+    @property
+    def first(self) -> str:
+        """The first month, ``YYYY-MM``."""
+        y, m = self.window[0]
+        return f"{y}-{m:02d}"
+
+    @property
+    def last(self) -> str:
+        """The last month, ``YYYY-MM``."""
+        y, m = self.window[-1]
+        return f"{y}-{m:02d}"
+
+    def _month_number(self, month: int | str) -> int:
+        if isinstance(month, str):
+            y, m = (int(x) for x in month.split("-"))
+            if (y, m) not in self.window:
+                raise CalendarError(f"{month} 不在本日历（{self.first} 至 {self.last}）之内")
+            return m
+        if not 1 <= month <= MONTHS:
+            raise CalendarError(f"月份「{month}」无效：应为 1–12")
+        return month
+
+    def _rows(self, month: int | str) -> pd.DataFrame:
+        rows = self.months[self.months["month"] == self._month_number(month)]
+        return rows.sort_values(["role", "score"], ascending=[True, False], kind="stable")
+
+    def villages_in(self, month: int | str) -> list[str]:
+        """Village codes of ``month`` (1–12, or ``YYYY-MM``), the service point's first."""
         return self._rows(month)["village_code"].tolist()
 
-    def month(self, month: int) -> CalendarMonth:
-        """Month ``month`` (1–12) as a typed :class:`CalendarMonth`."""
-        rows = self._rows(month)
+    def month(self, month: int | str) -> CalendarMonth:
+        """Month ``month`` (1–12, or ``YYYY-MM``) as a typed :class:`CalendarMonth`."""
+        m = self._month_number(month)
+        year = next(y for y, mm in self.window if mm == m)
+        rows = self._rows(m)
         return CalendarMonth(
-            year=self.year,
-            month=month,
+            year=year,
+            month=m,
             dates=tuple(rows["dates"].iloc[0]) if len(rows) else (),
             villages=tuple(
                 CalendarVillage(
@@ -189,26 +376,48 @@ class Calendar:
                     score=float(r["score"]),
                     home_visits=int(r["home_visits"]),
                     parts={p: float(r[p]) for p in SCORE_PARTS},
+                    drive_min=None if pd.isna(r["drive_min"]) else float(r["drive_min"]),
                 )
                 for r in rows.to_dict(orient="records")
             ),
-            note=self.notes.get(month),
+            note=self.notes.get(m),
         )
 
     @property
     def schedule(self) -> tuple[CalendarMonth, ...]:
-        """The twelve months, January first."""
-        return tuple(self.month(m) for m in range(1, MONTHS + 1))
+        """The twelve months, the first month first."""
+        return tuple(self.month(m) for _, m in self.window)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"year", "capacity", "part_labels", "months": [CalendarMonth.to_json()]}``.
+        """``{"year", "from", "to", "capacity", "part_labels", "pairing", "towns",
+        "months": [CalendarMonth.to_json()]}``.
 
-        A month's ``note`` says why it has fewer villages than the minimum (else None).
+        ``year`` is the first month's year; ``from``/``to`` the first and last
+        month (``YYYY-MM``). A month's ``note`` says why it has fewer villages
+        than the minimum (else None).
         """
+        towns = [
+            {
+                "town_code": str(r["town_code"]),
+                "town_name": str(r["town_name"]),
+                "villages": int(r["villages"]),
+                "eligible": int(r["eligible"]),
+                "need": round(float(r["need"]), 2),
+                "share": round(float(r["share"]), 2),
+                "minimum": int(r["minimum"]),
+                "months": int(r["months"]),
+                "visits": int(r["visits"]),
+            }
+            for r in self.towns.to_dict(orient="records")
+        ]
         return {
             "year": self.year,
+            "from": self.first,
+            "to": self.last,
             "capacity": self.capacity,
             "part_labels": dict(PART_LABELS),
+            "pairing": dict(self.pairing),
+            "towns": towns,
             "months": [m.to_json() for m in self.schedule],
         }
 
@@ -217,166 +426,476 @@ YearCalendar = Calendar
 """The former name of :class:`Calendar`."""
 
 
-def plan_year(needs: pd.DataFrame, *, config: Config, year: int) -> Calendar:
-    """Choose the villages of each month of ``year``.
+def plan_year(
+    needs: pd.DataFrame,
+    *,
+    config: Config,
+    year: int | None = None,
+    start: YearMonth | None = None,
+    drive: PairDrive | None = None,
+) -> Calendar:
+    """Choose the villages of each of 12 consecutive months.
 
     Parameters
     ----------
     needs
         The need table of every village (:func:`planner.outreach.needs.village_needs`,
-        counted from :func:`reference_day`).
+        counted from :func:`reference_day`); ``last_outreach`` (date or None)
+        drives the no-repeat rule.
     config
         ``[outreach]`` rules and weights.
     year
-        The year to plan.
+        Plan January to December of ``year`` (the former contract).
+    start
+        The first month ``(year, month)``; exactly one of ``year`` and ``start``.
+    drive
+        Drive minutes from a service point to candidate second villages
+        (:func:`network_pair_drive`); None: no second village in any month.
 
     Raises
     ------
     CalendarError
-        When ``year`` is not a calendar year the plan can use, or the rules cannot
-        all hold (e.g. more towns than village slots); the message names the
-        setting to relax. A month left without enough villages because none is
-        left to visit is not an error (see ``notes``).
+        When the first month is not one the plan can use, or the rules cannot
+        all hold (more town minimums than months, a town with fewer villages
+        it may visit than its minimum); the message names the rule and the
+        setting to relax. A month left without enough villages because none
+        may go is not an error (see ``notes``).
     """
-    check_year(year)
+    if year is not None and start is None:
+        start = (year, 1)
+    elif year is not None or start is None:
+        raise TypeError("plan_year: give exactly one of year= and start=")
+    check_year(start[0])
+    if not 1 <= start[1] <= MONTHS:
+        raise CalendarError(f"月份「{start[1]}」无效：应为 1–12（如 2027-03）")
     started = time.perf_counter()
     oc = config.outreach
+    _check_rules(oc)
     needs = needs[needs["town_code"].notna()]
-    n = len(needs)
-    if n == 0:
+    if len(needs) == 0:
         raise CalendarError("没有村社数据：请先导入村社和残疾人名册")
+    window = month_window(start)
     cap = oc.day_households * oc.days
-    allowed = _allowed_months(needs, year=year, no_repeat_months=oc.no_repeat_months)
-    score = needs["score"].to_numpy(float)
-    order = np.lexsort((needs.index.to_numpy(), -score))  # highest need first, ties by code
-    must = _reserved(needs, order, allowed, config=config)
-    placed, count = _place(needs, order, must, allowed, config=config, capacity=cap)
-    # Every village that may be visited either has its slot or found no month
-    # with room; a month short of villages therefore has none left to take.
-    notes = {
-        m + 1: (
-            f"没有可安排的村社：全区 {n} 个村社都已排入其他月份"
-            f"或在 {oc.no_repeat_months} 个月内去过（[outreach] no_repeat_months）"
-        )
-        for m in range(MONTHS)
-        if count[m] < oc.min_villages_per_month
-    }
+    allowed = _allowed_months(needs, start=start, no_repeat_months=oc.no_repeat_months)
+    towns = _town_table(needs, allowed, config=config)
+    quota = dict(zip(towns["town_code"], towns["quota"], strict=True))
+    hosts = _hosts(needs, allowed, quota, oc=oc)
+    pairing = _pairing(oc, drive)
+    second: dict[int, tuple[int, float]] = {}
+    if drive is not None and pairing["basis"] != "none":
+        second = _pairs(needs, allowed, hosts, drive=drive, config=config, capacity=cap)
+    placed = [(v, m, "first", math.nan) for m, v in enumerate(hosts) if v >= 0]
+    placed += [(v, m, "second", d) for m, (v, d) in second.items()]
+    count = np.zeros(MONTHS, int)
+    for _, m, _, _ in placed:
+        count[m] += 1
+    notes = _notes(needs, hosts, count, window=window, oc=oc, pairing=pairing, capacity=cap)
+    town = needs["town_code"].astype(str).to_numpy()
+    hosted = pd.Series([town[v] for v in hosts if v >= 0], dtype=object).value_counts()
+    visits = pd.Series([town[v] for v, *_ in placed], dtype=object).value_counts()
+    towns["months"] = [int(hosted.get(t, 0)) for t in towns["town_code"]]
+    towns["visits"] = [int(visits.get(t, 0)) for t in towns["town_code"]]
     return Calendar(
-        year=year,
-        months=_month_table(needs, placed, year=year, config=config),
+        year=start[0],
+        months=_month_table(needs, placed, window=window, config=config),
         needs=needs,
         capacity=cap,
         seconds=time.perf_counter() - started,
         notes=notes,
+        start_month=start[1],
+        towns=towns.drop(columns="quota"),
+        pairing=pairing,
     )
 
 
-def _allowed_months(needs: pd.DataFrame, *, year: int, no_repeat_months: int) -> np.ndarray:
-    """(villages, 12) booleans: months a village may take, not within N months of
-    its last outreach."""
-    allowed = np.ones((len(needs), MONTHS), bool)
-    last = needs["last_outreach"].to_numpy()
-    for v in np.flatnonzero(pd.notna(last)):
-        for m in range(MONTHS):
-            if (date(year, m + 1, 1) - last[v]).days < no_repeat_months * DAYS_PER_MONTH:
-                allowed[v, m] = False
-    return allowed
-
-
-def _reserved(
-    needs: pd.DataFrame, order: np.ndarray, allowed: np.ndarray, *, config: Config
-) -> set[int]:
-    """The best village of every town (``every_town``), which gets a slot first."""
-    oc = config.outreach
-    towns = needs["town_code"].to_numpy()
-    must: set[int] = set()
-    if oc.every_town:
-        missing = []
-        for town in sorted(set(towns)):
-            idx = [v for v in order if towns[v] == town and allowed[v].any()]
-            if not idx:
-                missing.append(str(needs["town_name"].to_numpy()[towns == town][0]))
-            else:
-                must.add(int(idx[0]))
-        if missing:
-            raise CalendarError(
-                f"{'、'.join(missing)}的村社都在 {oc.no_repeat_months} 个月内去过，无法满足"
-                "“每个镇街每年至少一次”：缩短 no_repeat_months 或关闭 every_town"
-            )
-    if len(must) > MONTHS * oc.villages_per_month:
+def _check_rules(oc: OutreachConfig) -> None:
+    """Rules that contradict each other whatever the district."""
+    if oc.min_villages_per_month > oc.villages_per_month:
         raise CalendarError(
-            f"{len(must)} 个镇街需要入村，但一年只有 {MONTHS * oc.villages_per_month} 个村次："
-            "把 villages_per_month 设为 2 或关闭 every_town"
+            f"每月最少村社数（{oc.min_villages_per_month}）大于每月最多村社数"
+            f"（{oc.villages_per_month}）：请调小 [outreach] min_villages_per_month "
+            "或调大 [outreach] villages_per_month"
         )
-    return must
 
 
-def _place(
-    needs: pd.DataFrame,
-    order: np.ndarray,
-    must: set[int],
-    allowed: np.ndarray,
+def _pairing(oc: OutreachConfig, drive: PairDrive | None) -> dict[str, Any]:
+    """The ``pairing`` of :class:`Calendar`."""
+    note = None
+    if oc.villages_per_month < 2:
+        note = "[outreach] villages_per_month = 1：每月只去一个村社"
+    elif drive is None:
+        note = (
+            "尚未建立道路网络，无法核算车程，每月只排一个村社"
+            "（运行 coverplan network build 后按 [outreach] pair_max_drive_min 配对）"
+        )
+    return {
+        "basis": "none" if note or drive is None else drive.basis,
+        "max_drive_min": oc.pair_max_drive_min,
+        "same_town": oc.pair_same_town,
+        "note": note,
+    }
+
+
+def _allowed_months(needs: pd.DataFrame, *, start: YearMonth, no_repeat_months: int) -> np.ndarray:
+    """(villages, 12) booleans: months a village may take.
+
+    A village last visited in month *M* may take month *M* + ``no_repeat_months``
+    and later (:func:`months_between`).
+    """
+    last = needs["last_outreach"].to_numpy()
+    since = np.full(len(needs), np.iinfo(np.int32).max // 2, dtype=np.int64)
+    for v in np.flatnonzero(pd.notna(last)):
+        since[v] = months_between(last[v], start)
+    return (since[:, None] + np.arange(MONTHS)[None, :]) >= no_repeat_months
+
+
+def _first_allowed(allowed: np.ndarray) -> np.ndarray:
+    """Per village, the first month position it may take (12: none)."""
+    return np.where(allowed.any(axis=1), allowed.argmax(axis=1), MONTHS)
+
+
+def _fillable(k0: Sequence[int] | np.ndarray) -> int:
+    """How many of the 12 months villages allowed from ``k0`` on can fill (one each)."""
+    k0 = np.sort(np.asarray(k0, int))
+    filled = 0
+    for k in range(MONTHS):
+        if int(np.searchsorted(k0, k, side="right")) > filled:  # one allowed by month k is free
+            filled += 1
+    return filled
+
+
+def town_months(
+    need: Mapping[str, float],
     *,
+    months: int,
+    minimum: Mapping[str, int],
+    cap: Mapping[str, int],
+) -> dict[str, int]:
+    """Share ``months`` between towns in proportion to need (largest remainders).
+
+    Parameters
+    ----------
+    need
+        Town code → need (sum of its villages' scores; negative counts as 0).
+        With no need anywhere, towns share by ``cap``.
+    months
+        Months to share (at most the sum of ``cap``).
+    minimum
+        Town code → months it gets at least (at most its ``cap``).
+    cap
+        Town code → months it can take at most (its villages that may go).
+
+    Returns
+    -------
+    dict
+        Town code → months; they add up to ``months`` (more only when the
+        minimums alone do). Ties go to the larger need, then the smaller town code.
+    """
+    codes = sorted(need)
+    w = np.array([max(0.0, float(need[t])) for t in codes])
+    caps = np.array([int(cap[t]) for t in codes])
+    if w.sum() <= 0:
+        w = caps.astype(float)
+    ideal = months * w / w.sum() if w.sum() > 0 else np.zeros(len(codes))
+    low = np.array([min(int(minimum.get(t, 0)), c) for t, c in zip(codes, caps, strict=True)])
+    q = np.minimum(np.maximum(low, np.floor(ideal + 1e-9).astype(int)), caps)
+    rank = {t: i for i, t in enumerate(codes)}
+
+    def key(i: int, sign: int) -> tuple[float, float, int]:
+        return (sign * (ideal[i] - q[i]), sign * w[i], -sign * rank[codes[i]])
+
+    while q.sum() < months:
+        room = [i for i in range(len(codes)) if q[i] < caps[i]]
+        if not room:
+            break
+        q[max(room, key=lambda i: key(i, 1))] += 1
+    while q.sum() > months:
+        over = [i for i in range(len(codes)) if q[i] > low[i]]
+        if not over:  # the minimums alone take more than the months
+            break
+        q[min(over, key=lambda i: key(i, 1))] -= 1
+    return {t: int(q[i]) for i, t in enumerate(codes)}
+
+
+def _town_table(needs: pd.DataFrame, allowed: np.ndarray, *, config: Config) -> pd.DataFrame:
+    """Per town: villages, eligible, need, share, minimum and quota (months it hosts).
+
+    Raises
+    ------
+    CalendarError
+        When the town minimums cannot hold.
+    """
+    oc = config.outreach
+    low = town_minimum(oc)
+    frame = pd.DataFrame(
+        {
+            "town_code": needs["town_code"].astype(str).to_numpy(),
+            "town_name": needs["town_name"].astype(str).to_numpy(),
+            "eligible": allowed.any(axis=1),
+            "score": needs["score"].to_numpy(float).clip(min=0),
+        }
+    )
+    frame["need"] = frame["score"].where(frame["eligible"], 0.0)
+    towns = (
+        frame.groupby("town_code", sort=True)
+        .agg(
+            town_name=("town_name", "first"),
+            villages=("eligible", "size"),
+            eligible=("eligible", "sum"),
+            need=("need", "sum"),
+        )
+        .reset_index()
+    )
+    towns["minimum"] = low
+    n_towns = len(towns)
+    if low * n_towns > MONTHS:
+        raise CalendarError(
+            f"全区 {n_towns} 个镇街，每个镇街每 12 个月至少 {low} 个月，共需 {low * n_towns} "
+            f"个月，超过 12 个月：请调小 [outreach] town_min_months"
+            + ("（或去掉 every_town = true）" if oc.every_town else "")
+        )
+    short = towns[towns["eligible"] < low]
+    if len(short):
+        names = "、".join(
+            f"{r.town_name}（{r.villages} 个村社，可排 {r.eligible} 个）"
+            for r in short.itertuples()
+        )
+        raise CalendarError(
+            f"{names}可排的村社少于每个镇街每 12 个月至少 {low} 个月"
+            f"（其余村社在 [outreach] no_repeat_months = {oc.no_repeat_months} 个月内去过）："
+            "请调小 [outreach] no_repeat_months 或 [outreach] town_min_months"
+            + ("（或去掉 every_town = true）" if oc.every_town else "")
+        )
+    fillable = _fillable(_first_allowed(allowed))
+    need = dict(zip(towns["town_code"], towns["need"], strict=True))
+    total = sum(need.values())
+    towns["share"] = [fillable * n / total if total > 0 else 0.0 for n in towns["need"]]
+    quota = town_months(
+        need,
+        months=fillable,
+        minimum=dict.fromkeys(need, low),
+        cap=dict(zip(towns["town_code"], towns["eligible"].astype(int), strict=True)),
+    )
+    towns["quota"] = towns["town_code"].map(quota).astype(int)
+    return towns
+
+
+def _order(needs: pd.DataFrame, idx: Sequence[int] | np.ndarray) -> list[int]:
+    """Village positions ``idx``, highest need first, ties by code."""
+    idx = np.asarray(idx, int)
+    score = needs["score"].to_numpy(float)[idx]
+    codes = needs.index.to_numpy()[idx]
+    return [int(i) for i in idx[np.lexsort((codes, -score))]]
+
+
+def _overfull(k0: Sequence[int], free: np.ndarray) -> int | None:
+    """The first month position from which villages allowed from ``k0`` on
+    outnumber the free months (None: each can take a free month)."""
+    for k in range(MONTHS):
+        if sum(1 for x in k0 if x >= k) > int(free[k:].sum()):
+            return k
+    return None
+
+
+def _choose_hosts(
+    needs: pd.DataFrame, k0: np.ndarray, quota: Mapping[str, int], *, oc: OutreachConfig
+) -> list[int]:
+    """Each town's best villages, as many as its quota, that can all have a month.
+
+    While more chosen villages may only go from some month on than there are
+    months left from it, the one of least need among them gives way to the
+    next best village of its town that may go earlier (or to none, unless its
+    town would fall below ``town_min_months``).
+
+    Raises
+    ------
+    CalendarError
+        When the town minimums cannot all find a month.
+    """
+    low = town_minimum(oc)
+    town = needs["town_code"].astype(str).to_numpy()
+    score = needs["score"].to_numpy(float)
+    codes = needs.index.astype(str).to_numpy()
+    eligible = np.flatnonzero(k0 < MONTHS)
+    cands = {t: _order(needs, eligible[town[eligible] == t]) for t in sorted(quota)}
+    chosen = {t: cands[t][: quota[t]] for t in cands}
+    nxt = {t: quota[t] for t in cands}
+    all_free = np.ones(MONTHS, bool)
+    while True:
+        picked = [v for t in chosen for v in chosen[t]]
+        bad = _overfull([int(k0[v]) for v in picked], all_free)
+        if bad is None:
+            return picked
+        late = []
+        for v in picked:
+            t = town[v]
+            spare = [w for w in cands[t][nxt[t] :] if k0[w] < bad]
+            if k0[v] >= bad and (spare or len(chosen[t]) > low):
+                late.append(v)
+        if not late:
+            names = sorted({str(needs["town_name"].iloc[v]) for v in picked if k0[v] >= bad})
+            raise CalendarError(
+                f"{'、'.join(names)}的村社最近去过，要满 [outreach] no_repeat_months"
+                f"（{oc.no_repeat_months} 个月）才能再去，12 个月内排不下每个镇街至少 {low} 个月："
+                "请调小 [outreach] no_repeat_months 或 [outreach] town_min_months"
+            )
+        drop = min(late, key=lambda v: (score[v], codes[v]))
+        t = town[drop]
+        chosen[t].remove(drop)
+        while nxt[t] < len(cands[t]):
+            w = cands[t][nxt[t]]
+            nxt[t] += 1
+            if k0[w] < bad:
+                chosen[t].append(w)
+                break
+
+
+def _hosts(
+    needs: pd.DataFrame,
+    allowed: np.ndarray,
+    quota: Mapping[str, int],
+    *,
+    oc: OutreachConfig,
+) -> list[int]:
+    """The first village of each month (position in ``needs``; -1: none).
+
+    The chosen villages (:func:`_choose_hosts`) take a month each, highest
+    need first into the earliest free month they may take while every one
+    still to come keeps a month. Months still empty go to the best village
+    left that may go then.
+
+    Raises
+    ------
+    CalendarError
+        When the town minimums cannot all find a month.
+    """
+    k0 = _first_allowed(allowed)
+    chosen = _choose_hosts(needs, k0, quota, oc=oc)
+    free = np.ones(MONTHS, bool)
+    hosts = [-1] * MONTHS
+    waiting = set(chosen)
+    for v in _order(needs, chosen):
+        waiting.discard(v)
+        for m in range(int(k0[v]), MONTHS):
+            if not free[m]:
+                continue
+            free[m] = False
+            if _overfull([int(k0[w]) for w in waiting], free) is None:
+                hosts[m] = v
+                break
+            free[m] = True
+    used = {v for v in hosts if v >= 0}
+    rest = [v for v in _order(needs, np.flatnonzero(k0 < MONTHS)) if v not in used]
+    for m in range(MONTHS):
+        if hosts[m] < 0:
+            for v in rest:
+                if allowed[v, m]:
+                    hosts[m] = v
+                    rest.remove(v)
+                    break
+    return hosts
+
+
+def _pairs(
+    needs: pd.DataFrame,
+    allowed: np.ndarray,
+    hosts: list[int],
+    *,
+    drive: PairDrive,
     config: Config,
     capacity: int,
-) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """Greedy placement by need: the (village, month) pairs and villages per month."""
+) -> dict[int, tuple[int, float]]:
+    """Month → (second village, its drive minutes from the service point).
+
+    Villages not yet placed, highest need first, each into the earliest month
+    whose first village's service point is within ``pair_max_drive_min``, in
+    its town when ``pair_same_town``, with room for both villages' home visits.
+    """
     oc = config.outreach
     load = np.minimum(needs["home_visits"].to_numpy(float), capacity)
-    towns = needs["town_code"].to_numpy()
-    count = np.zeros(MONTHS, int)
-    first = np.empty(MONTHS, dtype=object)  # town of the month's first village
-    used = np.zeros(MONTHS)
-    placed: list[tuple[int, int]] = []
-    free = MONTHS * oc.villages_per_month
-    waiting = set(must)
-    # villages that may still be placed from each position of `order` on
-    placeable = np.asarray(allowed.any(axis=1), bool)
-    rest = np.cumsum(placeable[order][::-1])[::-1]
-    for i, v in enumerate(order.tolist()):
-        empty = int((count == 0).sum())
-        # keep an empty month for every town still waiting
-        reserve = v not in must and empty <= len(waiting)
-        # no more villages left than empty months: one village a month
-        spread = not reserve and rest[i] <= empty
-        months = [m for m in range(MONTHS) if count[m] == 0] if spread else []
-        months += [m for m in range(MONTHS) if m not in months]
-        for m in months:
-            if reserve and count[m] == 0:
-                continue
-            fits = count[m] == 0 or (
-                used[m] + load[v] <= capacity and (not oc.pair_same_town or towns[v] == first[m])
-            )
-            if allowed[v, m] and count[m] < oc.villages_per_month and fits:
-                if count[m] == 0:
-                    first[m] = towns[v]
-                count[m] += 1
-                used[m] += load[v]
-                placed.append((v, m))
-                free -= 1
-                waiting.discard(v)
+    town = needs["town_code"].astype(str).to_numpy()
+    codes = needs.index.astype(str).to_numpy()
+    placed = {v for v in hosts if v >= 0}
+    rest = [v for v in _order(needs, np.flatnonzero(allowed.any(axis=1))) if v not in placed]
+    minutes: dict[int, dict[int, float]] = {}
+    for m, h in enumerate(hosts):
+        if h < 0:
+            continue
+        cand = [v for v in rest if not oc.pair_same_town or town[v] == town[h]]
+        cand = [v for v in cand if allowed[v, m] and load[h] + load[v] <= capacity]
+        got = drive.minutes(str(codes[h]), [str(codes[v]) for v in cand]) if cand else np.empty(0)
+        minutes[m] = {
+            v: float(d)
+            for v, d in zip(cand, got, strict=True)
+            if np.isfinite(d) and d <= oc.pair_max_drive_min
+        }
+    out: dict[int, tuple[int, float]] = {}
+    for v in rest:
+        for m in range(MONTHS):
+            if m not in out and v in minutes.get(m, {}):
+                out[m] = (v, round(minutes[m][v], DRIVE_DECIMALS))
                 break
-        if free == 0:
-            break
-    if waiting:
-        raise CalendarError(
-            "日历规则无法同时满足：减少每月最少村社数（[outreach] min_villages_per_month）、"
-            "缩短 [outreach] no_repeat_months 或关闭 [outreach] every_town"
-        )
-    return placed, count
+    return out
+
+
+def _notes(
+    needs: pd.DataFrame,
+    hosts: list[int],
+    count: np.ndarray,
+    *,
+    window: list[YearMonth],
+    oc: OutreachConfig,
+    pairing: Mapping[str, Any],
+    capacity: int,
+) -> dict[int, str]:
+    """Month (1–12 of its own year; the key of :attr:`Calendar.notes`) → why it
+    has fewer villages than ``min_villages_per_month``."""
+    notes: dict[int, str] = {}
+    for k in range(MONTHS):
+        if count[k] >= oc.min_villages_per_month:
+            continue
+        if hosts[k] < 0:
+            text = (
+                f"没有可安排的村社：全区 {len(needs)} 个村社都已排入其他月份"
+                f"或在 {oc.no_repeat_months} 个月内去过（[outreach] no_repeat_months）"
+            )
+        elif pairing["note"]:
+            text = f"没有第二个村社：{pairing['note']}"
+        else:
+            host = needs.iloc[hosts[k]]
+            text = (
+                f"没有可与{host['village_name']}同月入村的第二个村社：须"
+                + ("在同一镇街（[outreach] pair_same_town）、" if oc.pair_same_town else "")
+                + f"距服务点车程不超过 {oc.pair_max_drive_min:g} 分钟"
+                f"（[outreach] pair_max_drive_min）、两村入户合计不超过 {capacity} 户"
+                "（[outreach] day_households × days），且不在 no_repeat_months 内"
+            )
+        notes[window[k][1]] = text
+    return notes
 
 
 def _month_table(
-    needs: pd.DataFrame, placed: list[tuple[int, int]], *, year: int, config: Config
+    needs: pd.DataFrame,
+    placed: list[tuple[int, int, str, float]],
+    *,
+    window: list[YearMonth],
+    config: Config,
 ) -> pd.DataFrame:
-    """The :attr:`Calendar.months` frame of the placed (village, month) pairs."""
+    """The :attr:`Calendar.months` frame of the placed (village, position, role, drive)."""
     oc = config.outreach
-    v_idx = np.array([v for v, _ in placed], int)
-    m_idx = np.array([m for _, m in placed], int)
+    v_idx = np.array([v for v, *_ in placed], int)
+    k_idx = [k for _, k, *_ in placed]
     picked = needs.iloc[v_idx].copy()
-    picked.insert(0, "month", m_idx + 1)
+    picked.insert(0, "month", [window[k][1] for k in k_idx])
+    picked.insert(1, "year", [window[k][0] for k in k_idx])
+    picked.insert(2, "period", [f"{window[k][0]}-{window[k][1]:02d}" for k in k_idx])
+    picked["position"] = k_idx
+    picked["role"] = [r for *_, r, _ in placed]
+    picked["drive_min"] = np.array([d for *_, d in placed], float)
     picked = picked.rename_axis("village_code").reset_index()
     picked["dates"] = [
-        outreach_days(year, int(m), weekday=oc.weekday, days=oc.days) for m in picked["month"]
+        outreach_days(int(y), int(m), weekday=oc.weekday, days=oc.days)
+        for y, m in zip(picked["year"], picked["month"], strict=True)
     ]
-    return picked.sort_values(["month", "score"], ascending=[True, False]).reset_index(drop=True)
+    picked = picked.sort_values(["position", "role"], kind="stable").reset_index(drop=True)
+    return picked.drop(columns="position")

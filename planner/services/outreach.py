@@ -21,7 +21,16 @@ import pandas as pd
 from geo.graph import RoadNetwork
 from planner.domain.devices import due_in_frame
 from planner.errors import CalendarError, InputError
-from planner.outreach.calendar import Calendar, check_year, plan_year, reference_day
+from planner.outreach.calendar import (
+    Calendar,
+    PairDrive,
+    check_year,
+    first_month,
+    month_window,
+    network_pair_drive,
+    plan_year,
+    reference_day,
+)
 from planner.outreach.month import MonthData, plan_month
 from planner.outreach.needs import month_end, village_needs
 from planner.outreach.plan import MonthPlan
@@ -40,6 +49,7 @@ from planner.store.outreach import (
 __all__ = [
     "MonthOptions",
     "YearOptions",
+    "month_calendar",
     "outreach_month",
     "outreach_needs",
     "outreach_year",
@@ -51,27 +61,54 @@ MONTHS_IN_YEAR = range(1, 13)
 
 @dataclass(frozen=True, kw_only=True)
 class YearOptions:
-    """Options of :func:`outreach_year`.
+    """Options of :func:`outreach_year`: which 12 months, counted from when.
 
     Parameters
     ----------
     year
-        The calendar year to plan.
+        Plan January to December of this year (``outreach year YEAR``).
+    start
+        The first of the 12 months, ``(year, month)`` (``--from YYYY-MM``).
+        With neither ``year`` nor ``start``: the month after ``today``'s
+        (:func:`planner.outreach.calendar.first_month`).
     today
-        Reference day of the needs (default: the year's first day or today,
-        whichever is later).
+        Reference day of the needs (default: the calendar's first day or
+        today, whichever is later); also the day the default first month is
+        counted from.
 
     Raises
     ------
     CalendarError
-        When ``year`` is not a calendar year the plan can use.
+        When the year is not a calendar year the plan can use, or both
+        ``year`` and ``start`` are given.
+    InputError
+        When the month of ``start`` is not 1–12.
     """
 
-    year: int
+    year: int | None = None
+    start: tuple[int, int] | None = None
     today: date | None = None
 
     def __post_init__(self) -> None:
-        check_year(self.year)
+        if self.year is not None and self.start is not None:
+            raise CalendarError(
+                f"不能同时给出年份（{self.year}）和 --from（{self.start[0]}-{self.start[1]:02d}）："
+                "年份表示该年 1–12 月，--from YYYY-MM 表示从该月起的 12 个月，请只给一个"
+            )
+        if self.year is not None:
+            check_year(self.year)
+        if self.start is not None:
+            check_year(self.start[0])
+            if self.start[1] not in MONTHS_IN_YEAR:
+                raise InputError(f"月份「{self.start[1]}」无效：应为 1–12（如 --from 2027-03）")
+
+    def first(self) -> tuple[int, int]:
+        """The first month ``(year, month)`` of the calendar."""
+        if self.year is not None:
+            return self.year, 1
+        if self.start is not None:
+            return self.start
+        return first_month(self.today or date.today())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,7 +121,7 @@ class MonthOptions:
         The month to plan (``month`` 1–12).
     villages
         Village codes (``--village``); default: the calendar's choice for the
-        month. The first one on the network hosts the service point.
+        month (:func:`month_calendar`). The first one on the network hosts the service point.
     time_limit_s
         Routing time limit per outreach day, seconds (``--seconds``); None or 0:
         ``[outreach] solver_seconds``.
@@ -111,6 +148,22 @@ class MonthOptions:
             )
         if self.villages is not None:
             object.__setattr__(self, "villages", tuple(self.villages))
+
+
+def month_calendar(year: int, month: int, *, today: date) -> YearOptions:
+    """The calendar a month plan takes its villages from (when none are given).
+
+    The calendar ``outreach year`` shows on ``today`` (the 12 months from next
+    month, needs counted from the first of them) when ``year``-``month`` is one
+    of its months, so that the plan of any of them, December's or January's
+    alike, visits the villages that calendar shows; otherwise the calendar of
+    the 12 months from ``year``-``month`` (``outreach year --from YYYY-MM``),
+    needs counted from the month's first day.
+    """
+    start = first_month(today)
+    if (year, month) in month_window(start):
+        return YearOptions(start=start, today=date(*start, 1))
+    return YearOptions(start=(year, month), today=date(year, month, 1))
 
 
 def outreach_needs(
@@ -153,18 +206,24 @@ def outreach_year(
     *,
     config: Config,
     options: YearOptions,
+    network: RoadNetwork | None = None,
     progress: Progress = no_progress,
 ) -> Calendar:
-    """The year's outreach calendar: 1–2 villages a month, by need.
+    """The outreach calendar of 12 consecutive months: 1–2 villages a month, by need.
 
     Parameters
     ----------
     store
         The store (residents, devices, leads, recorded visits).
     config
-        ``[outreach]`` rules and weights, ``[gaps]`` (the policy-gap part).
+        ``[outreach]`` rules and weights, ``[gaps]`` (the policy-gap part),
+        ``[network] snap_max_m``.
     options
-        The year and the reference day.
+        The first month and the reference day.
+    network
+        The drive network for the second village's drive from the service
+        point (default: the registered one, when ``villages_per_month`` is 2
+        and a network is registered; without one no month has a second village).
     progress
         Told when the needs are counted.
 
@@ -173,10 +232,33 @@ def outreach_year(
     CalendarError
         When the district has no villages, or the rules cannot all hold.
     """
-    today = reference_day(options.year, options.today)
+    start = options.first()
+    today = reference_day(start[0], options.today, month=start[1])
     progress("统计各村社需求", None)
     needs = outreach_needs(store, config=config, today=today)
-    return plan_year(needs, config=config, year=options.year)
+    drive = _pair_drive(store, config=config, network=network, progress=progress)
+    return plan_year(needs, config=config, start=start, drive=drive)
+
+
+def _pair_drive(
+    store: Store, *, config: Config, network: RoadNetwork | None, progress: Progress
+) -> PairDrive | None:
+    """Drive minutes between villages for pairing, or None (one village a month)."""
+    if config.outreach.villages_per_month < 2:
+        return None
+    if network is None:
+        from planner.networks import NETWORK_META_KEY, load_network
+
+        if not store.get_meta(NETWORK_META_KEY):
+            return None
+        progress("加载道路网络", None)
+        network = load_network(store, config=config, mode="drive").network
+    return network_pair_drive(
+        network,
+        villages_frame(store),
+        max_m=config.network.snap_max_m,
+        limit_min=config.outreach.pair_max_drive_min,
+    )
 
 
 def outreach_month(
@@ -223,8 +305,13 @@ def outreach_month(
     first_day = date(year, month, 1)
     villages = options.villages
     if villages is None:
-        cal = outreach_year(store, config=config, options=YearOptions(year=year, today=first_day))
-        villages = tuple(cal.villages_in(month))
+        cal = outreach_year(
+            store,
+            config=config,
+            options=month_calendar(year, month, today=date.today()),
+            network=network,
+        )
+        villages = tuple(cal.villages_in(f"{year}-{month:02d}"))
         if not villages:
             raise CalendarError(
                 f"{year}-{month:02d} 的日历上没有入村村社（{cal.notes.get(month, '日历为空')}）；"

@@ -58,10 +58,26 @@ def test_calendar_rules(demo: Any, config: Config) -> None:
     assert set(per_month.index) == set(range(1, 13))
     assert per_month.between(1, config.outreach.villages_per_month).all()
     assert months["village_code"].is_unique  # no repeat within 12 months
-    assert set(months["town_code"]) == set(cal.needs["town_code"])  # every town
+    # months per town in proportion to need (largest remainders; no minimum by default)
+    towns = cal.towns.set_index("town_code")
+    assert towns["months"].sum() == 12
+    for share, got in zip(towns["share"], towns["months"], strict=True):
+        assert int(share) <= got <= int(share) + 1
+    assert (towns["months"] == 0).any() and (towns["months"] >= 2).any()
     for _, rows in months.groupby("month"):
         assert rows["town_code"].nunique() == 1  # a pair shares its town
         assert rows["home_visits"].clip(upper=cal.capacity).sum() <= cal.capacity or len(rows) == 1
+        second = rows[rows["role"] == "second"]
+        assert (second["drive_min"] <= config.outreach.pair_max_drive_min).all()
+    assert cal.pairing["basis"] == "network"
+    # with a minimum of one month per town, every town is visited
+    every = config.model_copy(
+        update={"outreach": config.outreach.model_copy(update={"town_min_months": 1})}
+    )
+    cal1 = outreach_year(
+        store, config=every, options=YearOptions(year=2027, today=date(2026, 12, 1))
+    )
+    assert set(cal1.months["town_code"]) == set(cal1.needs["town_code"])
     # the score is the weighted sum of its parts, shown next to each choice
     w = config.outreach.weights
     r = months.iloc[0]
@@ -144,7 +160,8 @@ def test_recorded_visits_change_the_plan(demo: Any, config: Config) -> None:
     }
     assert not again & {s["resident_id"] for s in devices}
     assert devices, "the demo month should replace devices"
-    # the village was visited: the next calendar does not come back within 12 months
+    # the village was visited in 2026-12: the next calendar may come back from 2027-12 on
+    # (no_repeat_months = 12, counted in calendar months), not before
     options = YearOptions(year=YEAR + 1, today=date(YEAR + 1, 1, 1))
     cal = outreach_year(store, config=config, options=options)
-    assert village not in set(cal.months["village_code"])
+    assert village not in set(cal.months[cal.months["month"] < 12]["village_code"])
