@@ -66,9 +66,12 @@ from planner.outreach.plan import (
     Place,
     ServicePoint,
     Stats,
+    TeamPlan,
+    Unplanned,
     VillageDay,
 )
 from planner.outreach.routine import routine_visits
+from planner.outreach.routing import RoutingResult
 from planner.outreach.sheet_data import sheet_extras
 from planner.outreach.skills import split_visits
 from planner.settings import Config
@@ -271,16 +274,7 @@ def plan_month(
     max_m = config.network.snap_max_m
     sp, off_network = _service_point(network, vf, villages, max_m=max_m)
     office, office_from, start_at = _start(config, data.office, network, max_m=max_m)
-    m = HomeVisits(
-        config=config,
-        vf=vf,
-        people=data.residents,
-        contacts=data.lead_contacts,
-        hh=visits.to_dict(orient="records"),  # type: ignore[arg-type]
-        sp=sp,
-        base=office or sp,  # without an office, location 0 is the service point too
-        begin=OFFICE if start_at == "office" else SERVICE_POINT,
-    )
+    m = _visits_state(data, visits, config=config, vf=vf, sp=sp, office=office, start_at=start_at)
     off_network += locate_households(m, network, visits, villages=villages, max_m=max_m)
     teams, routing, remaining = route_days(
         m, days, servable(m), seconds=seconds, seed=seed, progress=progress
@@ -303,20 +297,66 @@ def plan_month(
         routine=routine_visits(
             data.residents, data.villages, config=config, year=year, month=month
         ),
-        stats=Stats(
-            households_needing_visit=len(home),
-            planned=sum(d.stops_count for tm in teams for d in tm.days),
-            unplanned=len(left),
+        stats=_stats(
+            teams,
+            routing,
+            households=len(home),
+            visits=visits,
+            left=left,
             invited=len(invited_people),
             days=len(days),
-            travel_min=round(sum(d.travel_min for tm in teams for d in tm.days), 1),
-            feasible=all(r.is_feasible for _, r in routing),
-            visits_needed=len(visits),
-            split_households=int(visits.loc[visits["parts"] > 1, "key"].nunique()),
         ),
         routing=routing,
         seconds=time.perf_counter() - started,
         **sheet_extras(teams, people=m.people, contacts=m.contacts, villages=vf, codes=villages),
+    )
+
+
+def _visits_state(
+    data: MonthData,
+    visits: pd.DataFrame,
+    *,
+    config: Config,
+    vf: pd.DataFrame,
+    sp: ServicePoint,
+    office: Place | None,
+    start_at: str,
+) -> HomeVisits:
+    """The routing state of the month's visits (location 0 the office or, without
+    one, the service point)."""
+    return HomeVisits(
+        config=config,
+        vf=vf,
+        people=data.residents,
+        contacts=data.lead_contacts,
+        hh=visits.to_dict(orient="records"),  # type: ignore[arg-type]
+        sp=sp,
+        base=office or sp,
+        begin=OFFICE if start_at == "office" else SERVICE_POINT,
+    )
+
+
+def _stats(
+    teams: Sequence[TeamPlan],
+    routing: Sequence[tuple[Any, RoutingResult]],
+    *,
+    households: int,
+    visits: pd.DataFrame,
+    left: Sequence[Unplanned],
+    invited: int,
+    days: int,
+) -> Stats:
+    """The month's totals (a split household is one household, one visit per team)."""
+    return Stats(
+        households_needing_visit=households,
+        planned=sum(d.stops_count for tm in teams for d in tm.days),
+        unplanned=len(left),
+        invited=invited,
+        days=days,
+        travel_min=round(sum(d.travel_min for tm in teams for d in tm.days), 1),
+        feasible=all(r.is_feasible for _, r in routing),
+        visits_needed=len(visits),
+        split_households=int(visits.loc[visits["parts"] > 1, "key"].nunique()),
     )
 
 
