@@ -40,13 +40,15 @@ demo district, and the greedy order is one planners can check by hand.)
 
 The need table comes in as a frame (:func:`planner.outreach.needs.village_needs`);
 the result is a typed :class:`Calendar` (one :class:`CalendarMonth` per month).
+Steps 2 and 3 are in :mod:`planner.outreach.calendar_towns`, step 4 in
+:mod:`planner.outreach.calendar_pairs`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -55,9 +57,11 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import CalendarError
+from planner.outreach.calendar_pairs import PairDrive, _pairing, _pairs, network_pair_drive
+from planner.outreach.calendar_towns import _hosts, _town_table, town_minimum, town_months
 from planner.outreach.needs import SCORE_PARTS
 from planner.settings import Config, OutreachConfig
-from planner.units import MONTHS_PER_YEAR, SECONDS_PER_MINUTE
+from planner.units import MONTHS_PER_YEAR
 
 __all__ = [
     "PART_LABELS",
@@ -89,7 +93,6 @@ PART_LABELS = {
     "months_since": "距上次入村（月）",
 }
 WORKDAYS_PER_WEEK = 5
-DRIVE_DECIMALS = 1
 
 YearMonth = tuple[int, int]
 """A calendar month as ``(year, month)``, month 1–12."""
@@ -153,74 +156,6 @@ def check_year(year: int) -> None:
     """Refuse a year the calendar cannot use (:class:`CalendarError`, in Chinese)."""
     if not date.min.year < year < date.max.year:  # the plan reaches into the years around
         raise CalendarError(f"年份「{year}」无效；请给出公历年份，如 2027")
-
-
-def town_minimum(oc: OutreachConfig) -> int:
-    """Months every town gets at least in 12: ``town_min_months``, or 1 when an
-    older file sets ``every_town = true``."""
-    return max(oc.town_min_months, 1 if oc.every_town else 0)
-
-
-@dataclass(frozen=True)
-class PairDrive:
-    """Drive minutes from a month's service point to candidate second villages.
-
-    Attributes
-    ----------
-    minutes
-        ``minutes(host_code, codes)``: drive minutes from the service point of
-        village ``host_code`` (its committee point) to each village of
-        ``codes``; ``inf`` where not known or not reachable.
-    basis
-        How the minutes are counted, for the output: ``"network"`` (the drive
-        network's travel times between the villages' points).
-    """
-
-    minutes: Callable[[str, Sequence[str]], np.ndarray]
-    basis: str = "network"
-
-
-def network_pair_drive(
-    network: Any, villages: pd.DataFrame, *, max_m: float, limit_min: float
-) -> PairDrive:
-    """:class:`PairDrive` on the drive network.
-
-    Parameters
-    ----------
-    network
-        The drive network (:class:`geo.graph.RoadNetwork`).
-    villages
-        :func:`planner.store.frames.villages_frame`: ``code``, ``lon``, ``lat``
-        (WGS-84; NaN where not located).
-    max_m
-        ``[network] snap_max_m``: a village farther than this many metres from
-        the network has no drive time (never paired).
-    limit_min
-        Search cut-off, minutes (``pair_max_drive_min``): farther is ``inf``.
-    """
-    from geo.traveltime import od_matrix
-    from planner.coverage.offnetwork import snap_to_network
-
-    codes = villages["code"].astype(str).tolist()
-    snap = snap_to_network(network, villages["lon"], villages["lat"], max_m=max_m)
-    node = dict(zip(codes, snap.node.tolist(), strict=True))
-
-    def minutes(host: str, targets: Sequence[str]) -> np.ndarray:
-        out = np.full(len(targets), np.inf)
-        src = node.get(host, -1)
-        pos = [i for i, c in enumerate(targets) if node.get(c, -1) >= 0]
-        if src < 0 or not pos:
-            return out
-        od = od_matrix(
-            network,
-            [src],
-            [node[targets[i]] for i in pos],
-            limit_s=limit_min * SECONDS_PER_MINUTE,
-        )
-        out[np.asarray(pos, int)[od.cols]] = od.minutes()
-        return out
-
-    return PairDrive(minutes=minutes, basis="network")
 
 
 @dataclass(frozen=True)
@@ -518,24 +453,6 @@ def _check_rules(oc: OutreachConfig) -> None:
         )
 
 
-def _pairing(oc: OutreachConfig, drive: PairDrive | None) -> dict[str, Any]:
-    """The ``pairing`` of :class:`Calendar`."""
-    note = None
-    if oc.villages_per_month < 2:
-        note = "[outreach] villages_per_month = 1：每月只去一个村社"
-    elif drive is None:
-        note = (
-            "尚未建立道路网络，无法核算车程，每月只排一个村社"
-            "（运行 coverplan network build 后按 [outreach] pair_max_drive_min 配对）"
-        )
-    return {
-        "basis": "none" if note or drive is None else drive.basis,
-        "max_drive_min": oc.pair_max_drive_min,
-        "same_town": oc.pair_same_town,
-        "note": note,
-    }
-
-
 def _allowed_months(needs: pd.DataFrame, *, start: YearMonth, no_repeat_months: int) -> np.ndarray:
     """(villages, 12) booleans: months a village may take.
 
@@ -547,295 +464,6 @@ def _allowed_months(needs: pd.DataFrame, *, start: YearMonth, no_repeat_months: 
     for v in np.flatnonzero(pd.notna(last)):
         since[v] = months_between(last[v], start)
     return (since[:, None] + np.arange(MONTHS)[None, :]) >= no_repeat_months
-
-
-def _first_allowed(allowed: np.ndarray) -> np.ndarray:
-    """Per village, the first month position it may take (12: none)."""
-    return np.where(allowed.any(axis=1), allowed.argmax(axis=1), MONTHS)
-
-
-def _fillable(k0: Sequence[int] | np.ndarray) -> int:
-    """How many of the 12 months villages allowed from ``k0`` on can fill (one each)."""
-    k0 = np.sort(np.asarray(k0, int))
-    filled = 0
-    for k in range(MONTHS):
-        if int(np.searchsorted(k0, k, side="right")) > filled:  # one allowed by month k is free
-            filled += 1
-    return filled
-
-
-def town_months(
-    need: Mapping[str, float],
-    *,
-    months: int,
-    minimum: Mapping[str, int],
-    cap: Mapping[str, int],
-) -> dict[str, int]:
-    """Share ``months`` between towns in proportion to need (largest remainders).
-
-    Parameters
-    ----------
-    need
-        Town code → need (sum of its villages' scores; negative counts as 0).
-        With no need anywhere, towns share by ``cap``.
-    months
-        Months to share (at most the sum of ``cap``).
-    minimum
-        Town code → months it gets at least (at most its ``cap``).
-    cap
-        Town code → months it can take at most (its villages that may go).
-
-    Returns
-    -------
-    dict
-        Town code → months; they add up to ``months`` (more only when the
-        minimums alone do). Ties go to the larger need, then the smaller town code.
-    """
-    codes = sorted(need)
-    w = np.array([max(0.0, float(need[t])) for t in codes])
-    caps = np.array([int(cap[t]) for t in codes])
-    if w.sum() <= 0:
-        w = caps.astype(float)
-    ideal = months * w / w.sum() if w.sum() > 0 else np.zeros(len(codes))
-    low = np.array([min(int(minimum.get(t, 0)), c) for t, c in zip(codes, caps, strict=True)])
-    q = np.minimum(np.maximum(low, np.floor(ideal + 1e-9).astype(int)), caps)
-    rank = {t: i for i, t in enumerate(codes)}
-
-    def key(i: int, sign: int) -> tuple[float, float, int]:
-        return (sign * (ideal[i] - q[i]), sign * w[i], -sign * rank[codes[i]])
-
-    while q.sum() < months:
-        room = [i for i in range(len(codes)) if q[i] < caps[i]]
-        if not room:
-            break
-        q[max(room, key=lambda i: key(i, 1))] += 1
-    while q.sum() > months:
-        over = [i for i in range(len(codes)) if q[i] > low[i]]
-        if not over:  # the minimums alone take more than the months
-            break
-        q[min(over, key=lambda i: key(i, 1))] -= 1
-    return {t: int(q[i]) for i, t in enumerate(codes)}
-
-
-def _town_table(needs: pd.DataFrame, allowed: np.ndarray, *, config: Config) -> pd.DataFrame:
-    """Per town: villages, eligible, need, share, minimum and quota (months it hosts).
-
-    Raises
-    ------
-    CalendarError
-        When the town minimums cannot hold.
-    """
-    oc = config.outreach
-    low = town_minimum(oc)
-    frame = pd.DataFrame(
-        {
-            "town_code": needs["town_code"].astype(str).to_numpy(),
-            "town_name": needs["town_name"].astype(str).to_numpy(),
-            "eligible": allowed.any(axis=1),
-            "score": needs["score"].to_numpy(float).clip(min=0),
-        }
-    )
-    frame["need"] = frame["score"].where(frame["eligible"], 0.0)
-    towns = (
-        frame.groupby("town_code", sort=True)
-        .agg(
-            town_name=("town_name", "first"),
-            villages=("eligible", "size"),
-            eligible=("eligible", "sum"),
-            need=("need", "sum"),
-        )
-        .reset_index()
-    )
-    towns["minimum"] = low
-    n_towns = len(towns)
-    if low * n_towns > MONTHS:
-        raise CalendarError(
-            f"全区 {n_towns} 个镇街，每个镇街每 12 个月至少 {low} 个月，共需 {low * n_towns} "
-            f"个月，超过 12 个月：请调小 [outreach] town_min_months"
-            + ("（或去掉 every_town = true）" if oc.every_town else "")
-        )
-    short = towns[towns["eligible"] < low]
-    if len(short):
-        names = "、".join(
-            f"{r.town_name}（{r.villages} 个村社，可排 {r.eligible} 个）"
-            for r in short.itertuples()
-        )
-        raise CalendarError(
-            f"{names}可排的村社少于每个镇街每 12 个月至少 {low} 个月"
-            f"（其余村社在 [outreach] no_repeat_months = {oc.no_repeat_months} 个月内去过）："
-            "请调小 [outreach] no_repeat_months 或 [outreach] town_min_months"
-            + ("（或去掉 every_town = true）" if oc.every_town else "")
-        )
-    fillable = _fillable(_first_allowed(allowed))
-    need = dict(zip(towns["town_code"], towns["need"], strict=True))
-    total = sum(need.values())
-    towns["share"] = [fillable * n / total if total > 0 else 0.0 for n in towns["need"]]
-    quota = town_months(
-        need,
-        months=fillable,
-        minimum=dict.fromkeys(need, low),
-        cap=dict(zip(towns["town_code"], towns["eligible"].astype(int), strict=True)),
-    )
-    towns["quota"] = towns["town_code"].map(quota).astype(int)
-    return towns
-
-
-def _order(needs: pd.DataFrame, idx: Sequence[int] | np.ndarray) -> list[int]:
-    """Village positions ``idx``, highest need first, ties by code."""
-    idx = np.asarray(idx, int)
-    score = needs["score"].to_numpy(float)[idx]
-    codes = needs.index.to_numpy()[idx]
-    return [int(i) for i in idx[np.lexsort((codes, -score))]]
-
-
-def _overfull(k0: Sequence[int], free: np.ndarray) -> int | None:
-    """The first month position from which villages allowed from ``k0`` on
-    outnumber the free months (None: each can take a free month)."""
-    for k in range(MONTHS):
-        if sum(1 for x in k0 if x >= k) > int(free[k:].sum()):
-            return k
-    return None
-
-
-def _choose_hosts(
-    needs: pd.DataFrame, k0: np.ndarray, quota: Mapping[str, int], *, oc: OutreachConfig
-) -> list[int]:
-    """Each town's best villages, as many as its quota, that can all have a month.
-
-    While more chosen villages may only go from some month on than there are
-    months left from it, the one of least need among them gives way to the
-    next best village of its town that may go earlier (or to none, unless its
-    town would fall below ``town_min_months``).
-
-    Raises
-    ------
-    CalendarError
-        When the town minimums cannot all find a month.
-    """
-    low = town_minimum(oc)
-    town = needs["town_code"].astype(str).to_numpy()
-    score = needs["score"].to_numpy(float)
-    codes = needs.index.astype(str).to_numpy()
-    eligible = np.flatnonzero(k0 < MONTHS)
-    cands = {t: _order(needs, eligible[town[eligible] == t]) for t in sorted(quota)}
-    chosen = {t: cands[t][: quota[t]] for t in cands}
-    nxt = {t: quota[t] for t in cands}
-    all_free = np.ones(MONTHS, bool)
-    while True:
-        picked = [v for t in chosen for v in chosen[t]]
-        bad = _overfull([int(k0[v]) for v in picked], all_free)
-        if bad is None:
-            return picked
-        late = []
-        for v in picked:
-            t = town[v]
-            spare = [w for w in cands[t][nxt[t] :] if k0[w] < bad]
-            if k0[v] >= bad and (spare or len(chosen[t]) > low):
-                late.append(v)
-        if not late:
-            names = sorted({str(needs["town_name"].iloc[v]) for v in picked if k0[v] >= bad})
-            raise CalendarError(
-                f"{'、'.join(names)}的村社最近去过，要满 [outreach] no_repeat_months"
-                f"（{oc.no_repeat_months} 个月）才能再去，12 个月内排不下每个镇街至少 {low} 个月："
-                "请调小 [outreach] no_repeat_months 或 [outreach] town_min_months"
-            )
-        drop = min(late, key=lambda v: (score[v], codes[v]))
-        t = town[drop]
-        chosen[t].remove(drop)
-        while nxt[t] < len(cands[t]):
-            w = cands[t][nxt[t]]
-            nxt[t] += 1
-            if k0[w] < bad:
-                chosen[t].append(w)
-                break
-
-
-def _hosts(
-    needs: pd.DataFrame,
-    allowed: np.ndarray,
-    quota: Mapping[str, int],
-    *,
-    oc: OutreachConfig,
-) -> list[int]:
-    """The first village of each month (position in ``needs``; -1: none).
-
-    The chosen villages (:func:`_choose_hosts`) take a month each, highest
-    need first into the earliest free month they may take while every one
-    still to come keeps a month. Months still empty go to the best village
-    left that may go then.
-
-    Raises
-    ------
-    CalendarError
-        When the town minimums cannot all find a month.
-    """
-    k0 = _first_allowed(allowed)
-    chosen = _choose_hosts(needs, k0, quota, oc=oc)
-    free = np.ones(MONTHS, bool)
-    hosts = [-1] * MONTHS
-    waiting = set(chosen)
-    for v in _order(needs, chosen):
-        waiting.discard(v)
-        for m in range(int(k0[v]), MONTHS):
-            if not free[m]:
-                continue
-            free[m] = False
-            if _overfull([int(k0[w]) for w in waiting], free) is None:
-                hosts[m] = v
-                break
-            free[m] = True
-    used = {v for v in hosts if v >= 0}
-    rest = [v for v in _order(needs, np.flatnonzero(k0 < MONTHS)) if v not in used]
-    for m in range(MONTHS):
-        if hosts[m] < 0:
-            for v in rest:
-                if allowed[v, m]:
-                    hosts[m] = v
-                    rest.remove(v)
-                    break
-    return hosts
-
-
-def _pairs(
-    needs: pd.DataFrame,
-    allowed: np.ndarray,
-    hosts: list[int],
-    *,
-    drive: PairDrive,
-    config: Config,
-    capacity: int,
-) -> dict[int, tuple[int, float]]:
-    """Month → (second village, its drive minutes from the service point).
-
-    Villages not yet placed, highest need first, each into the earliest month
-    whose first village's service point is within ``pair_max_drive_min``, in
-    its town when ``pair_same_town``, with room for both villages' home visits.
-    """
-    oc = config.outreach
-    load = np.minimum(needs["home_visits"].to_numpy(float), capacity)
-    town = needs["town_code"].astype(str).to_numpy()
-    codes = needs.index.astype(str).to_numpy()
-    placed = {v for v in hosts if v >= 0}
-    rest = [v for v in _order(needs, np.flatnonzero(allowed.any(axis=1))) if v not in placed]
-    minutes: dict[int, dict[int, float]] = {}
-    for m, h in enumerate(hosts):
-        if h < 0:
-            continue
-        cand = [v for v in rest if not oc.pair_same_town or town[v] == town[h]]
-        cand = [v for v in cand if allowed[v, m] and load[h] + load[v] <= capacity]
-        got = drive.minutes(str(codes[h]), [str(codes[v]) for v in cand]) if cand else np.empty(0)
-        minutes[m] = {
-            v: float(d)
-            for v, d in zip(cand, got, strict=True)
-            if np.isfinite(d) and d <= oc.pair_max_drive_min
-        }
-    out: dict[int, tuple[int, float]] = {}
-    for v in rest:
-        for m in range(MONTHS):
-            if m not in out and v in minutes.get(m, {}):
-                out[m] = (v, round(minutes[m][v], DRIVE_DECIMALS))
-                break
-    return out
 
 
 def _notes(

@@ -11,7 +11,9 @@ is left to the next day; :func:`unplanned` gives each visit left its reason and
 :func:`mark_other_visits` tells each visit of a split household about the
 others. The households arrive as visits (:func:`planner.outreach.skills.split_visits`):
 one per household, or one per team for a household no single team can serve.
-Used by :func:`planner.outreach.month.plan_month`.
+Used by :func:`planner.outreach.month.plan_month`. The planning state
+(:class:`HomeVisits`) and the labels of visits, persons and teams live in
+:mod:`planner.outreach.visit_state`.
 
 Reason codes (:data:`planner.outreach.plan.REASON_CODES`), in the order they are
 decided: ``not_located`` and ``off_network`` (no point, or too far from the
@@ -38,17 +40,13 @@ from geo.graph import RoadNetwork
 from geo.traveltime import od_matrix
 from geo.traveltime import route as fastest_route
 from planner.coverage.offnetwork import PointSnap, resident_entries, snap_to_network
-from planner.domain.privacy import mask_id, mask_phone
 from planner.domain.visits import visit_key
 from planner.outreach.hops import ESTIMATED, HOUSEHOLD, travel_seconds, village_hop_minutes
 from planner.outreach.plan import (
     REASON_CODES,
     Lunch,
     OtherVisit,
-    Person,
-    Place,
     PlannedStop,
-    ServicePoint,
     TeamDay,
     TeamPlan,
     Unplanned,
@@ -62,7 +60,18 @@ from planner.outreach.routing import (
     solve_routes,
 )
 from planner.outreach.skills import skill_names, team_skills
-from planner.settings import Config
+from planner.outreach.visit_state import (
+    FIRST_HOUSEHOLD,
+    OFFICE,
+    SERVICE_POINT,
+    HomeVisits,
+    _clock,
+    _hhmm,
+    _labels,
+    _team_names,
+    _who,
+    visit_label,
+)
 from planner.units import METRES_PER_KM, SECONDS_PER_MINUTE
 
 __all__ = [
@@ -81,50 +90,9 @@ __all__ = [
 
 PRIZE_PER_PRIORITY_S = 4 * 3600  # a visit is worth up to 4 h of driving per priority point
 UNREACHABLE_S = 24 * 3600  # travel seconds between points the network does not join
-SECONDS_PER_HOUR = 3600
-OFFICE, SERVICE_POINT = 0, 1  # locations of the routing matrix; households from 2 on
-FIRST_HOUSEHOLD = 2
 
 ProgressFn = Callable[[str, float | None], None]
 """Progress callback: a Chinese message and the share done (0–1) or None."""
-
-
-def _clock(text: str) -> int:
-    h, m = text.split(":")
-    return int(h) * SECONDS_PER_HOUR + int(m) * int(SECONDS_PER_MINUTE)
-
-
-def _hhmm(seconds: int) -> str:
-    return f"{seconds // SECONDS_PER_HOUR:02d}:{seconds % SECONDS_PER_HOUR // 60:02d}"
-
-
-@dataclass
-class HomeVisits:
-    """The month's home visits being planned: inputs, the routing matrix, the reasons
-    why visits cannot be routed (visit index → Chinese reason, and its code), and
-    where the planned ones went (visit index → team, day, arrival ``HH:MM``).
-
-    ``hh`` holds the visits: a household's row of
-    :func:`planner.outreach.needs.person_needs`, or one per team for a split
-    household (:func:`planner.outreach.skills.split_visits`, columns ``part``
-    and ``parts``).
-    """
-
-    config: Config
-    vf: pd.DataFrame  # villages by code
-    people: pd.DataFrame  # residents (personal) by id
-    contacts: pd.DataFrame  # leads by id
-    hh: list[dict[str, Any]]  # households needing a home visit
-    sp: ServicePoint
-    base: Place | ServicePoint  # where the teams start and end (location 0)
-    begin: int  # location the morning starts from and the afternoon ends at
-    duration: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
-    skip_reason: dict[int, str] = field(default_factory=dict)
-    network: RoadNetwork | None = None  # the drive network (leg kilometres)
-    nodes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # node per location
-    leg_m: dict[tuple[int, int], float] = field(default_factory=dict)  # cache of leg metres
-    skip_code: dict[int, str] = field(default_factory=dict)
-    placed: dict[int, tuple[str, date, str]] = field(default_factory=dict)
 
 
 def _duration_matrix(network: RoadNetwork, nodes: np.ndarray) -> np.ndarray:
@@ -235,12 +203,6 @@ def _no_skill(m: HomeVisits, r: dict[str, Any], *, held: frozenset[str]) -> str:
         '且 [outreach] split_skills = "never" 不拆分入户；改为 "when_needed" 即由各队分别入户，'
         "或为一个服务队配齐这些技能"
     )
-
-
-def visit_label(key: str, services: Sequence[str]) -> str:
-    """The routing stop label of a visit: household key (``R<resident id>`` or
-    ``L<lead id>``), a colon, its service keys joined by ``+``."""
-    return f"{key}:{'+'.join(services)}"
 
 
 def _day_problem(m: HomeVisits, remaining: list[int]) -> tuple[RoutingProblem, list[str]]:
@@ -413,38 +375,6 @@ def _team_day(m: HomeVisits, draft: _DayDraft) -> TeamDay:
     )
 
 
-def _who(m: HomeVisits, r: dict[str, Any]) -> Person:
-    """The person of household record ``r``, masked by ``[privacy]``."""
-    pv = m.config.privacy
-    if pd.notna(r["resident_id"]):
-        rid = int(r["resident_id"])
-        p: dict[Any, Any] = m.people.loc[rid].to_dict()
-        return Person(
-            resident_id=rid,
-            lead_id=None,
-            name=p["name"],
-            masked_id=mask_id(p["id_number"], privacy=pv),
-            masked_phone=mask_phone(p["phone"], privacy=pv),
-            address=p["address"] or "",
-        )
-    lid = int(r["lead_id"])
-    lead: dict[str, Any] = (
-        m.contacts.loc[lid].to_dict() if lid in m.contacts.index else {}  # type: ignore[assignment]
-    )
-    return Person(
-        resident_id=None,
-        lead_id=lid,
-        name=lead.get("name") or "",
-        masked_id="",
-        masked_phone=mask_phone(lead.get("phone"), privacy=pv),
-        address=lead.get("address") or "",
-    )
-
-
-def _labels(m: HomeVisits, services: Sequence[str]) -> tuple[str, ...]:
-    return tuple(m.config.outreach.services[s].label for s in services)
-
-
 def _stop(
     m: HomeVisits, i: int, *, day: date, team: str, visit: tuple[int, int, int], travel_s: int
 ) -> PlannedStop:
@@ -498,13 +428,6 @@ def unplanned(m: HomeVisits, remaining: Sequence[int]) -> tuple[Unplanned, ...]:
                 "都已没有空余时间（可增加 [outreach] days）"
             )
     return tuple(_unplanned(m, i) for i in sorted(m.skip_reason))
-
-
-def _team_names(m: HomeVisits, skills: frozenset[str]) -> str:
-    """The labels of the teams having ``skills`` (empty when none has)."""
-    teams = m.config.outreach.teams
-    able = [tm.label or k for k, tm in teams.items() if skills <= frozenset(tm.skills)]
-    return "、".join(able)
 
 
 def _alone_minutes(m: HomeVisits, problem: RoutingProblem, n: int) -> tuple[float, float] | None:
