@@ -372,12 +372,17 @@ def test_outreach_year_and_month(loaded: County) -> None:
     assert min(arrivals) >= "08:50"
     days = {t["team"]: t["days"] for t in month["teams"]}
     assert all(d["start"]["name"] == county.OFFICE_NAME for ds in days.values() for d in ds)
-    # team B visits two households at the village point: 20 min and 13 km out, and
-    # 15 + 6 = 21 min and 13 km back (清河路 is one-way), counted even when a shift has
-    # no stop; team A also drives 1 km of 盘山公路 out to 萧秀英's house and back:
-    # 41 + 2 × 60/17 = 48.1 min, 28 km
-    assert sum(d["travel_min"] for d in days["B"]) == pytest.approx(41.0, abs=0.1)
-    assert sum(d["travel_min"] for d in days["A"]) == pytest.approx(41 + 120 / 17, abs=0.1)
+    # team B visits two households without a point of their own (estimated at the
+    # village point): 20 min and 13 km out, and 15 + 6 = 21 min and 13 km back (清河路
+    # is one-way), counted even when a shift has no stop, plus three of the village's
+    # hops ([outreach.hops] minutes = 5: the county's villages have no boundary) —
+    # to the first door, to the second, and back to the service point for lunch;
+    # team A also drives 1 km of 盘山公路 out to 萧秀英's house and back:
+    # 41 + 2 × 60/17 = 48.1 min, 28 km, plus three hops too (董建国 and 程大勇 have
+    # no point: one hop to the first, one between them, one from the village point
+    # on to 萧秀英's real point)
+    assert sum(d["travel_min"] for d in days["B"]) == pytest.approx(41.0 + 3 * 5, abs=0.1)
+    assert sum(d["travel_min"] for d in days["A"]) == pytest.approx(41 + 120 / 17 + 15, abs=0.1)
     assert sum(d["distance_km"] for d in days["B"]) == pytest.approx(26.0, abs=0.01)
     assert sum(d["distance_km"] for d in days["A"]) == pytest.approx(28.0, abs=0.01)
     # 曹红's hearing aid is past its life but she can come: invited to the service point
