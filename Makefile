@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SERVE ?= 1
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: demo test lint format typecheck clean venv bench-coverage bench-siting bench-routing
+.PHONY: demo test lint format typecheck clean venv bench-coverage bench-siting bench-routing bench-api
 
 venv: $(STAMP)
 
@@ -80,6 +81,15 @@ bench-siting: $(STAMP)
 bench-routing: $(STAMP)
 	$(BIN)/python -m bench.outreach_month
 	$(BIN)/python -m bench.routing
+
+# HTTP load (wrk on a real uvicorn) and SQLite concurrency; a quick run:
+# make bench-api BENCH_ARGS="--seconds 5". wrk (Debian package) only when missing.
+.PHONY: bench-deps
+bench-deps:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
+
+bench-api: $(STAMP) bench-deps
+	$(BIN)/python -m bench.api $(BENCH_ARGS)
 
 clean:
 	rm -rf var out .pytest_cache .mypy_cache .ruff_cache
