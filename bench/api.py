@@ -172,7 +172,10 @@ def login(base: str, *, user: str, password: str) -> str:
         timeout=30,
     )
     if r.status_code != 200:
-        raise RuntimeError(f"login as {user} at {TOKEN_PATH}: HTTP {r.status_code} {r.text[:300]}")
+        raise RuntimeError(
+            f"login as {user} at {TOKEN_PATH}: HTTP {r.status_code} {r.text[:300]} "
+            "(set the demo account with --user/--password or BENCH_API_USER/BENCH_API_PASSWORD)"
+        )
     return str(r.json()["access_token"])
 
 

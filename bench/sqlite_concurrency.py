@@ -185,7 +185,8 @@ def stored_visits(url: str, *, writers: int) -> dict[int, set[Key]]:
                 )
             )
             for team, rid, day in rows:
-                found[teams[team]].add((int(rid), day.isoformat()))
+                if team is not None and rid is not None:  # the filter: never None
+                    found[teams[team]].add((int(rid), day.isoformat()))
     finally:
         store.dispose()
     return found
@@ -308,7 +309,7 @@ def run(
         other_errors=sum(r.other_errors for r in results),
         lost=lost,
         phantom=phantom,
-        error_samples=[s for r in results for s in r.error_samples][:5],
+        error_samples=list(dict.fromkeys(s for r in results for s in r.error_samples))[:3],
     )
 
 
