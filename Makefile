@@ -56,6 +56,7 @@ test-deps:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 	@fc-list | grep -qi wenquanyi || dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || \
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y fonts-wqy-microhei; }
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
 
 # with a throwaway PostgreSQL cluster when the server can be had (tools/with-postgres.sh)
 test: $(STAMP) test-deps

@@ -10,7 +10,6 @@ token and 401 otherwise.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -113,7 +112,7 @@ def server() -> Iterator[str]:
 
 TOOLS = [
     "asyncio",
-    pytest.param("wrk", marks=pytest.mark.skipif(not shutil.which("wrk"), reason="no wrk")),
+    "wrk",  # installed by make test's test-deps
 ]
 
 
