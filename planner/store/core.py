@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -213,12 +213,12 @@ class Store:
                     if self.is_postgresql:
                         self._pg_lock(conn, _PG_MIGRATE_LOCK)
                     cfg.attributes["connection"] = conn
-                    self._resolve_data_key(conn)
+                    crypto.resolve_before_migrating(self.key_ring, conn)
                     command.upgrade(cfg, "head")
-                    self._check_data_key(conn)
+                    crypto.record_or_check(self.key_ring, conn)
                 scrub = bool(conn.info.pop(crypto.SCRUB_FLAG, False))
             if scrub and self.is_sqlite:
-                self._scrub_sqlite_file()
+                crypto.scrub_sqlite_file(self.engine)
         except (OperationalError, IntegrityError) as exc:
             if _is_conflict(exc):
                 raise StoreBusyError(self.display_url) from exc
@@ -227,44 +227,6 @@ class Store:
         except (DatabaseError, InterfaceError) as exc:  # unreachable, not a database, no rights
             detail = redact_url(str(exc.orig).strip(), self.url)
             raise StoreError(f"无法打开或升级数据库 {self.display_url}：{detail}") from None
-
-    def _stored_key_check(self, conn: Connection) -> str | None:
-        """The key check value the store holds (None: new store, or from before 0006)."""
-        from sqlalchemy import inspect
-
-        if not inspect(conn).has_table(t.Meta.__tablename__):
-            return None
-        q = select(t.Meta.value).where(t.Meta.key == crypto.META_KEY_CHECK)
-        return conn.execute(q).scalar()
-
-    def _resolve_data_key(self, conn: Connection) -> None:
-        """Resolve the data key before migrating; never make a new key for encrypted data."""
-        self.key_ring.keys(create=self._stored_key_check(conn) is None)
-
-    def _check_data_key(self, conn: Connection) -> None:
-        """Record the key check value in a store that lacks one; refuse another key."""
-        keys = self.key_ring.keys()
-        stored = self._stored_key_check(conn)
-        if stored is None:
-            row = {"key": crypto.META_KEY_CHECK, "value": keys.check_value()}
-            conn.execute(insert(t.Meta).values(**row))
-        elif stored != keys.check_value():
-            raise StoreError(
-                f"数据密钥（{keys.source}）与数据库 {self.display_url} 不符，无法读出身份证号；"
-                f"请使用建库时的密钥文件，或设置环境变量 {crypto.ENV_VAR} 为建库时的密钥"
-            )
-
-    def _scrub_sqlite_file(self) -> None:
-        """After encrypting plaintext IDs: rewrite the SQLite file (VACUUM) and empty the
-        WAL, so that no free page or old WAL frame keeps a plaintext ID number."""
-        raw = self.engine.raw_connection()  # autocommit (isolation_level None): VACUUM
-        try:
-            cur = raw.cursor()
-            cur.execute("VACUUM")
-            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            cur.close()
-        finally:
-            raw.close()
 
     def get_meta(self, key: str) -> str | None:
         with self.read() as s:

@@ -34,7 +34,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import String
+from sqlalchemy import Connection, Engine, String, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -248,6 +248,56 @@ class KeyRing:
             '"import base64,os;print(base64.b64encode(os.urandom(32)).decode())" 生成），'
             "并与数据库备份分开妥善保存；密钥丢失则身份证号无法恢复"
         )
+
+
+def _stored_check(conn: Connection) -> str | None:
+    """The key check value the store holds (None: a new store, or one from before 0006)."""
+    if not inspect(conn).has_table("meta"):
+        return None
+    q = text("SELECT value FROM meta WHERE key = :key")
+    value = conn.execute(q, {"key": META_KEY_CHECK}).scalar()
+    return None if value is None else str(value)
+
+
+def resolve_before_migrating(ring: KeyRing, conn: Connection) -> None:
+    """Resolve a store's data key before migrating it; a missing key file is made only
+    for a store that holds no encrypted ID yet (no key check value)."""
+    ring.keys(create=_stored_check(conn) is None)
+
+
+def record_or_check(ring: KeyRing, conn: Connection) -> None:
+    """After migrating: record the key check value, or refuse a key that is not the store's.
+
+    Raises
+    ------
+    StoreError
+        When the store's check value was made by another key.
+    """
+    keys = ring.keys()
+    stored = _stored_check(conn)
+    if stored is None:
+        conn.execute(
+            text("INSERT INTO meta (key, value) VALUES (:key, :value)"),
+            {"key": META_KEY_CHECK, "value": keys.check_value()},
+        )
+    elif not hmac.compare_digest(stored, keys.check_value()):
+        raise StoreError(
+            f"数据密钥（{keys.source}）与数据库 {ring.display_url} 不符，无法读出身份证号；"
+            f"请使用建库时的密钥文件，或设置环境变量 {ENV_VAR} 为建库时的密钥"
+        )
+
+
+def scrub_sqlite_file(engine: Engine) -> None:
+    """After encrypting plaintext IDs: rewrite the SQLite file (VACUUM) and empty the WAL,
+    so that no free page or old WAL frame keeps a plaintext ID number."""
+    raw = engine.raw_connection()  # autocommit (isolation_level None): VACUUM may run
+    try:
+        cur = raw.cursor()
+        cur.execute("VACUUM")
+        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cur.close()
+    finally:
+        raw.close()
 
 
 def attach(dialect: Dialect, ring: KeyRing) -> None:
