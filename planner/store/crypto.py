@@ -95,8 +95,9 @@ class DataKeys:
         return cls(source, okm[:_SIV_KEY_BYTES], okm[_SIV_KEY_BYTES:])
 
     def encrypt(self, number: str) -> str:
-        """The stored form of an ID number (deterministic: equal IDs, equal text)."""
-        sealed = AESSIV(self.enc_key).encrypt(normalise_id(number).encode("utf-8"), [_AAD])
+        """The stored form of an ID number, exactly as given (deterministic: equal IDs,
+        equal text; the import has normalised it already)."""
+        sealed = AESSIV(self.enc_key).encrypt(number.encode("utf-8"), [_AAD])
         return CIPHER_PREFIX + _b64(sealed)
 
     def decrypt(self, stored: str) -> str:

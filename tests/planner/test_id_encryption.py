@@ -135,6 +135,29 @@ def test_reimports_dedupe_and_update_by_the_keyed_hash(
         assert len(s.scalars(select(t.Resident)).all()) == first.stored
 
 
+def test_a_resident_added_by_the_orm_gets_its_lookup_hash(store: Store) -> None:
+    number = "33021319500101011X"
+    with store.write() as s:
+        s.add(
+            t.Resident(
+                id_number=number,
+                name="甲",
+                sex="男",
+                birth_date=date(1950, 1, 1),
+                category="physical",
+                grade=1,
+                content_hash="h",
+            )
+        )
+    keys = store.key_ring.keys()
+    with store.read() as s:
+        row = s.execute(select(t.Resident.id_number, t.Resident.id_hash)).one()
+    assert tuple(row) == (number, keys.id_hash(number))
+    assert keys.id_hash(" 33021319500101011x") == row.id_hash  # normalised before hashing
+    assert keys.decrypt(keys.encrypt(number)) == number
+    assert keys.encrypt(number) == keys.encrypt(number) != keys.encrypt(number[:-1] + "0")
+
+
 def test_the_key_file_is_private_and_reused(tmp_path: Path) -> None:
     db = tmp_path / "var" / "coverplan.db"
     store = init_store(f"sqlite:///{db}", gazetteer=load_fenghua())
