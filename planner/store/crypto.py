@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 import hmac
 import os
@@ -94,10 +95,14 @@ class DataKeys:
         ).derive(master)
         return cls(source, okm[:_SIV_KEY_BYTES], okm[_SIV_KEY_BYTES:])
 
+    @functools.cached_property
+    def _siv(self) -> AESSIV:
+        return AESSIV(self.enc_key)
+
     def encrypt(self, number: str) -> str:
         """The stored form of an ID number, exactly as given (deterministic: equal IDs,
         equal text; the import has normalised it already)."""
-        sealed = AESSIV(self.enc_key).encrypt(number.encode("utf-8"), [_AAD])
+        sealed = self._siv.encrypt(number.encode("utf-8"), [_AAD])
         return CIPHER_PREFIX + _b64(sealed)
 
     def decrypt(self, stored: str) -> str:
@@ -113,7 +118,7 @@ class DataKeys:
                 "数据库中有未加密的身份证号；请运行任一 coverplan 命令让数据库完成升级（迁移 0006）"
             )
         try:
-            plain = AESSIV(self.enc_key).decrypt(_unb64(stored[len(CIPHER_PREFIX) :]), [_AAD])
+            plain = self._siv.decrypt(_unb64(stored[len(CIPHER_PREFIX) :]), [_AAD])
         except (InvalidTag, ValueError, binascii.Error):
             raise StoreError(
                 f"身份证号无法用当前数据密钥（{self.source}）解密：密钥与数据库不符；"
