@@ -27,6 +27,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setenv("COVERPLAN_OUT_DIR", str(tmp_path / "out"))
     monkeypatch.delenv("COVERPLAN_DB_URL", raising=False)
     monkeypatch.delenv("COVERPLAN_CONFIG", raising=False)
+    monkeypatch.delenv("COVERPLAN_DATA_KEY", raising=False)
     reset_settings()
     yield
     reset_settings()
@@ -72,8 +73,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.pg)
 
 
+# A fixed data key (32 bytes, base64) for PostgreSQL stores, which have no key file.
+PG_TEST_DATA_KEY = "Y292ZXJwbGFuLXRlc3QtZGF0YS1rZXktMzItYnl0ZXM="
+
+
 @pytest.fixture
-def pg_database() -> Iterator[Callable[..., str]]:
+def pg_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., str]]:
     """Factory of fresh, empty PostgreSQL databases on the server of ``COVERPLAN_TEST_PG_URL``.
 
     ``pg_database(icu_locale="zh")`` gives a database whose text collation is that
@@ -82,7 +87,8 @@ def pg_database() -> Iterator[Callable[..., str]]:
 
     Skips when the variable is unset, unless ``COVERPLAN_TEST_PG_REQUIRED=1`` (set by
     ``tools/with-postgres.sh``, i.e. ``make test``): then it fails. A URL that is set
-    but unusable always fails: the server was meant to be there.
+    but unusable always fails: the server was meant to be there. Sets
+    ``COVERPLAN_DATA_KEY`` (a PostgreSQL store refuses to open without it).
     """
     import uuid
 
@@ -95,6 +101,7 @@ def pg_database() -> Iterator[Callable[..., str]]:
         if os.environ.get(PG_REQUIRED_VAR) == "1":
             pytest.fail(f"{PG_REQUIRED_VAR}=1 but {PG_URL_VAR} is not set", pytrace=False)
         pytest.skip(f"{PG_URL_VAR} not set (make test sets it when PostgreSQL is installed)")
+    monkeypatch.setenv("COVERPLAN_DATA_KEY", PG_TEST_DATA_KEY)
     made: list[str] = []
     try:
         admin = create_engine(base, isolation_level="AUTOCOMMIT")

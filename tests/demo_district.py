@@ -22,7 +22,7 @@ from typing import Any
 COVERPLAN = str(Path(sys.executable).parent / "coverplan")
 MODES = ("drive", "walk", "wheelchair")
 _DONE = "built.json"  # written last: the build is complete
-_COPIED = ("coverplan.db", "cache")  # under var/: the store and the network build cache
+_COPIED = ("coverplan.db", "coverplan.db.key", "cache")  # under var/: store, its key, cache
 
 
 @dataclass(frozen=True)

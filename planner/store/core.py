@@ -39,6 +39,7 @@ from geo.gazetteer import Town as GazTown
 from geo.gazetteer import Village as GazVillage
 from planner.errors import GazetteerError, StoreBusyError, StoreError
 from planner.settings import get_settings
+from planner.store import crypto
 from planner.store import schema as t
 
 _WRITE_OPTION = "coverplan_write"
@@ -132,6 +133,12 @@ class Store:
             ) from None
         if self.is_sqlite:
             _sqlite_setup(self.engine, busy_timeout_ms=busy_timeout_ms)
+        # The data key of the ID-number columns (planner/store/crypto.py), read by the
+        # column types through the engine's dialect; resolved on first need.
+        self.key_ring = crypto.KeyRing(
+            sqlite_path=self.sqlite_path, is_sqlite=self.is_sqlite, display_url=self.display_url
+        )
+        crypto.attach(self.engine.dialect, self.key_ring)
 
     @property
     def display_url(self) -> str:
@@ -196,6 +203,7 @@ class Store:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(resources.files("planner.store") / "migrations"))
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        scrub = False
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**{_WRITE_OPTION: True})
@@ -205,7 +213,12 @@ class Store:
                     if self.is_postgresql:
                         self._pg_lock(conn, _PG_MIGRATE_LOCK)
                     cfg.attributes["connection"] = conn
+                    crypto.resolve_before_migrating(self.key_ring, conn)
                     command.upgrade(cfg, "head")
+                    crypto.record_or_check(self.key_ring, conn)
+                scrub = bool(conn.info.pop(crypto.SCRUB_FLAG, False))
+            if scrub and self.is_sqlite:
+                crypto.scrub_sqlite_file(self.engine)
         except (OperationalError, IntegrityError) as exc:
             if _is_conflict(exc):
                 raise StoreBusyError(self.display_url) from exc

@@ -31,6 +31,7 @@ from planner.store.core import (
     open_store,
     redact_url,
 )
+from planner.store.crypto import key_file_for
 
 __all__ = [
     "DistrictWritten",
@@ -142,6 +143,10 @@ def write_district(
     new_file = probe.sqlite_path if new_store else None
     probe.dispose()
     made_dirs = _new_dirs(new_file) if new_file is not None else []
+    # the data key file made for the new store goes with it (one found there stays)
+    new_key = key_file_for(new_file) if new_file is not None else None
+    if new_key is not None and new_key.exists():
+        new_key = None
     store: Store | None = None
     try:
         store = open_store(url, create=True)
@@ -157,6 +162,8 @@ def write_district(
         if new_file is not None:
             for suffix in _SQLITE_SIDE_FILES:
                 Path(f"{new_file}{suffix}").unlink(missing_ok=True)
+            if new_key is not None:
+                new_key.unlink(missing_ok=True)
             for d in made_dirs:
                 if d.exists() and not any(d.iterdir()):
                     d.rmdir()

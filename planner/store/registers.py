@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from planner.store import crypto
 from planner.store import schema as t
 from planner.store.batches import (
     BatchCounts,
@@ -143,8 +144,8 @@ def _existing(session: Session, kind: str) -> dict[str, tuple[int | str, str | N
         ).join(t.Resident, t.Resident.id == t.Device.resident_id)
         return {f"{a}|{b}|{c.isoformat()}": (d, e) for a, b, c, d, e in session.execute(q_dev)}
     q: Any
-    if kind == "residents":
-        q = select(t.Resident.id_number, t.Resident.id, t.Resident.content_hash)
+    if kind == "residents":  # by the keyed hash: no ID number decrypted
+        q = select(t.Resident.id_hash, t.Resident.id, t.Resident.content_hash)
     elif kind == "facilities":
         q = select(t.Facility.key, t.Facility.id, t.Facility.content_hash)
     elif kind == "villages":
@@ -168,6 +169,21 @@ def _facts(session: Session, kind: str) -> StoredFacts:
     return StoredFacts()
 
 
+def _stored_key(kind: str, key: str, rec: dict[str, Any], keys: crypto.DataKeys) -> str:
+    """The natural key as the store matches it; never an ID number in clear.
+
+    Residents: the keyed hash of the ID number (``id_hash``, set in ``rec``). Leads
+    known by ID number: ``id:`` + that hash (``rec["key"]``). Others: ``key``.
+    """
+    if kind == "residents":
+        rec["id_hash"] = keys.id_hash(key)
+        return str(rec["id_hash"])
+    if kind == "leads" and rec.get("id_number") and key == rec["id_number"]:
+        rec["key"] = keys.lead_key(key)
+        return str(rec["key"])
+    return key
+
+
 @dataclass
 class _Changes:
     inserts: list[dict[str, Any]] = field(default_factory=list)
@@ -178,12 +194,14 @@ class _Changes:
 def _changes(session: Session, kind: str, rows: Sequence[RegisterRow], batch_id: int) -> _Changes:
     """Split the rows into inserts, updates and unchanged ones by their content hash."""
     existing = _existing(session, kind)
+    keys = crypto.ring_of(session.get_bind().dialect).keys()
     now = datetime.now()
     out = _Changes()
     for row in rows:
         rec = dict(row.record)
-        h = content_hash(rec)
-        old = existing.get(row.key)
+        h = content_hash(rec)  # of the record as read: stored hashes stay comparable
+        stored_key = _stored_key(kind, row.key, rec, keys)
+        old = existing.get(stored_key)
         if old is not None and old[1] == h:
             out.unchanged += 1
             continue

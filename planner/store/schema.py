@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from planner.store.crypto import HASH_COLUMN_LENGTH, EncryptedIdNumber, id_hash_default
 from planner.units import LeadStatus
 
 
@@ -65,7 +66,12 @@ class Resident(Base):
 
     __tablename__ = "residents"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    # migration 0006: encrypted at rest (planner/store/crypto.py); ``id_hash`` is the
+    # keyed lookup hash imports match by (the ID number is never updated in place)
+    id_number: Mapped[str] = mapped_column(EncryptedIdNumber(), unique=True)
+    id_hash: Mapped[str] = mapped_column(
+        String(HASH_COLUMN_LENGTH), unique=True, index=True, default=id_hash_default
+    )
     name: Mapped[str] = mapped_column(String(64))
     sex: Mapped[str] = mapped_column(String(2))
     birth_date: Mapped[date] = mapped_column(Date)
@@ -157,7 +163,7 @@ class Lead(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(64))
     sex: Mapped[str | None] = mapped_column(String(2))
-    id_number: Mapped[str | None] = mapped_column(String(18))
+    id_number: Mapped[str | None] = mapped_column(EncryptedIdNumber())  # encrypted (0006)
     village_code: Mapped[str | None] = mapped_column(ForeignKey("villages.code"), index=True)
     town_code: Mapped[str | None] = mapped_column(ForeignKey("towns.code"))
     address: Mapped[str | None] = mapped_column(Text)
