@@ -296,6 +296,9 @@ def copy_store(url: str, dest: Path) -> str:
         raise SystemExit(f"{url}: not an SQLite file")
     with sqlite3.connect(src) as a, sqlite3.connect(dest) as b:
         a.backup(b)
+    key = Path(f"{src}.key")  # the data key of the encrypted ID numbers travels with the file
+    if key.exists():
+        shutil.copy2(key, Path(f"{dest}.key"))
     return f"sqlite:///{dest}"
 
 
