@@ -5,6 +5,7 @@ on the same store (``--db`` / ``COVERPLAN_DB_URL``) and configuration
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -30,7 +31,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"coverplan 接口已启动：http://{args.host}:{args.port}/docs（Ctrl+C 停止）",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    # uvicorn's access log shows query strings; the app logs requests without them
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 
 

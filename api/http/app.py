@@ -11,12 +11,13 @@ then the fixed, public :data:`DEMO_SECRET` signs tokens and a warning is logged.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from api.http import problems
 from api.http.routes import auth, facilities, health, places, residents
@@ -27,6 +28,7 @@ from planner.store.core import Store, open_district_store
 __all__ = ["DEMO_SECRET", "create_app", "resolve_secret"]
 
 log = logging.getLogger("coverplan.http")
+access_log = logging.getLogger("coverplan.http.access")
 
 #: The demo's token secret: public, so only for the synthetic demo district.
 DEMO_SECRET = "coverplan-demo-secret-not-for-real-data-0000"
@@ -119,6 +121,7 @@ def create_app(
     app.state.secret = secret
     app.state.demo = demo and secret == DEMO_SECRET
     problems.install(app)
+    _log_requests(app)
     for router in ROUTERS:
         app.include_router(router)
 
@@ -139,6 +142,25 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _log_requests(app: FastAPI) -> None:
+    """Log each request's method, path, status and time, never its query string
+    (a caller might put a name or an ID number there); ``coverplan serve`` turns
+    uvicorn's own access log (which has the query) off."""
+
+    @app.middleware("http")
+    async def _access(request: Request, call_next: Any) -> Any:
+        started = time.perf_counter()
+        response = await call_next(request)
+        access_log.info(
+            "%s %s %d %.0f ms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
 
 
 def _apply_limits(schema: dict[str, Any], config: Config) -> None:
