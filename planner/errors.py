@@ -17,6 +17,7 @@ __all__ = [
     "ScenarioError",
     "StoreBusyError",
     "StoreError",
+    "TooLargeError",
 ]
 
 
@@ -85,3 +86,7 @@ class PermissionDeniedError(CoverplanError):
 
 class NotFoundError(CoverplanError):
     """No such object within the caller's scope (HTTP 404; "not yours" looks the same)."""
+
+
+class TooLargeError(CoverplanError):
+    """An upload or a request above a ``[server]`` limit (HTTP 413)."""

@@ -8,6 +8,7 @@ other → 422. Operations declare what they can answer with :func:`responses`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,11 +24,13 @@ from planner.errors import (
     NotFoundError,
     PermissionDeniedError,
     StoreBusyError,
+    TooLargeError,
 )
 
-__all__ = ["PROBLEM", "Problem", "TooLargeError", "install", "problem", "responses"]
+__all__ = ["PROBLEM", "Problem", "install", "problem", "responses", "status_of"]
 
 PROBLEM = "application/problem+json"
+log = logging.getLogger("coverplan.http")
 
 TITLES = {
     400: "请求有误",
@@ -37,12 +40,9 @@ TITLES = {
     405: "不支持的请求方法",
     413: "请求内容过大",
     422: "请求参数有误",
+    500: "服务器内部错误",
     503: "服务繁忙",
 }
-
-
-class TooLargeError(CoverplanError):
-    """An upload or a request above a ``[server]`` limit (HTTP 413)."""
 
 
 class Problem(BaseModel):
@@ -120,6 +120,13 @@ def install(app: FastAPI) -> None:
         status = status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return problem(status, str(exc), instance=request.url.path, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("未处理的错误 %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem(
+            500, "服务器内部错误，已记录；请稍后重试或联系管理员", instance=request.url.path
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +104,21 @@ def _shown(p: PersonRecord, principal: Principal, config: Config) -> dict[str, A
     }
 
 
+_PERSONAL = re.compile(r"\d{15}|\d{17}[\dXx]|1[3-9]\d{9}")
+NO_PURPOSE = "请用 purpose 参数说明查看个人信息的目的（将记入审计日志），如「5月入户走访」"
+
+
+def _purpose(text: str) -> str:
+    """The declared purpose, checked: not empty, and no ID or phone number in it
+    (it goes into the audit log)."""
+    purpose = text.strip()
+    if not purpose:
+        raise InputError(NO_PURPOSE)
+    if _PERSONAL.search(purpose):
+        raise InputError("purpose 只写目的，不要写身份证号或电话号码（目的会记入审计日志）")
+    return purpose
+
+
 def _check_persons(principal: Principal) -> None:
     if not principal.sees_persons:
         raise PermissionDeniedError(NO_PERSONS.format(role=principal.role.value))
@@ -127,8 +143,7 @@ def list_residents(
             f"每页条数 page_size={q.page_size} 超出范围；应为 1 到 {config.server.page_size_max}"
             "（配置 [server] page_size_max）"
         )
-    if not q.purpose.strip():
-        raise InputError("请用 purpose 参数说明查看个人信息的目的（将记入审计日志）")
+    purpose = _purpose(q.purpose)
     towns = principal.towns if principal.role.value == "outreach" else None
     total, rows = resident_page(
         store,
@@ -149,7 +164,7 @@ def list_residents(
         role=principal.role.value,
         action="read",
         target=target,
-        purpose=q.purpose.strip(),
+        purpose=purpose,
         count=len(rows),
     )
     return ResidentPage(
@@ -173,8 +188,7 @@ def get_resident(
         No such resident, or one outside the principal's towns (the same message).
     """
     _check_persons(principal)
-    if not purpose.strip():
-        raise InputError("请用 purpose 参数说明查看个人信息的目的（将记入审计日志）")
+    purpose = _purpose(purpose)
     person = resident_by_id(store, resident_id)
     if person is None or not principal.may_see_town(person.town_code):
         raise NotFoundError(NOT_FOUND.format(id=resident_id))
@@ -184,7 +198,7 @@ def get_resident(
         role=principal.role.value,
         action="read",
         target=f"resident/{resident_id}",
-        purpose=purpose.strip(),
+        purpose=purpose,
         count=1,
     )
     return _shown(person, principal, config)

@@ -100,6 +100,11 @@ def test_page_size_limit_and_purpose_are_required(world: World) -> None:
     assert r.status_code == 422 and "500" in r.json()["detail"]
     r = world.client.get("/api/v1/residents", headers=h)
     assert r.status_code == 422 and "purpose" in r.json()["detail"]
+    r = world.client.get(
+        "/api/v1/residents", headers=h, params={"purpose": f"查 {world.id_numbers[0]}"}
+    )
+    assert r.status_code == 422 and "不要写身份证号" in r.json()["detail"]
+    assert audit_rows(world.store, limit=5) == []  # nothing read, nothing audited
     spec = world.client.app.openapi()  # type: ignore[attr-defined]
     params = spec["paths"]["/api/v1/residents"]["get"]["parameters"]
     size = next(p for p in params if p["name"] == "page_size")["schema"]
