@@ -81,7 +81,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     else:
         print(result.text())
         print(f"\n汇总已写入 {', '.join(str(p) for p in result.summary_files)}")
-        print("\n演示账户（仅限演示库；coverplan serve --demo 后登录）：")
+        if accounts:
+            print("\n演示账户（仅限演示库；coverplan serve --demo 后登录）：")
         for a in accounts:
             if "api_key" in a:
                 print(f"  系统调用密钥 X-API-Key: {a['api_key']}（{','.join(a['scopes'])}）")  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from data.demo.build import DEMO_SOURCE
 from planner.services.accounts import (
     UserOptions,
     add_key,
@@ -43,7 +44,13 @@ DEMO_TOWNS = 2
 
 
 def ensure_demo_accounts(store: Store, *, config: Config) -> list[dict[str, object]]:
-    """Add the demo accounts and key that are missing; their descriptions (with passwords)."""
+    """Add the demo accounts and key that are missing; their descriptions (with passwords).
+
+    Nothing on a store that is not the demo district (``coverplan demo --force`` on
+    real data must not open it with public passwords): then ``[]``.
+    """
+    if store.get_meta("district_source") != DEMO_SOURCE:
+        return []
     have = {u.username for u in list_users(store)}
     towns = tuple(t.code for t in sorted(store.gazetteer().towns, key=lambda t: t.code))[
         :DEMO_TOWNS

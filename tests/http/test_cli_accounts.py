@@ -169,3 +169,20 @@ def test_serve_refuses_to_start_without_a_secret(store: Store, db_url: str, tmp_
     )
     assert ran.returncode == 2 and "COVERPLAN_SECRET" in ran.stderr
     assert "Traceback" not in ran.stderr
+
+
+def test_demo_accounts_only_on_the_demo_store(store: Store) -> None:
+    from data.demo.accounts import DEMO_KEY, DEMO_USERS, ensure_demo_accounts
+
+    config = load_config()
+    assert ensure_demo_accounts(store, config=config) == []  # init'ed 奉化区: real data
+    with store.write() as s:
+        store.set_meta(s, "district_source", "demo")
+    first = ensure_demo_accounts(store, config=config)
+    assert ensure_demo_accounts(store, config=config) == first  # again: nothing new, same list
+    assert [a["username"] for a in first[:4]] == ["admin", "planner", "leader", "outreach"]
+    assert first[3]["towns"] == ["330213001", "330213002"] and first[3]["team"] == "A"
+    for account in DEMO_USERS:
+        p = authenticate(store, config=config, username=account.username, password=account.password)
+        assert p.role == account.role
+    assert principal_from_key(store, DEMO_KEY).scopes == {"read:aggregates", "read:facilities"}
