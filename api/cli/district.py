@@ -76,6 +76,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from data.demo.accounts import ensure_demo_accounts
 
     accounts = ensure_demo_accounts(store, config=command_config())
+    store.dispose()  # the last connection closes: SQLite folds the WAL into the file
     if args.json:
         print_json({**result.to_json(), "accounts": accounts})
     else:

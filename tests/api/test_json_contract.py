@@ -123,6 +123,13 @@ CASES: dict[tuple[str, ...], Case] = {
         *argv(f"visits record --resident {c.resident_id} --outcome 完成 --json --date"),
         c.today.isoformat(),
     ],
+    # accounts (issue 13): the demo store has the demo accounts and key (prefix 00000000)
+    ("users", "add"): lambda c: argv("users add zhang --role planner --password-stdin --json"),
+    ("users", "list"): lambda c: argv("users list --json"),
+    ("users", "disable"): lambda c: argv("users disable zhang --json"),
+    ("keys", "add"): lambda c: argv("keys add 测试系统 --scopes read:aggregates --json"),
+    ("keys", "list"): lambda c: argv("keys list --json"),
+    ("keys", "revoke"): lambda c: argv("keys revoke 00000000 --json"),
     ("corrections", "add"): lambda c: ["corrections", "add", "武岭村3组", VILLAGE, "--json"],
     ("corrections", "list"): lambda c: argv("corrections list --json"),
     ("geocode",): lambda c: [
@@ -139,13 +146,6 @@ CASES: dict[tuple[str, ...], Case] = {
         "330213",
         "--json",
     ],
-    # accounts (issue 13): the demo store has the demo accounts and key (prefix 00000000)
-    ("users", "add"): lambda c: argv("users add zhang --role planner --password-stdin --json"),
-    ("users", "list"): lambda c: argv("users list --json"),
-    ("users", "disable"): lambda c: argv("users disable zhang --json"),
-    ("keys", "add"): lambda c: argv("keys add 测试系统 --scopes read:aggregates --json"),
-    ("keys", "list"): lambda c: argv("keys list --json"),
-    ("keys", "revoke"): lambda c: argv("keys revoke 00000000 --json"),
 }
 BY_FIXTURE = {("demo",)}  # run by the session's demo_district fixture as a subprocess
 
