@@ -9,6 +9,7 @@ __all__ = [
     "AuthenticationError",
     "CRSError",
     "ConfigError",
+    "ConflictError",
     "CoverplanError",
     "GazetteerError",
     "InputError",
@@ -90,3 +91,7 @@ class NotFoundError(CoverplanError):
 
 class TooLargeError(CoverplanError):
     """An upload or a request above a ``[server]`` limit (HTTP 413)."""
+
+
+class ConflictError(CoverplanError):
+    """The change clashes with what is stored, e.g. a key already taken (HTTP 409)."""

@@ -164,7 +164,13 @@ def _log_requests(app: FastAPI) -> None:
 
 
 def _apply_limits(schema: dict[str, Any], config: Config) -> None:
-    """Write the ``[server]`` page-size limits into every ``page_size`` parameter."""
+    """Write the configuration into the schema: the ``[server]`` page-size limits
+    into every ``page_size`` parameter, the ``[facility_types]`` keys as the enum
+    of a facility's ``type``."""
+    for name in ("FacilityIn",):
+        props = schema.get("components", {}).get("schemas", {}).get(name, {}).get("properties", {})
+        if "type" in props:
+            props["type"]["enum"] = list(config.facility_types)
     for ops in schema.get("paths", {}).values():
         for op in ops.values():
             for param in op.get("parameters", []) if isinstance(op, dict) else []:

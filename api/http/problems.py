@@ -2,7 +2,7 @@
 
 Every :class:`geo.errors.CoverplanError` is a user's mistake and becomes a 4xx
 with its Chinese message as ``detail`` (never a 500): authentication → 401,
-permission → 403, not found → 404, too large → 413, another writer → 503, any
+permission → 403, not found → 404, conflict → 409, too large → 413, another writer → 503, any
 other → 422. Operations declare what they can answer with :func:`responses`.
 """
 
@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from geo.errors import CoverplanError
 from planner.errors import (
     AuthenticationError,
+    ConflictError,
     NotFoundError,
     PermissionDeniedError,
     StoreBusyError,
@@ -38,6 +39,7 @@ TITLES = {
     403: "无权访问",
     404: "未找到",
     405: "不支持的请求方法",
+    409: "与已有数据冲突",
     413: "请求内容过大",
     422: "请求参数有误",
     500: "服务器内部错误",
@@ -85,6 +87,8 @@ def status_of(exc: CoverplanError) -> int:
         return 403
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, ConflictError):
+        return 409
     if isinstance(exc, TooLargeError):
         return 413
     if isinstance(exc, StoreBusyError):

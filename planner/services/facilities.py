@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from planner.errors import GazetteerError, InputError, NotFoundError
+from planner.errors import ConflictError, GazetteerError, InputError, NotFoundError
 from planner.settings import Config
 from planner.store import facility_records as db
 from planner.store.core import Store
@@ -80,10 +80,11 @@ def get_facility(store: Store, facility_id: int) -> FacilityRecord:
 def create_facility(
     store: Store, *, config: Config, data: FacilityInput, subject: str
 ) -> FacilityRecord:
-    """Add a facility. Raises :class:`InputError` (type, village, point, taken key)."""
+    """Add a facility. Raises :class:`InputError` (type, village, point) or
+    :class:`ConflictError` (a taken key)."""
     values = _values(store, config, data)
     if db.key_taken(store, data.key):
-        raise InputError(f"设施编号「{data.key}」已存在；修改请用 PUT /api/v1/facilities/{{id}}")
+        raise ConflictError(f"设施编号「{data.key}」已存在；修改请用 PUT /api/v1/facilities/{{id}}")
     return db.insert_facility(store, values, subject=subject)
 
 
@@ -94,7 +95,7 @@ def update_facility(
     get_facility(store, facility_id)
     values = _values(store, config, data)
     if db.key_taken(store, data.key, other_than=facility_id):
-        raise InputError(f"设施编号「{data.key}」已被另一设施使用")
+        raise ConflictError(f"设施编号「{data.key}」已被另一设施使用")
     updated = db.update_facility(store, facility_id, values, subject=subject)
     if updated is None:
         raise NotFoundError(NOT_FOUND.format(id=facility_id))

@@ -171,7 +171,7 @@ def test_facilities_crud_for_admins_only(world: World) -> None:
     fid = made["id"]
     assert world.client.get(f"/api/v1/facilities/{fid}", headers=planner).json() == made
     again = world.client.post("/api/v1/facilities", headers=admin, json=body)
-    assert again.status_code == 422 and "H-1" in again.json()["detail"]
+    assert again.status_code == 409 and "H-1" in again.json()["detail"]
     bad = world.client.post("/api/v1/facilities", headers=admin, json={**body, "type": "x"})
     assert bad.status_code == 422 and "facility_types" in bad.json()["detail"]
     r = world.client.put(f"/api/v1/facilities/{fid}", headers=admin, json={**body, "capacity": 30})

@@ -45,7 +45,7 @@ def token(
     store: Annotated[Store, Depends(get_store)],
     config: Annotated[Config, Depends(get_config)],
     secret: Annotated[str, Depends(get_secret)],
-    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    grant_type: Annotated[str, Form(pattern="^password$")] = "password",
 ) -> TokenOut:
     principal = authenticate(store, config=config, username=username, password=password)
     t = issue_token(principal, config=config, secret=secret)

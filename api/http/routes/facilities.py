@@ -104,7 +104,7 @@ def get_facility(
     response_model=FacilityOut,
     status_code=201,
     summary="新增设施（管理员）",
-    responses=responses(401, 403, 422),
+    responses=responses(401, 403, 409, 422),
 )
 def create_facility(
     body: FacilityIn,
@@ -121,7 +121,7 @@ def create_facility(
     "/{facility_id}",
     response_model=FacilityOut,
     summary="修改设施（管理员）",
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 409, 422),
 )
 def update_facility(
     facility_id: FacilityId,
