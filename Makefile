@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SERVE ?= 1
+PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -43,8 +44,10 @@ demo: $(STAMP)
 	$(BIN)/coverplan retrofit --out out/retrofit
 	$(BIN)/coverplan outreach year
 	$(BIN)/coverplan outreach month --out out/outreach
+	@echo "演示账户（仅限演示库）：admin/demo-admin-pass planner/demo-planner-pass leader/demo-leader-pass outreach/demo-outreach-pass；密钥 X-API-Key: cp_00000000_demo-integration-key-not-for-real-data"
 ifeq ($(SERVE),1)
-	@echo "网页界面将在后续版本提供（SERVE=1）；当前演示数据已写入数据库和 out/。"
+	@echo "接口服务：http://127.0.0.1:$(PORT)/docs （Ctrl+C 停止；make demo SERVE=0 不启动）"
+	$(BIN)/coverplan serve --demo --host 127.0.0.1 --port $(PORT)
 endif
 
 # System packages the tests need: Chromium (the route sheets are printed to PDF in

@@ -5,14 +5,20 @@ from __future__ import annotations
 from geo.errors import CoverplanError, CRSError, GazetteerError, InputError
 
 __all__ = [
+    "AccountError",
+    "AuthenticationError",
     "CRSError",
     "ConfigError",
+    "ConflictError",
     "CoverplanError",
     "GazetteerError",
     "InputError",
+    "NotFoundError",
+    "PermissionDeniedError",
     "ScenarioError",
     "StoreBusyError",
     "StoreError",
+    "TooLargeError",
 ]
 
 
@@ -64,3 +70,28 @@ class VisitError(InputError):
 
 class InvalidIdNumber(CoverplanError):
     """An ID number that fails GB 11643; the message says why, in Chinese."""
+
+
+class AccountError(CoverplanError):
+    """An account or API key cannot be added, found or changed (bad role, team, town)."""
+
+
+class AuthenticationError(CoverplanError):
+    """No valid credentials: wrong or unknown user, locked or disabled account, bad,
+    forged or expired token, unknown or revoked key (HTTP 401)."""
+
+
+class PermissionDeniedError(CoverplanError):
+    """The caller's role or scopes do not allow the action (HTTP 403)."""
+
+
+class NotFoundError(CoverplanError):
+    """No such object within the caller's scope (HTTP 404; "not yours" looks the same)."""
+
+
+class TooLargeError(CoverplanError):
+    """An upload or a request above a ``[server]`` limit (HTTP 413)."""
+
+
+class ConflictError(CoverplanError):
+    """The change clashes with what is stored, e.g. a key already taken (HTTP 409)."""

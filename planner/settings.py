@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         Directory for reports and other outputs.
     config
         Path of a user TOML overlaid on the packaged defaults.
+    secret
+        ``COVERPLAN_SECRET``: the key that signs API tokens (HS256), at least
+        ``[auth] secret_min_length`` characters; without it ``coverplan serve``
+        refuses to start unless in demo mode (``--demo`` on the demo district).
     sqlite_busy_timeout_ms
         How long a write waits for another process's write to finish, in
         milliseconds, before giving up with a clear message; despite the name, on
@@ -59,6 +63,7 @@ class Settings(BaseSettings):
     out_dir: Path = Path("out")
     config: Path | None = None
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    secret: str | None = Field(default=None, repr=False)  # COVERPLAN_SECRET: signs API tokens
 
     @property
     def store_url(self) -> str:
@@ -86,6 +91,29 @@ class PrivacyConfig(_Section):
     id_keep_tail: int = Field(default=4, ge=0, le=17)
     phone_keep_head: int = Field(default=3, ge=0, le=11)
     phone_keep_tail: int = Field(default=4, ge=0, le=11)
+    min_count: int = Field(default=5, ge=1)  # counts 1..min_count-1 are suppressed
+
+
+class ServerConfig(_Section):
+    """The HTTP API's limits (``[server]``): rows per page (default and most),
+    upload size in megabytes, solver time in seconds."""
+
+    page_size_default: int = Field(default=50, ge=1)
+    page_size_max: int = Field(default=500, ge=1)
+    upload_max_mb: float = Field(default=20.0, gt=0)
+    solver_seconds_max: float = Field(default=120.0, gt=0)
+
+
+class AuthConfig(_Section):
+    """Accounts and tokens (``[auth]``): token lifetime in minutes, lockout after
+    ``lockout_attempts`` failed logins in a row for ``lockout_minutes`` minutes,
+    the least length of ``COVERPLAN_SECRET`` (characters) and of a password."""
+
+    token_minutes: float = Field(default=30.0, gt=0)
+    lockout_attempts: int = Field(default=5, ge=1)
+    lockout_minutes: float = Field(default=15.0, gt=0)
+    secret_min_length: int = Field(default=32, ge=16)
+    password_min_length: int = Field(default=8, ge=1)
 
 
 class CategoryConfig(_Section):
@@ -445,6 +473,8 @@ class Config(_Section):
     retrofit: RetrofitConfig = RetrofitConfig()
     siting: SitingConfig = SitingConfig()
     outreach: OutreachConfig = OutreachConfig()
+    server: ServerConfig = ServerConfig()
+    auth: AuthConfig = AuthConfig()
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

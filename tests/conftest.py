@@ -8,12 +8,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 from geo.gazetteer import load_fenghua
+from planner.services.accounts import use_password_hasher
 from planner.settings import Config, load_config, reset_settings
 from planner.store.core import Store, init_store
 from tests.cli import Coverplan
 from tests.demo_district import DemoDistrict, build_once
+
+# Tests hash passwords with a cheap Argon2 (the product's default takes ~0.4 s a
+# hash); the product never calls use_password_hasher.
+use_password_hasher(PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
 
 
 @pytest.fixture

@@ -128,6 +128,38 @@ def test_nothing_in_planner_imports_services_or_reports(package: str) -> None:
     assert violations(["planner", "geo"], [package], allowed_importers=[package]) == []
 
 
+# --- (e2) the HTTP API is a client of the application layer ------------------------------
+
+#: What ``api.http`` may use of ``planner``: the application layer (services,
+#: reports), the rules (domain), errors, settings and the store handle's type.
+HTTP_MAY_USE = (
+    "planner.services",
+    "planner.reports",
+    "planner.domain",
+    "planner.errors",
+    "planner.settings",
+    "planner.store.core",
+)
+
+
+def test_the_http_api_uses_only_the_application_layer_of_planner() -> None:
+    """Routes call the same functions as the CLI; no query or analysis of their own."""
+    bad = sorted(
+        str(imp)
+        for imp in all_imports()
+        if within(imp.importer, ["api.http"])
+        and within(imp.name, ["planner"])
+        and not within(imp.name, HTTP_MAY_USE)
+    )
+    assert bad == []
+
+
+def test_the_command_line_and_the_http_api_are_separate_clients() -> None:
+    """Only ``coverplan serve`` starts the HTTP app; the app never imports the CLI."""
+    assert violations(["api.http"], ["api.cli"]) == []
+    assert violations(["api.cli"], ["api.http"], allowed_importers=["api.cli.serve"]) == []
+
+
 # --- (f) no cycles ------------------------------------------------------------------------
 
 

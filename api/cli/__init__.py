@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from typing import NoReturn
 
+from api.cli import accounts as cli_accounts
 from api.cli import coverage as cli_coverage
 from api.cli import district as cli_district
 from api.cli import imports as cli_imports
@@ -22,6 +23,7 @@ from api.cli import network as cli_network
 from api.cli import outreach as cli_outreach
 from api.cli import retrofit as cli_retrofit
 from api.cli import scenarios as cli_scenarios
+from api.cli import serve as cli_serve
 from api.cli import site as cli_site
 from api.cli import visits as cli_visits
 from api.cli._common import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USER_ERROR, error_line
@@ -91,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("visits", help="入户记录：导入填好的路线单、逐条登记")
     cli_visits.add_arguments(p)
+
+    for module in (cli_accounts, cli_serve):
+        module.register(sub, add)
 
     return parser
 

@@ -73,11 +73,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         force=args.force,
     )
+    from data.demo.accounts import ensure_demo_accounts
+
+    accounts = ensure_demo_accounts(store, config=command_config())
+    store.dispose()  # the last connection closes: SQLite folds the WAL into the file
     if args.json:
-        print_json(result.to_json())
+        print_json({**result.to_json(), "accounts": accounts})
     else:
         print(result.text())
         print(f"\n汇总已写入 {', '.join(str(p) for p in result.summary_files)}")
+        if accounts:
+            print("\n演示账户（仅限演示库；coverplan serve --demo 后登录）：")
+        for a in accounts:
+            if "api_key" in a:
+                print(f"  系统调用密钥 X-API-Key: {a['api_key']}（{','.join(a['scopes'])}）")  # type: ignore[arg-type]
+            else:
+                print(f"  {a['role']:<9} 用户名 {a['username']:<9} 密码 {a['password']}")
     return 0
 
 

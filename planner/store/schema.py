@@ -247,6 +247,14 @@ class GeocodeCorrection(Base):
 
 
 class AuditLog(Base):
+    """Append-only log (triggers of migration 0005 refuse UPDATE and DELETE).
+
+    Changes to the store carry ``actor``/``entity``/``detail``; person-level reads
+    and exports (migration 0005) also carry ``subject`` (username or
+    ``key:<prefix>``), ``role``, ``target`` (what was read), ``purpose`` (why,
+    as the caller declared it) and ``count`` (persons returned).
+    """
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
@@ -254,6 +262,43 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(32))
     entity: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # migration 0005: person-level access
+    subject: Mapped[str | None] = mapped_column(String(80))
+    role: Mapped[str | None] = mapped_column(String(16))
+    target: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    count: Mapped[int | None] = mapped_column(Integer)
+
+
+class User(Base):
+    """An account of the HTTP API (migration 0005). ``towns``: a JSON list of town
+    codes (outreach); ``locked_until``: naive UTC."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    team: Mapped[str | None] = mapped_column(String(32))
+    towns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ApiKey(Base):
+    """An API key of a system caller (migration 0005): its public ``prefix`` and the
+    SHA-256 (hex) of the whole key; the key itself is never stored."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Scenario(Base):

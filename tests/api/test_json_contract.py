@@ -12,6 +12,7 @@ prints its banner straight to fd 1 when it is constructed.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import subprocess
 import sys
@@ -122,6 +123,13 @@ CASES: dict[tuple[str, ...], Case] = {
         *argv(f"visits record --resident {c.resident_id} --outcome 完成 --json --date"),
         c.today.isoformat(),
     ],
+    # accounts (issue 13): the demo store has the demo accounts and key (prefix 00000000)
+    ("users", "add"): lambda c: argv("users add zhang --role planner --password-stdin --json"),
+    ("users", "list"): lambda c: argv("users list --json"),
+    ("users", "disable"): lambda c: argv("users disable zhang --json"),
+    ("keys", "add"): lambda c: argv("keys add 测试系统 --scopes read:aggregates --json"),
+    ("keys", "list"): lambda c: argv("keys list --json"),
+    ("keys", "revoke"): lambda c: argv("keys revoke 00000000 --json"),
     ("corrections", "add"): lambda c: ["corrections", "add", "武岭村3组", VILLAGE, "--json"],
     ("corrections", "list"): lambda c: argv("corrections list --json"),
     ("geocode",): lambda c: [
@@ -166,7 +174,10 @@ def store_copy(
 
 
 def test_every_json_command_prints_one_document(
-    demo_district: DemoDistrict, store_copy: tuple[Ctx, Store], capfd: pytest.CaptureFixture[str]
+    demo_district: DemoDistrict,
+    store_copy: tuple[Ctx, Store],
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ctx, store = store_copy
     demo_json = one_document(demo_district.stdout)  # ("demo",): run by the fixture
@@ -177,6 +188,8 @@ def test_every_json_command_prints_one_document(
             save_scenario(
                 store, name="乙", kind="site", inputs={}, result={}, metrics={"cost": 1}, by_town={}
             )
+        if command == ("users", "add"):  # the password comes on stdin, never in argv
+            monkeypatch.setattr(sys, "stdin", io.StringIO("zhang-password-1\n"))
         argv = case(ctx)
         reset_settings()
         code = main(argv)

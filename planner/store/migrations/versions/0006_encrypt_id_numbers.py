@@ -26,7 +26,7 @@ from planner.errors import StoreError
 from planner.store import crypto
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

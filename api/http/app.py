@@ -1,0 +1,182 @@
+"""The FastAPI application of ``coverplan serve``.
+
+``create_app`` opens the same store and configuration as the CLI (``--db`` /
+``COVERPLAN_DB_URL``, ``--config`` / ``COVERPLAN_CONFIG``) and the token secret:
+``COVERPLAN_SECRET`` (at least ``[auth] secret_min_length`` characters). Without
+it the app refuses to start, unless in demo mode (``demo=True``, i.e.
+``coverplan serve --demo``) on the demo district (built by ``coverplan demo``):
+then the fixed, public :data:`DEMO_SECRET` signs tokens and a warning is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from api.http import problems
+from api.http.routes import auth, facilities, health, places, residents
+from planner.errors import ConfigError
+from planner.settings import Config, get_config, get_settings, load_config
+from planner.store.core import Store, open_district_store
+
+__all__ = ["DEMO_SECRET", "create_app", "resolve_secret"]
+
+log = logging.getLogger("coverplan.http")
+access_log = logging.getLogger("coverplan.http.access")
+
+#: The demo's token secret: public, so only for the synthetic demo district.
+DEMO_SECRET = "coverplan-demo-secret-not-for-real-data-0000"
+#: ``meta.district_source`` of the demo district (``data.demo.build.DEMO_SOURCE``).
+DEMO_SOURCE = "demo"
+
+ROUTERS = (health.router, auth.router, places.router, facilities.router, residents.router)
+
+
+def resolve_secret(*, store: Store, config: Config, demo: bool) -> str:
+    """The key that signs tokens.
+
+    Raises
+    ------
+    ConfigError
+        ``COVERPLAN_SECRET`` unset (outside demo mode) or too short, or demo mode
+        asked for on a store that is not the demo district.
+    """
+    secret = get_settings().secret
+    need = config.auth.secret_min_length
+    if secret:
+        if len(secret) < need:
+            raise ConfigError(
+                f"环境变量 COVERPLAN_SECRET 太短（{len(secret)} 个字符）；至少 {need} 个字符"
+                "（配置 [auth] secret_min_length），可用 python -c "
+                '"import secrets; print(secrets.token_urlsafe(48))" 生成'
+            )
+        return secret
+    if not demo:
+        raise ConfigError(
+            "未设置环境变量 COVERPLAN_SECRET（签发令牌的密钥），服务不能启动；请设置至少 "
+            f"{need} 个字符的随机串，如 export COVERPLAN_SECRET=$(python -c "
+            '"import secrets; print(secrets.token_urlsafe(48))")。只看演示：coverplan serve --demo'
+        )
+    source = store.get_meta("district_source")
+    if source != DEMO_SOURCE:
+        raise ConfigError(
+            f"--demo 只能用于演示数据库（coverplan demo 生成），而 {store.display_url} 不是"
+            f"（来源：{source or '未知'}）；真实数据请设置环境变量 COVERPLAN_SECRET"
+        )
+    log.warning("演示模式：使用公开的演示密钥签发令牌，切勿用于真实数据（请设置 COVERPLAN_SECRET）")
+    return DEMO_SECRET
+
+
+def create_app(
+    *, db_url: str | None = None, config_path: Path | str | None = None, demo: bool = False
+) -> FastAPI:
+    """The application on the store at ``db_url`` (default: the CLI's store).
+
+    Parameters
+    ----------
+    db_url
+        SQLAlchemy URL; default ``COVERPLAN_DB_URL`` or ``var/coverplan.db``.
+    config_path
+        A user TOML overlaid on the defaults; default ``COVERPLAN_CONFIG``.
+    demo
+        Allow the public demo secret on the demo district when ``COVERPLAN_SECRET``
+        is unset.
+
+    Raises
+    ------
+    StoreError, ConfigError
+        No district store, a bad configuration, or no usable secret.
+    """
+    config = load_config(Path(config_path)) if config_path is not None else get_config()
+    store = open_district_store(db_url)
+    try:
+        secret = resolve_secret(store=store, config=config, demo=demo)
+    except ConfigError:
+        store.dispose()
+        raise
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="coverplan API",
+        version="1",
+        summary="残疾人服务覆盖规划：供其他系统调用的接口",
+        description=(
+            "登录：POST /api/v1/auth/token 获取令牌后以 Authorization: Bearer 调用；"
+            "系统调用用 X-API-Key。错误为 application/problem+json。"
+        ),
+    )
+    app.state.store = store
+    app.state.config = config
+    app.state.secret = secret
+    app.state.demo = demo and secret == DEMO_SECRET
+    problems.install(app)
+    _log_requests(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
+            _apply_limits(schema, config)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _log_requests(app: FastAPI) -> None:
+    """Log each request's method, path, status and time, never its query string
+    (a caller might put a name or an ID number there); ``coverplan serve`` turns
+    uvicorn's own access log (which has the query) off."""
+
+    @app.middleware("http")
+    async def _access(request: Request, call_next: Any) -> Any:
+        started = time.perf_counter()
+        response = await call_next(request)
+        access_log.info(
+            "%s %s %d %.0f ms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+
+def _apply_limits(schema: dict[str, Any], config: Config) -> None:
+    """Write the configuration into the schema: the ``[server]`` page-size limits
+    into every ``page_size`` parameter, the ``[facility_types]`` keys as the enum
+    of a facility's ``type``."""
+    for name in ("FacilityIn",):
+        props = schema.get("components", {}).get("schemas", {}).get(name, {}).get("properties", {})
+        if "type" in props:
+            props["type"]["enum"] = list(config.facility_types)
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                if param.get("name") == "page_size":
+                    target = param["schema"]
+                    for alt in target.get("anyOf", [target]):
+                        if alt.get("type") == "integer":
+                            alt["maximum"] = config.server.page_size_max
+                    target["default"] = config.server.page_size_default

@@ -1,0 +1,148 @@
+"""Errors as ``application/problem+json`` (RFC 9457), mapped in one place.
+
+Every :class:`geo.errors.CoverplanError` is a user's mistake and becomes a 4xx
+with its Chinese message as ``detail`` (never a 500): authentication → 401,
+permission → 403, not found → 404, conflict → 409, too large → 413, another writer → 503, any
+other → 422. Operations declare what they can answer with :func:`responses`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.errors import CoverplanError
+from planner.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    StoreBusyError,
+    TooLargeError,
+)
+
+__all__ = ["PROBLEM", "Problem", "install", "problem", "responses", "status_of"]
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("coverplan.http")
+
+TITLES = {
+    400: "请求有误",
+    401: "未登录或凭据无效",
+    403: "无权访问",
+    404: "未找到",
+    405: "不支持的请求方法",
+    409: "与已有数据冲突",
+    413: "请求内容过大",
+    422: "请求参数有误",
+    500: "服务器内部错误",
+    503: "服务繁忙",
+}
+
+
+class Problem(BaseModel):
+    """A problem document (RFC 9457); ``detail`` in Chinese names the fix."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+
+
+def problem(
+    status: int, detail: str, *, instance: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """A problem+json response."""
+    body = Problem(
+        title=TITLES.get(status, "错误"), status=status, detail=detail, instance=instance
+    )
+    return JSONResponse(body.model_dump(), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of an operation that may answer these problem statuses."""
+    return {
+        code: {
+            "model": Problem,
+            "description": TITLES.get(code, "错误"),
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }
+
+
+def status_of(exc: CoverplanError) -> int:
+    """The HTTP status of a user's mistake."""
+    if isinstance(exc, AuthenticationError):
+        return 401
+    if isinstance(exc, PermissionDeniedError):
+        return 403
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, TooLargeError):
+        return 413
+    if isinstance(exc, StoreBusyError):
+        return 503
+    return 422
+
+
+_LOCATIONS = {"query": "查询参数", "path": "路径参数", "body": "请求体", "header": "请求头"}
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [str(x) for x in err.get("loc", ())]
+        where = _LOCATIONS.get(loc[0], loc[0]) if loc else ""
+        name = ".".join(loc[1:]) or "（整体）"
+        kind = err.get("type", "")
+        if kind == "extra_forbidden":
+            reason = "不允许的字段（只能提交文档列出的字段）"
+        elif kind == "missing":
+            reason = "缺少此项"
+        else:
+            reason = f"值无效（{err.get('msg', '')}）"
+        parts.append(f"{where} {name}：{reason}")
+    return "；".join(parts) or "请求参数有误"
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem+json."""
+
+    @app.exception_handler(CoverplanError)
+    async def _coverplan(request: Request, exc: CoverplanError) -> JSONResponse:
+        status = status_of(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return problem(status, str(exc), instance=request.url.path, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("未处理的错误 %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem(
+            500, "服务器内部错误，已记录；请稍后重试或联系管理员", instance=request.url.path
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem(422, _validation_detail(exc), instance=request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"没有这个地址：{request.url.path}；接口列表见 /docs"
+        elif exc.status_code == 405:
+            detail = f"{request.url.path} 不支持 {request.method}；见 /docs"
+        return problem(
+            exc.status_code, detail, instance=request.url.path, headers=dict(exc.headers or {})
+        )
