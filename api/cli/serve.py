@@ -28,7 +28,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         reset_settings()
     app = create_app(db_url=args.db, config_path=args.config, demo=args.demo)
     print(
-        f"coverplan 接口已启动：http://{args.host}:{args.port}/docs（Ctrl+C 停止）",
+        f"coverplan 接口已启动：http://{args.host}:{args.port}/openapi.json（Ctrl+C 停止）",
         file=sys.stderr,
     )
     # uvicorn's access log shows query strings; the app logs requests without them
@@ -41,7 +41,7 @@ def register(sub: Any, add: Add) -> None:
     """Add ``serve`` to the ``coverplan`` parser."""
     p = sub.add_parser(
         "serve",
-        help="启动接口服务（HTTP API，/docs 为接口文档）",
+        help="启动接口服务（HTTP API，/openapi.json 为接口说明）",
         description="启动接口服务（需环境变量 COVERPLAN_SECRET；演示库可用 --demo）",
     )
     p.add_argument("--host", default=DEFAULT_HOST, help=f"监听地址（默认 {DEFAULT_HOST}）")

@@ -108,6 +108,11 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from a CDN: an
+        # air-gapped intranet shows a blank page, so they are off; /openapi.json
+        # is the contract (the web UI issue vendors the assets it needs)
+        docs_url=None,
+        redoc_url=None,
         title="coverplan API",
         version="1",
         summary="残疾人服务覆盖规划：供其他系统调用的接口",

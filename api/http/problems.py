@@ -140,9 +140,9 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         if exc.status_code == 404 and detail == "Not Found":
-            detail = f"没有这个地址：{request.url.path}；接口列表见 /docs"
+            detail = f"没有这个地址：{request.url.path}；接口列表见 /openapi.json"
         elif exc.status_code == 405:
-            detail = f"{request.url.path} 不支持 {request.method}；见 /docs"
+            detail = f"{request.url.path} 不支持 {request.method}；见 /openapi.json"
         return problem(
             exc.status_code, detail, instance=request.url.path, headers=dict(exc.headers or {})
         )
