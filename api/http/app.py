@@ -20,8 +20,20 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from api.http import problems
-from api.http.routes import auth, facilities, health, places, residents
+from api.http.analyses import AnalysisCache
+from api.http.jobs import JobRunner
+from api.http.routes import (
+    auth,
+    coverage,
+    facilities,
+    health,
+    places,
+    residents,
+    retrofits,
+    siting,
+)
 from planner.errors import ConfigError
+from planner.networks import NetworkCache
 from planner.settings import Config, get_config, get_settings, load_config
 from planner.store.core import Store, open_district_store
 
@@ -35,7 +47,16 @@ DEMO_SECRET = "coverplan-demo-secret-not-for-real-data-0000"
 #: ``meta.district_source`` of the demo district (``data.demo.build.DEMO_SOURCE``).
 DEMO_SOURCE = "demo"
 
-ROUTERS = (health.router, auth.router, places.router, facilities.router, residents.router)
+ROUTERS = (
+    health.router,
+    auth.router,
+    places.router,
+    facilities.router,
+    residents.router,
+    coverage.router,
+    siting.router,
+    retrofits.router,
+)
 
 
 def resolve_secret(*, store: Store, config: Config, demo: bool) -> str:
@@ -104,6 +125,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        jobs.shutdown()
         store.dispose()
 
     app = FastAPI(
@@ -120,6 +142,12 @@ def create_app(
     app.state.config = config
     app.state.secret = secret
     app.state.demo = demo and secret == DEMO_SECRET
+    # coverage, gaps, indicators and retrofit results per store data version
+    # (api.http.analyses); road networks loaded once; siting jobs, one at a time
+    app.state.analyses = AnalysisCache()
+    app.state.networks = NetworkCache()
+    jobs = JobRunner()
+    app.state.jobs = jobs
     problems.install(app)
     _log_requests(app)
     for router in ROUTERS:
