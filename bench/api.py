@@ -72,7 +72,7 @@ HEALTH_PATH = "/api/v1/health"
 TOKEN_PATH = "/api/v1/auth/token"
 # a demo account created by `coverplan demo` that may read residents (admin)
 DEMO_USER = os.environ.get("BENCH_API_USER", "admin")
-DEMO_PASSWORD = os.environ.get("BENCH_API_PASSWORD", "admin-demo")
+DEMO_PASSWORD = os.environ.get("BENCH_API_PASSWORD", "demo-admin-pass")
 P95_TARGET_MS = 150.0
 HTTP_SECONDS = 30.0
 CLIENTS = 50

@@ -17,13 +17,14 @@ aggregates only (``[privacy] min_count``).
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from datetime import date
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from planner.coverage.gaps import Gaps
 from planner.coverage.result import CoverageResult
@@ -40,14 +41,15 @@ __all__ = [
     "cached_coverage",
     "cached_gaps",
     "cached_indicators",
+    "cached_json",
     "cached_retrofit",
     "suppress_counts",
 ]
 
 T = TypeVar("T")
 
-#: Results kept per app (coverage, gaps, indicators and a few retrofit variants).
-MAX_ENTRIES = 16
+#: Results kept per app (coverage, gaps, indicators, retrofit variants, encoded answers).
+MAX_ENTRIES = 64
 
 
 class AnalysisCache:
@@ -80,7 +82,12 @@ class AnalysisCache:
                     found: T = self._values[key]
                     return found
             self.misses += 1
-            computed = compute()
+            try:
+                computed = compute()
+            except BaseException:
+                with self._lock:
+                    self._computing.pop(key, None)
+                raise
             with self._lock:
                 self._values[key] = computed
                 while len(self._values) > self._max:
@@ -96,6 +103,21 @@ def _state(request: Request) -> tuple[Store, Config, AnalysisCache, NetworkCache
 
 def _key(store: Store, *parts: Hashable) -> tuple[Hashable, ...]:
     return (*parts, store.data_version(), date.today().isoformat())
+
+
+def cached_json(
+    request: Request, parts: tuple[Hashable, ...], build: Callable[[], Any]
+) -> Response:
+    """The JSON response of ``build()``, encoded once per ``parts``, data version and
+    day (a repeated GET costs a ``meta`` read and the bytes sent, no re-validation)."""
+    store, _, cache, _ = _state(request)
+    body = cache.get(
+        _key(store, "json", *parts),
+        lambda: json.dumps(
+            build(), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8"),
+    )
+    return Response(content=body, media_type="application/json")
 
 
 def cached_coverage(request: Request) -> CoverageResult:

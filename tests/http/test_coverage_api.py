@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from planner.services.accounts import add_key
-from tests.county import VILLAGE
+from tests.county import VILLAGE, make_county
 from tests.http.county_api import CountyApi, assert_private, county_api
 
 MIN_COUNT = 5  # [privacy] min_count
@@ -163,7 +163,7 @@ def test_role_matrix(api: CountyApi) -> None:
     assert api.get("planner", "/api/v1/gaps", top=0).status_code == 422
 
 
-def test_results_are_cached_until_the_data_changes(api: CountyApi) -> None:
+def test_results_are_cached_until_the_data_changes(api: CountyApi, tmp_path: Path) -> None:
     cache = api.client.app.state.analyses  # type: ignore[attr-defined]
     first = api.get("planner", "/api/v1/coverage").json()
     misses = cache.misses
@@ -177,10 +177,16 @@ def test_results_are_cached_until_the_data_changes(api: CountyApi) -> None:
     assert r.status_code in (200, 204), r.text
     after = api.get("planner", "/api/v1/coverage").json()
     assert after["data_version"] != first["data_version"]
-    assert cache.misses == misses + 1
+    assert cache.misses == misses + 2  # the coverage, and its answer encoded once
     psych = next(t for t in after["facility_types"] if t["type"] == "psych_station")
     assert (psych["facilities"], psych["covered"]) == (0, 0)
-    # a change by another process (the CLI) is seen as well
     version = after["data_version"]
     api.cli("scenarios", "list")  # a read: nothing changes
     assert api.get("planner", "/api/v1/coverage").json()["data_version"] == version
+    # a change by another process: the CLI imports the facilities file again, JK-01 is back
+    files = make_county(tmp_path / "again")
+    assert api.cli("import", "facilities", str(files.facilities))["inserted"] == 1
+    back = api.get("planner", "/api/v1/coverage").json()
+    assert back["data_version"] != version
+    psych = next(t for t in back["facility_types"] if t["type"] == "psych_station")
+    assert (psych["facilities"], psych["covered"]) == (1, 7)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.analyses import (
     cached_coverage,
     cached_gaps,
     cached_indicators,
+    cached_json,
     suppress_counts,
     suppress_indicators,
 )
@@ -321,25 +322,28 @@ def _entries(entries: Any, principal: Principal, config: Config) -> list[dict[st
 )
 def coverage_summary(
     request: Request, principal: Caller, config: Cfg, type: TypeQuery = None
-) -> dict[str, Any]:
-    result = cached_coverage(request)
-    keys = set(_types(result, type))
-    min_count = config.privacy.min_count
-    doc = result.to_json()
-    return {
-        "today": doc["today"],
-        "data_version": request.app.state.store.data_version(),
-        "facility_types": [t for t in doc["facility_types"] if t["type"] in keys],
-        "indicators": suppress_indicators(
-            doc["indicators"], principal=principal, min_count=min_count
-        ),
-        "policy_checks": suppress_indicators(
-            doc["policy_checks"], principal=principal, min_count=min_count
-        ),
-        "awaiting_review": doc["awaiting_review"],
-        "assignment_rule": doc["assignment_rule"],
-        "networks": doc["networks"],
-    }
+) -> Response:
+    def build() -> dict[str, Any]:
+        result = cached_coverage(request)
+        keys = set(_types(result, type))
+        min_count = config.privacy.min_count
+        doc = result.to_json()
+        return {
+            "today": doc["today"],
+            "data_version": request.app.state.store.data_version(),
+            "facility_types": [t for t in doc["facility_types"] if t["type"] in keys],
+            "indicators": suppress_indicators(
+                doc["indicators"], principal=principal, min_count=min_count
+            ),
+            "policy_checks": suppress_indicators(
+                doc["policy_checks"], principal=principal, min_count=min_count
+            ),
+            "awaiting_review": doc["awaiting_review"],
+            "assignment_rule": doc["assignment_rule"],
+            "networks": doc["networks"],
+        }
+
+    return cached_json(request, ("coverage", principal.full_records, type), build)
 
 
 def _village_rows(
