@@ -194,14 +194,23 @@ def _log_requests(app: FastAPI) -> None:
 def _apply_limits(schema: dict[str, Any], config: Config) -> None:
     """Write the configuration into the schema: the ``[server]`` page-size limits
     into every ``page_size`` parameter, the ``[facility_types]`` keys as the enum
-    of a facility's ``type``."""
-    for name in ("FacilityIn",):
+    of a facility's and a siting job's ``type`` and of every ``type`` query parameter."""
+    for name in ("FacilityIn", "SitingJobIn"):
         props = schema.get("components", {}).get("schemas", {}).get(name, {}).get("properties", {})
         if "type" in props:
             props["type"]["enum"] = list(config.facility_types)
+        if "time_limit" in props:  # a siting job's solve time: [server] solver_seconds_max
+            for alt in props["time_limit"].get("anyOf", [props["time_limit"]]):
+                if alt.get("type") == "number":
+                    alt["maximum"] = config.server.solver_seconds_max
     for ops in schema.get("paths", {}).values():
         for op in ops.values():
             for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                if param.get("name") == "type" and param.get("in") == "query":
+                    target = param["schema"]
+                    for alt in target.get("anyOf", [target]):
+                        if alt.get("type") == "string":
+                            alt["enum"] = list(config.facility_types)
                 if param.get("name") == "page_size":
                     target = param["schema"]
                     for alt in target.get("anyOf", [target]):

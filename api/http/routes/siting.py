@@ -25,7 +25,7 @@ from planner.domain.access import Principal, Role
 from planner.errors import InputError, NotFoundError, ScenarioError
 from planner.networks import NetworkCache, load_networks
 from planner.progress import Progress
-from planner.scenarios import check_scenario_name
+from planner.scenarios import NAME_MAX_CHARS, check_scenario_name
 from planner.services.scenarios import (
     compare_scenarios,
     delete_scenario,
@@ -46,6 +46,11 @@ Caller = Annotated[Principal, Depends(planners)]
 StoreDep = Annotated[Store, Depends(get_store)]
 Cfg = Annotated[Config, Depends(get_config)]
 JOB_ID = r"^[0-9a-f]{32}$"
+#: A text with something in it besides spaces (facility names, places).
+TEXT = r"[^\s\x00-\x1f\x7f-\x9f]"
+#: A scenario name as planner.scenarios.check_scenario_name accepts it (no leading or
+#: trailing spaces, no control characters).
+NAME = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
 ScenarioName = Annotated[str, Path(min_length=1, max_length=200, description="方案名称")]
 
 
@@ -54,10 +59,11 @@ class RelocationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    facility: str = Field(min_length=1, max_length=200, description="设施代码或名称")
+    facility: str = Field(min_length=1, max_length=200, pattern=TEXT, description="设施代码或名称")
     to: str = Field(
         min_length=1,
         max_length=200,
+        pattern=TEXT,
         description="候选点名称、村社代码或名称、经度,纬度，或 best（求解器选最佳地块）",
     )
 
@@ -91,12 +97,16 @@ class SitingJobIn(BaseModel):
     )
     town_rule: bool | None = Field(default=None, description="每个镇街至少一处（默认取配置）")
     capacitated: bool | None = Field(default=None, description="是否考虑名额（默认取配置）")
-    close: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+    close: list[Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT)]] = Field(
         default=[], max_length=1000, description="关闭的现有设施（代码或名称）"
     )
     relocate: list[RelocationIn] = Field(default=[], max_length=1000)
     scenario: str | None = Field(
-        default=None, min_length=1, max_length=200, description="把方案以此名称保存"
+        default=None,
+        min_length=1,
+        max_length=NAME_MAX_CHARS,
+        pattern=NAME,
+        description="把方案以此名称保存",
     )
     time_limit: float | None = Field(
         default=None, gt=0, description="求解时间上限（秒）；不得超过 [server] solver_seconds_max"
@@ -142,8 +152,9 @@ def _runner(request: Request) -> JobRunner:
     return runner
 
 
-def _options(body: SitingJobIn, *, store: Store, config: Config) -> SitingOptions:
-    """The checked siting options (InputError / SitingError naming the field)."""
+def _check(body: SitingJobIn, *, config: Config) -> float:
+    """What is refused at once (422): a solve time above ``[server]
+    solver_seconds_max``, an unknown facility type. Returns the time limit, seconds."""
     cap = config.server.solver_seconds_max
     if body.time_limit is not None and body.time_limit > cap:
         raise InputError(
@@ -151,7 +162,20 @@ def _options(body: SitingJobIn, *, store: Store, config: Config) -> SitingOption
             "（配置 [server] solver_seconds_max）；请改小，或在命令行用 coverplan site 求解",
             value=str(body.time_limit),
         )
-    time_limit = body.time_limit or min(config.siting.time_limit_s, cap)
+    if body.type not in config.facility_types:
+        raise InputError(
+            f"未知的设施类型 type={body.type}；可选：{'、'.join(config.facility_types)}"
+            "（配置 [facility_types]）",
+            value=body.type,
+        )
+    return body.time_limit or min(config.siting.time_limit_s, cap)
+
+
+def _options(body: SitingJobIn, *, store: Store, time_limit: float) -> SitingOptions:
+    """The siting options of the job (InputError / SitingError naming the field:
+    the job fails with it)."""
+    if body.scenario is not None:
+        check_scenario_name(body.scenario)  # a bad name is refused before the solve
     exclude = list(body.exclude)
     if body.candidates is not None:
         codes = {v.code for v in store.gazetteer().villages}
@@ -162,9 +186,8 @@ def _options(body: SitingJobIn, *, store: Store, config: Config) -> SitingOption
                 "请用 GET /api/v1/villages 查村社代码",
                 value=unknown[0],
             )
-        chosen = set(body.candidates)
-        exclude += sorted(codes - chosen)
-    options = SitingOptions(
+        exclude += sorted(codes - set(body.candidates))
+    return SitingOptions(
         facility_type=body.type,
         objective=body.objective,
         new=body.new,
@@ -179,10 +202,6 @@ def _options(body: SitingJobIn, *, store: Store, config: Config) -> SitingOption
         close=tuple(body.close),
         relocate=tuple((r.facility, r.to) for r in body.relocate),
     )
-    options.type_config(config)  # SitingError listing the types
-    if body.scenario is not None:
-        check_scenario_name(body.scenario)
-    return options
 
 
 @router.post(
@@ -191,7 +210,8 @@ def _options(body: SitingJobIn, *, store: Store, config: Config) -> SitingOption
     status_code=202,
     summary="选址求解（后台作业）：提交 coverplan site 的选项，返回作业编号",
     description=(
-        "选项先检查（有误即 422），再排队求解；同一时间只解一个，其余排队。"
+        "字段、设施类型与求解时间上限先检查（有误即 422）；与数据有关的错误（设施、村社、"
+        "方案名称）使作业失败，原因见作业的 error。同一时间只解一个作业，其余排队。"
         "用 GET /api/v1/siting/jobs/{id} 查看进度与结果。"
     ),
     responses=responses(401, 403, 422),
@@ -199,11 +219,13 @@ def _options(body: SitingJobIn, *, store: Store, config: Config) -> SitingOption
 def create_job(
     body: SitingJobIn, request: Request, principal: Caller, store: StoreDep, config: Cfg
 ) -> dict[str, Any]:
-    options = _options(body, store=store, config=config)
+    time_limit = _check(body, config=config)
     networks: NetworkCache = request.app.state.networks
     scenario = body.scenario
 
     def work(progress: Progress) -> dict[str, Any]:
+        progress("检查选项", 0.0)
+        options = _options(body, store=store, time_limit=time_limit)
         ft = options.type_config(config)
         progress(f"读取 {ft.mode} 道路网络", 0.0)
         builds = load_networks(store, config=config, modes=[ft.mode], cache=networks)
@@ -312,17 +334,28 @@ def scenarios(_: Caller, store: StoreDep) -> dict[str, Any]:
     "/scenarios/compare",
     response_model=ComparisonOut,
     summary="并排比较两个或多个方案",
-    responses=responses(401, 403, 422),
+    responses=responses(401, 403, 404, 422),
     tags=["scenarios"],
 )
 def compare(
     _: Caller,
     store: StoreDep,
     names: Annotated[
-        list[str], Query(min_length=2, max_length=20, description="方案名称（至少两个）")
+        list[Annotated[str, Field(min_length=1, max_length=NAME_MAX_CHARS)]],
+        Query(
+            min_length=2,
+            max_length=20,
+            description="方案名称（至少两个，各不相同）",
+            json_schema_extra={"uniqueItems": True},
+        ),
     ],
 ) -> dict[str, Any]:
-    return compare_scenarios(store, names).to_json()
+    if len(set(names)) != len(names):
+        return compare_scenarios(store, names).to_json()  # ScenarioError: a name twice
+    try:
+        return compare_scenarios(store, names).to_json()
+    except ScenarioError as exc:
+        raise NotFoundError(str(exc)) from None
 
 
 @router.get(
