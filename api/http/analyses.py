@@ -9,7 +9,10 @@ visits, corrections, district changes, scenarios, in this process or another:
 the CLI too) and with a new road network, so the next request after a change
 recomputes, and every other request answers from memory (one primary-key read
 of ``meta``). Concurrent requests for the same missing key wait for one
-computation instead of each starting its own.
+computation instead of each starting its own. :func:`cached_json` keeps, in a
+second cache (``app.state.answers``), the encoded answer of a route per route,
+"admin or not" (suppression), query and data version, so a repeated GET sends
+bytes already encoded.
 
 :func:`suppress_counts` hides small counts in the JSON shown to roles that see
 aggregates only (``[privacy] min_count``).
@@ -48,8 +51,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Results kept per app (coverage, gaps, indicators, retrofit variants, encoded answers).
-MAX_ENTRIES = 64
+#: Results kept per app (coverage, gaps, indicators and a few retrofit variants).
+MAX_ENTRIES = 16
+#: Encoded answers kept per app (per route, admin or not, type, top); a village
+#: GeoJSON of a district is a few megabytes.
+MAX_ANSWERS = 32
 
 
 class AnalysisCache:
@@ -106,18 +112,23 @@ def _key(store: Store, *parts: Hashable) -> tuple[Hashable, ...]:
 
 
 def cached_json(
-    request: Request, parts: tuple[Hashable, ...], build: Callable[[], Any]
+    request: Request,
+    parts: tuple[Hashable, ...],
+    build: Callable[[], Any],
+    *,
+    media_type: str = "application/json",
 ) -> Response:
     """The JSON response of ``build()``, encoded once per ``parts``, data version and
     day (a repeated GET costs a ``meta`` read and the bytes sent, no re-validation)."""
-    store, _, cache, _ = _state(request)
-    body = cache.get(
+    store = request.app.state.store
+    answers: AnalysisCache = request.app.state.answers
+    body = answers.get(
         _key(store, "json", *parts),
         lambda: json.dumps(
             build(), ensure_ascii=False, allow_nan=False, separators=(",", ":")
         ).encode("utf-8"),
     )
-    return Response(content=body, media_type="application/json")
+    return Response(content=body, media_type=media_type)
 
 
 def cached_coverage(request: Request) -> CoverageResult:

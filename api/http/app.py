@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from api.http import problems
-from api.http.analyses import AnalysisCache
+from api.http.analyses import MAX_ANSWERS, AnalysisCache
 from api.http.jobs import JobRunner
 from api.http.routes import (
     auth,
@@ -145,6 +145,7 @@ def create_app(
     # coverage, gaps, indicators and retrofit results per store data version
     # (api.http.analyses); road networks loaded once; siting jobs, one at a time
     app.state.analyses = AnalysisCache()
+    app.state.answers = AnalysisCache(max_entries=MAX_ANSWERS)
     app.state.networks = NetworkCache()
     jobs = JobRunner()
     app.state.jobs = jobs

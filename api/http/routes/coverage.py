@@ -365,9 +365,12 @@ def _village_rows(
 )
 def coverage_villages(
     request: Request, principal: Caller, config: Cfg, type: TypeQuery = None
-) -> list[dict[str, Any]]:
-    result = cached_coverage(request)
-    return _village_rows(result, _types(result, type), principal, config)
+) -> Response:
+    def build() -> list[dict[str, Any]]:
+        result = cached_coverage(request)
+        return _village_rows(result, _types(result, type), principal, config)
+
+    return cached_json(request, ("villages", principal.full_records, type), build)
 
 
 @router.get(
@@ -385,6 +388,17 @@ def coverage_villages(
 )
 def coverage_villages_geojson(
     request: Request, principal: Caller, config: Cfg, type: TypeQuery = None
+) -> Response:
+    return cached_json(
+        request,
+        ("villages.geojson", principal.full_records, type),
+        lambda: _village_features(request, principal, config, type),
+        media_type="application/geo+json",
+    )
+
+
+def _village_features(
+    request: Request, principal: Principal, config: Config, type: str | None
 ) -> dict[str, Any]:
     from shapely.geometry import mapping
 
@@ -430,6 +444,16 @@ def coverage_villages_geojson(
 )
 def coverage_towns(
     request: Request, principal: Caller, config: Cfg, type: TypeQuery = None
+) -> Response:
+    return cached_json(
+        request,
+        ("towns", principal.full_records, type),
+        lambda: _town_rows(request, principal, config, type),
+    )
+
+
+def _town_rows(
+    request: Request, principal: Principal, config: Config, type: str | None
 ) -> list[dict[str, Any]]:
     result = cached_coverage(request)
     keys = _types(result, type)
@@ -465,6 +489,16 @@ def gaps(
     config: Cfg,
     type: TypeQuery = None,
     top: Annotated[int, Query(ge=1, le=10_000, description="每类前 N 个村社")] = 10,
+) -> Response:
+    return cached_json(
+        request,
+        ("gaps", principal.full_records, type, top),
+        lambda: _gaps(request, principal, config, type, top),
+    )
+
+
+def _gaps(
+    request: Request, principal: Principal, config: Config, type: str | None, top: int
 ) -> dict[str, Any]:
     result = cached_coverage(request)
     keys = _types(result, type)
@@ -495,7 +529,15 @@ def gaps(
     description="管理员以外的角色，分镇街的分子、分母为 1 至 [privacy] min_count-1 时为 null。",
     responses=responses(401, 403),
 )
-def indicator_table(request: Request, principal: Caller, config: Cfg) -> dict[str, Any]:
+def indicator_table(request: Request, principal: Caller, config: Cfg) -> Response:
+    return cached_json(
+        request,
+        ("indicators", principal.full_records),
+        lambda: _indicators(request, principal, config),
+    )
+
+
+def _indicators(request: Request, principal: Principal, config: Config) -> dict[str, Any]:
     doc = cached_indicators(request).to_json()
     min_count = config.privacy.min_count
     doc["indicators"] = suppress_indicators(
