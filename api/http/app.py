@@ -20,8 +20,20 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from api.http import problems
-from api.http.routes import auth, facilities, health, places, residents
+from api.http.analyses import MAX_ANSWERS, AnalysisCache
+from api.http.jobs import JobRunner
+from api.http.routes import (
+    auth,
+    coverage,
+    facilities,
+    health,
+    places,
+    residents,
+    retrofits,
+    siting,
+)
 from planner.errors import ConfigError
+from planner.networks import NetworkCache
 from planner.settings import Config, get_config, get_settings, load_config
 from planner.store.core import Store, open_district_store
 
@@ -35,7 +47,16 @@ DEMO_SECRET = "coverplan-demo-secret-not-for-real-data-0000"
 #: ``meta.district_source`` of the demo district (``data.demo.build.DEMO_SOURCE``).
 DEMO_SOURCE = "demo"
 
-ROUTERS = (health.router, auth.router, places.router, facilities.router, residents.router)
+ROUTERS = (
+    health.router,
+    auth.router,
+    places.router,
+    facilities.router,
+    residents.router,
+    coverage.router,
+    siting.router,
+    retrofits.router,
+)
 
 
 def resolve_secret(*, store: Store, config: Config, demo: bool) -> str:
@@ -104,6 +125,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        jobs.shutdown()
         store.dispose()
 
     app = FastAPI(
@@ -125,6 +147,13 @@ def create_app(
     app.state.config = config
     app.state.secret = secret
     app.state.demo = demo and secret == DEMO_SECRET
+    # coverage, gaps, indicators and retrofit results per store data version
+    # (api.http.analyses); road networks loaded once; siting jobs, one at a time
+    app.state.analyses = AnalysisCache()
+    app.state.answers = AnalysisCache(max_entries=MAX_ANSWERS)
+    app.state.networks = NetworkCache()
+    jobs = JobRunner()
+    app.state.jobs = jobs
     problems.install(app)
     _log_requests(app)
     for router in ROUTERS:
@@ -171,14 +200,23 @@ def _log_requests(app: FastAPI) -> None:
 def _apply_limits(schema: dict[str, Any], config: Config) -> None:
     """Write the configuration into the schema: the ``[server]`` page-size limits
     into every ``page_size`` parameter, the ``[facility_types]`` keys as the enum
-    of a facility's ``type``."""
-    for name in ("FacilityIn",):
+    of a facility's and a siting job's ``type`` and of every ``type`` query parameter."""
+    for name in ("FacilityIn", "SitingJobIn"):
         props = schema.get("components", {}).get("schemas", {}).get(name, {}).get("properties", {})
         if "type" in props:
             props["type"]["enum"] = list(config.facility_types)
+        if "time_limit" in props:  # a siting job's solve time: [server] solver_seconds_max
+            for alt in props["time_limit"].get("anyOf", [props["time_limit"]]):
+                if alt.get("type") == "number":
+                    alt["maximum"] = config.server.solver_seconds_max
     for ops in schema.get("paths", {}).values():
         for op in ops.values():
             for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                if param.get("name") == "type" and param.get("in") == "query":
+                    target = param["schema"]
+                    for alt in target.get("anyOf", [target]):
+                        if alt.get("type") == "string":
+                            alt["enum"] = list(config.facility_types)
                 if param.get("name") == "page_size":
                     target = param["schema"]
                     for alt in target.get("anyOf", [target]):

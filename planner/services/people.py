@@ -32,6 +32,7 @@ from planner.store.people import (
 __all__ = [
     "ResidentPage",
     "ResidentQuery",
+    "check_purpose",
     "get_resident",
     "list_residents",
     "village_aggregates",
@@ -117,6 +118,12 @@ def _purpose(text: str) -> str:
     if _PERSONAL.search(purpose):
         raise InputError("purpose 只写目的，不要写身份证号或电话号码（目的会记入审计日志）")
     return purpose
+
+
+def check_purpose(text: str) -> str:
+    """The declared purpose of a person-level read, stripped and checked (not
+    empty, no ID or phone number in it); InputError otherwise."""
+    return _purpose(text)
 
 
 def _check_persons(principal: Principal) -> None:

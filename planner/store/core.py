@@ -51,6 +51,8 @@ META_SOURCE = "district_source"
 META_PARENTS = "district_parents"
 META_FORMER_CODES = "district_former_codes"
 META_ALIASES = "district_aliases"
+#: Meta counter incremented by every :func:`audit` (see :meth:`Store.data_version`).
+DATA_VERSION_KEY = "data_version"
 META_OFFICE = "district_office"
 
 
@@ -235,6 +237,21 @@ class Store:
 
     def set_meta(self, session: Session, key: str, value: str) -> None:
         session.merge(t.Meta(key=key, value=value))
+
+    def data_version(self) -> str:
+        """A token that changes whenever the data behind the analyses changes.
+
+        Every change of the data goes through :func:`audit` (imports, facilities,
+        visits, corrections, the gazetteer, scenarios), which increments the meta
+        counter :data:`DATA_VERSION_KEY` in the same transaction; registering a
+        road network changes ``network_file``. The token joins both, so a cache
+        keyed by it (the HTTP API's coverage cache) is stale as soon as either
+        changes, whichever process wrote. One primary-key read of ``meta``.
+        """
+        keys = (DATA_VERSION_KEY, "network_file")
+        with self.read() as s:
+            found = {r.key: r.value for r in s.scalars(select(t.Meta).where(t.Meta.key.in_(keys)))}
+        return "|".join(found.get(k, "") for k in keys)
 
     def is_empty(self) -> bool:
         """True when the store holds no residents, facilities or leads."""
@@ -490,6 +507,16 @@ def audit(session: Session, *, action: str, entity: str, detail: dict[str, Any])
             detail=json.loads(json.dumps(detail, default=str)),
         )
     )
+    _bump_data_version(session)
+
+
+def _bump_data_version(session: Session) -> None:
+    """Increment the meta counter :data:`DATA_VERSION_KEY` (see :meth:`Store.data_version`)."""
+    row = session.get(t.Meta, DATA_VERSION_KEY)
+    if row is None:
+        session.add(t.Meta(key=DATA_VERSION_KEY, value="1"))
+    else:
+        row.value = str(int(row.value or "0") + 1)
 
 
 def _json_list(values: tuple[str, ...]) -> str:
