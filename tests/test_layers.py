@@ -131,8 +131,13 @@ def test_nothing_in_planner_imports_services_or_reports(package: str) -> None:
 # --- (e2) the HTTP API is a client of the application layer ------------------------------
 
 #: What ``api.http`` may use of ``planner``: the application layer (services,
-#: reports), the rules (domain), errors, settings and the store handle's type.
+#: reports), the rules (domain), errors, settings and the store handle's type;
+#: and the clients' shared infrastructure: JSON conversion, progress callbacks and
+#: the per-process road-network cache (the CLI uses the same three).
 HTTP_MAY_USE = (
+    "planner.jsonable",
+    "planner.networks",
+    "planner.progress",
     "planner.services",
     "planner.reports",
     "planner.domain",

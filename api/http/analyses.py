@@ -29,13 +29,12 @@ from typing import Any, TypeVar
 
 from fastapi import Request, Response
 
-from planner.coverage.gaps import Gaps
-from planner.coverage.result import CoverageResult
 from planner.domain.access import Principal
 from planner.networks import NetworkCache
 from planner.services.coverage import CoverageOptions, coverage, find_gaps
 from planner.services.indicators import IndicatorOptions, IndicatorsResult, indicators
 from planner.services.retrofit import RetrofitOptions, RetrofitPlan, retrofit
+from planner.services.types import CoverageResult, Gaps
 from planner.settings import Config
 from planner.store.core import Store
 

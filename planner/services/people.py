@@ -35,6 +35,7 @@ __all__ = [
     "check_purpose",
     "get_resident",
     "list_residents",
+    "record_read",
     "village_aggregates",
     "village_features",
 ]
@@ -118,6 +119,21 @@ def _purpose(text: str) -> str:
     if _PERSONAL.search(purpose):
         raise InputError("purpose 只写目的，不要写身份证号或电话号码（目的会记入审计日志）")
     return purpose
+
+
+def record_read(
+    store: Store, *, principal: Principal, target: str, purpose: str, count: int
+) -> None:
+    """Write the audit row of a person-level read by ``principal`` (``count`` persons)."""
+    record_access(
+        store,
+        subject=principal.subject,
+        role=principal.role.value,
+        action="read",
+        target=target,
+        purpose=purpose,
+        count=count,
+    )
 
 
 def check_purpose(text: str) -> str:

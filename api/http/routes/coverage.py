@@ -24,11 +24,10 @@ from api.http.analyses import (
 )
 from api.http.deps import get_config, require
 from api.http.problems import responses
-from planner.coverage.gaps import POLICY_PARTS
-from planner.coverage.result import COUNTED, CoverageResult
 from planner.domain.access import Principal, Role
 from planner.errors import InputError
 from planner.jsonable import records, to_jsonable
+from planner.services.types import COUNTED, POLICY_PARTS, CoverageResult
 from planner.settings import Config
 
 router = APIRouter(prefix="/api/v1", tags=["coverage"])

@@ -23,11 +23,10 @@ from api.http.problems import responses
 from api.http.routes.residents import Purpose
 from planner.domain.access import PERSON_SCOPE, Principal, Role
 from planner.jsonable import records
-from planner.retrofit import RetrofitPlan
-from planner.services.people import check_purpose
+from planner.services.people import check_purpose, record_read
 from planner.services.retrofit import RetrofitOptions
+from planner.services.types import RetrofitPlan
 from planner.settings import Config
-from planner.store.audit import record_access
 from planner.store.core import Store
 
 router = APIRouter(prefix="/api/v1/retrofits", tags=["retrofits"])
@@ -215,11 +214,9 @@ def retrofit_households(
     selected = records(plan.selected)
     shown = [r for r in selected if principal.may_see_town(str(r.get("village_code") or "")[:9])]
     filters = {"year": plan.year, "quota": plan.quota, "budget": plan.budget}
-    record_access(
+    record_read(
         store,
-        subject=principal.subject,
-        role=principal.role.value,
-        action="read",
+        principal=principal,
         target="retrofits/households?"
         + "&".join(f"{k}={v}" for k, v in filters.items() if v is not None),
         purpose=why,

@@ -25,7 +25,6 @@ from planner.domain.access import Principal, Role
 from planner.errors import InputError, NotFoundError, ScenarioError
 from planner.networks import NetworkCache, load_networks
 from planner.progress import Progress
-from planner.scenarios import NAME_MAX_CHARS, check_scenario_name
 from planner.services.scenarios import (
     compare_scenarios,
     delete_scenario,
@@ -34,8 +33,8 @@ from planner.services.scenarios import (
     show_scenario,
 )
 from planner.services.siting import site
+from planner.services.types import NAME_MAX_CHARS, SitingOptions, check_scenario_name
 from planner.settings import Config
-from planner.siting.options import SitingOptions
 from planner.store.core import Store
 
 router = APIRouter(prefix="/api/v1", tags=["siting"])
