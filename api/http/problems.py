@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from geo.errors import CoverplanError
 from planner.errors import (
@@ -138,11 +139,34 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
-        if exc.status_code == 404 and detail == "Not Found":
+        status = exc.status_code
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(status, "")
+        headers = dict(exc.headers or {})
+        if status == 404 and detail == "Not Found":
             detail = f"没有这个地址：{request.url.path}；接口列表见 /docs"
-        elif exc.status_code == 405:
-            detail = f"{request.url.path} 不支持 {request.method}；见 /docs"
-        return problem(
-            exc.status_code, detail, instance=request.url.path, headers=dict(exc.headers or {})
-        )
+        elif status == 405:
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            methods = "、".join(allowed)
+            detail = f"{request.url.path} 不支持 {request.method}；可用：{methods}（见 /docs）"
+        elif status == 400 and detail == BODY_UNPARSABLE:
+            # FastAPI's answer to a body it cannot decode (e.g. not UTF-8): a 422 like
+            # any other malformed body (a JSON syntax error already is one).
+            status = 422
+            detail = "请求体无法解析：应为 UTF-8 编码的 JSON（或接口文档所列的表单格式）"
+        return problem(status, detail, instance=request.url.path, headers=headers)
+
+
+#: FastAPI's (English) detail for a request body it could not decode.
+BODY_UNPARSABLE = "There was an error parsing the body"
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (each HTTP method is a
+    route of its own, so Starlette's 405 names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route_methods)
+    return sorted(methods)
