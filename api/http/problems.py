@@ -161,12 +161,16 @@ def install(app: FastAPI) -> None:
 BODY_UNPARSABLE = "There was an error parsing the body"
 
 
+#: The methods a 405's ``Allow`` may name.
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at the request's path (each HTTP method is a
     route of its own, so Starlette's 405 names only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
-            methods.update(route_methods)
-    return sorted(methods)
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
