@@ -3,7 +3,8 @@
 Every :class:`geo.errors.CoverplanError` is a user's mistake and becomes a 4xx
 with its Chinese message as ``detail`` (never a 500): authentication → 401,
 permission → 403, not found → 404, conflict → 409, too large → 413, another writer → 503, any
-other → 422. Operations declare what they can answer with :func:`responses`.
+other → 422. Operations declare what they can answer with :func:`responses`. A 405 names
+every method of the path in ``Allow``; a body FastAPI cannot decode (not UTF-8) is a 422.
 """
 
 from __future__ import annotations

@@ -188,11 +188,12 @@ class _Keep(logging.Handler):
         self.texts.append((record.name, text))
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _no_personal_data_in_logs() -> Iterator[None]:
-    """Capture every log record of the HTTP tests (root and server loggers, every
+    """Capture every log record over the HTTP tests (root and server loggers, every
     level); at the end, none may hold an ID number, a phone or a name of the test
-    stores (nor any valid ID number or mobile number)."""
+    stores (nor any valid ID number or mobile number). Package-scoped: the tests of
+    other packages log as they always did."""
     keep = _Keep()
     root = logging.getLogger()
     level = root.level

@@ -42,6 +42,21 @@ MAX_EXAMPLES = 10
 SEED = 13
 #: Users whose objects must stay invisible to each other.
 PEERS = ("outreach-a", "outreach-b")
+#: Checks every run must have applied (all of schemathesis' checks are on).
+CORE_CHECKS = {
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "positive_data_acceptance",
+    "negative_data_rejection",
+    "missing_required_header",
+    "unsupported_method",
+    "allow_header_conformance",
+    "ignored_auth",
+    "object_level_authorization",
+}
 #: The integration user's key holds every scope.
 ALL_SCOPES = frozenset(SCOPES)
 
@@ -76,6 +91,7 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     labels: set[str] = field(default_factory=set)
+    checks: set[str] = field(default_factory=set)
 
 
 def _wfc(api: CountyApi, path: Path) -> Path:
@@ -152,6 +168,7 @@ def _scenario(event: events.ScenarioFinished, user: str, api: CountyApi, out: Ou
                 out.problems.append(f"{where} shows {user} personal data: {leaks[:5]}")
     for checks in rec.checks.values():
         for check in checks:
+            out.checks.add(check.name)
             if check.status is Status.FAILURE and check.failure_info is not None:
                 f = check.failure_info
                 out.problems.append(
@@ -170,6 +187,7 @@ def test_schemathesis_finds_nothing(user: str, county_api: CountyApi, tmp_path: 
     out = _run(county_api, user, _wfc(county_api, tmp_path / "wfc.json"), app)
     assert not out.problems, f"schemathesis as {user}:\n" + "\n\n".join(out.problems)
     assert not [s for s in out.statuses if s >= 500]
+    assert out.checks >= CORE_CHECKS, CORE_CHECKS - out.checks
     # every operation the user may call was exercised
     assert set(_labels_for(county_api, user)) <= out.labels, out.labels
     mine = [c for c in app.calls if c[0] == user]
