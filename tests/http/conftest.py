@@ -24,7 +24,7 @@ from planner.settings import load_config, reset_settings
 from planner.store import schema as t
 from planner.store.core import Store
 from tests.factories import make_id
-from tests.http.county_api import CountyApi, Sensitive, open_county_api
+from tests.http.county_api import TEST_CONFIG, CountyApi, Sensitive, open_county_api
 
 SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct-horse-1"
@@ -126,11 +126,13 @@ def world(store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
 def county_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CountyApi]:
     """示例县 behind the app, built once per module (see :mod:`tests.http.county_api`)."""
     root = tmp_path_factory.mktemp("county_api")
+    (root / "api-test.toml").write_text(TEST_CONFIG, encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COVERPLAN_DATA_DIR", str(root / "var"))
         mp.setenv("COVERPLAN_OUT_DIR", str(root / "out"))
         mp.setenv("COVERPLAN_SECRET", SECRET)
-        for name in ("COVERPLAN_DB_URL", "COVERPLAN_CONFIG", "COVERPLAN_DATA_KEY"):
+        mp.setenv("COVERPLAN_CONFIG", str(root / "api-test.toml"))
+        for name in ("COVERPLAN_DB_URL", "COVERPLAN_DATA_KEY"):
             mp.delenv(name, raising=False)
         reset_settings()
         api = open_county_api(root)
@@ -150,7 +152,8 @@ def county_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CountyAp
 @pytest.fixture
 def county_api(county_module: CountyApi, monkeypatch: pytest.MonkeyPatch) -> CountyApi:
     """The module's county, with this test's environment pointing at its directories
-    (the road network cache is under its ``COVERPLAN_DATA_DIR``)."""
+    (the road network cache is under its ``COVERPLAN_DATA_DIR``) and configuration."""
+    monkeypatch.setenv("COVERPLAN_CONFIG", str(county_module.root / "api-test.toml"))
     monkeypatch.setenv("COVERPLAN_DATA_DIR", str(county_module.root / "var"))
     monkeypatch.setenv("COVERPLAN_OUT_DIR", str(county_module.root / "out"))
     monkeypatch.setenv("COVERPLAN_SECRET", SECRET)

@@ -49,6 +49,20 @@ ACCOUNTS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
 INTEGRATION = "integration"
 USERS = (*ACCOUNTS, INTEGRATION)
 
+#: The configuration overlay of the API tests (``COVERPLAN_CONFIG``): a fuzzer asks
+#: for the longest solver run a request may (``[server] solver_seconds_max``), so
+#: keep that, and the solvers' own limits, short.
+TEST_CONFIG = """\
+[server]
+solver_seconds_max = 3
+
+[siting]
+time_limit_s = 5.0
+
+[outreach]
+solver_seconds = 1.0
+"""
+
 # An ID number: 17 digits and a check character (validated, so that e.g. two
 # concatenated codes are not taken for one). A mainland mobile number.
 ID_CANDIDATE = re.compile(r"(?<![\dXx])(?=(\d{17}[\dXx]))")

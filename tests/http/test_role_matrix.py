@@ -211,3 +211,10 @@ def test_the_scan_finds_what_an_admin_may_see(county_api: CountyApi) -> None:
     kinds = {f.split()[0] for f in found}
     assert kinds == {"ID", "phone", "name"}
     assert sum(f.startswith("name") for f in found) == len(county_api.sensitive.names) - 1  # lead
+
+
+def test_the_api_world_keeps_solver_runs_short(county_api: CountyApi) -> None:
+    """A fuzzer asks for the longest solver run allowed: the tests' overlay caps it."""
+    config = county_api.app.state.config
+    assert config.server.solver_seconds_max == 3
+    assert config.siting.time_limit_s == 5.0 and config.outreach.solver_seconds == 1.0
