@@ -170,7 +170,7 @@ def create_app(
                 description=app.description,
                 routes=app.routes,
             )
-            _apply_limits(schema, config)
+            _apply_limits(schema, config, store)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -197,18 +197,32 @@ def _log_requests(app: FastAPI) -> None:
         return response
 
 
-def _apply_limits(schema: dict[str, Any], config: Config) -> None:
-    """Write the configuration into the schema: the ``[server]`` page-size limits
-    into every ``page_size`` parameter, the ``[facility_types]`` keys as the enum
-    of a facility's and a siting job's ``type`` and of every ``type`` query parameter."""
+def _apply_limits(schema: dict[str, Any], config: Config, store: Store) -> None:
+    """Write the configuration and the district into the schema: the ``[server]``
+    page-size limits into every ``page_size`` parameter, the ``[facility_types]``
+    keys as the enum of a facility's and a siting job's ``type`` and of every
+    ``type`` query parameter, ``[server] solver_seconds_max`` as a siting job's
+    ``time_limit`` maximum, the store's village codes as the enum of a facility's
+    ``village_code`` (with an example from this district)."""
+    villages = store.gazetteer().villages
     for name in ("FacilityIn", "SitingJobIn"):
-        props = schema.get("components", {}).get("schemas", {}).get(name, {}).get("properties", {})
+        model = schema.get("components", {}).get("schemas", {}).get(name, {})
+        props = model.get("properties", {})
         if "type" in props:
             props["type"]["enum"] = list(config.facility_types)
         if "time_limit" in props:  # a siting job's solve time: [server] solver_seconds_max
             for alt in props["time_limit"].get("anyOf", [props["time_limit"]]):
                 if alt.get("type") == "number":
                     alt["maximum"] = config.server.solver_seconds_max
+        if name == "FacilityIn" and "village_code" in props and villages:
+            for alt in props["village_code"].get("anyOf", [props["village_code"]]):
+                if alt.get("type") == "string":
+                    alt["enum"] = [v.code for v in villages]
+            sample = next((v for v in villages if v.has_point), villages[0])
+            for example in model.get("examples", []):
+                example["village_code"] = sample.code
+                if sample.has_point:
+                    example["lon"], example["lat"] = sample.lon, sample.lat
     for ops in schema.get("paths", {}).values():
         for op in ops.values():
             for param in op.get("parameters", []) if isinstance(op, dict) else []:

@@ -3,7 +3,8 @@
 Every :class:`geo.errors.CoverplanError` is a user's mistake and becomes a 4xx
 with its Chinese message as ``detail`` (never a 500): authentication → 401,
 permission → 403, not found → 404, conflict → 409, too large → 413, another writer → 503, any
-other → 422. Operations declare what they can answer with :func:`responses`.
+other → 422. Operations declare what they can answer with :func:`responses`. A 405 names
+every method of the path in ``Allow``; a body FastAPI cannot decode (not UTF-8) is a 422.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from geo.errors import CoverplanError
 from planner.errors import (
@@ -138,11 +140,40 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
-        if exc.status_code == 404 and detail == "Not Found":
+        status = exc.status_code
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(status, "")
+        headers = dict(exc.headers or {})
+        if status == 404 and detail == "Not Found":
             detail = f"没有这个地址：{request.url.path}；接口列表见 /openapi.json"
-        elif exc.status_code == 405:
-            detail = f"{request.url.path} 不支持 {request.method}；见 /openapi.json"
-        return problem(
-            exc.status_code, detail, instance=request.url.path, headers=dict(exc.headers or {})
-        )
+        elif status == 405:
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            methods = "、".join(allowed)
+            detail = (
+                f"{request.url.path} 不支持 {request.method}；可用：{methods}（见 /openapi.json）"
+            )
+        elif status == 400 and detail == BODY_UNPARSABLE:
+            # FastAPI's answer to a body it cannot decode (e.g. not UTF-8): a 422 like
+            # any other malformed body (a JSON syntax error already is one).
+            status = 422
+            detail = "请求体无法解析：应为 UTF-8 编码的 JSON（或接口文档所列的表单格式）"
+        return problem(status, detail, instance=request.url.path, headers=headers)
+
+
+#: FastAPI's (English) detail for a request body it could not decode.
+BODY_UNPARSABLE = "There was an error parsing the body"
+
+
+#: The methods a 405's ``Allow`` may name.
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (each HTTP method is a
+    route of its own, so Starlette's 405 names only the first route's)."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]

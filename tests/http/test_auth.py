@@ -13,11 +13,13 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 from jwt.warnings import InsecureKeyLengthWarning
+from sqlalchemy import delete
 
 from api.http.app import DEMO_SECRET, create_app
 from planner.errors import ConfigError
 from planner.services.accounts import BAD_CREDENTIALS, add_key, disable_user, revoke_key
 from planner.settings import reset_settings
+from planner.store import schema as t
 from tests.http.conftest import PASSWORD, SECRET, World
 
 PUBLIC = {("get", "/api/v1/health"), ("post", "/api/v1/auth/token")}
@@ -192,3 +194,28 @@ def test_demo_mode_uses_the_demo_secret_on_the_demo_store(
         r = client.post("/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})
         claims = jwt.decode(r.json()["access_token"], DEMO_SECRET, algorithms=["HS256"])
         assert claims["sub"] == "admin"
+
+
+def test_a_token_carries_no_more_than_the_accounts_current_state(world: World) -> None:
+    """Signed with the right secret, yet: the role comes from the store (not the
+    claim), and a deleted or locked account's token stops at once."""
+    claims_admin = jwt.encode(_claims(sub="planner", role="admin"), SECRET, algorithm="HS256")
+    h = {"Authorization": f"Bearer {claims_admin}"}
+    assert world.client.get("/api/v1/me", headers=h).json()["role"] == "planner"
+    body = {"key": "H-9", "type": "home", "name": "新家"}
+    assert world.client.post("/api/v1/facilities", headers=h, json=body).status_code == 403
+    leader = world.token("leader")
+    with world.store.write() as s:
+        s.execute(delete(t.User).where(t.User.username == "leader"))
+    assert _me(world, leader) == 401  # a deleted account
+    outreach = world.token("outreach")
+    for _ in range(5):
+        assert _login(world.client, "outreach", "wrong-password") == 401
+    assert _me(world, outreach) == 401  # locked
+    soon = datetime.now(UTC) + timedelta(minutes=5)
+    assert _me(world, jwt.encode(_claims(nbf=soon), SECRET, algorithm="HS256")) == 401
+    assert _me(world, jwt.encode(_claims(sub=7), SECRET, algorithm="HS256")) == 401
+    assert _me(world, "") == 401
+    admin = world.token("admin")
+    assert world.client.get("/api/v1/me", headers={"X-API-Key": admin}).status_code == 401
+    assert _me(world, admin) == 200

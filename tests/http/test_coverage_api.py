@@ -13,7 +13,7 @@ import pytest
 
 from planner.services.accounts import add_key
 from tests.county import VILLAGE, make_county
-from tests.http.county_api import CountyApi, assert_private, county_api
+from tests.http.county_ra import CountyApi, assert_private, county_api
 
 MIN_COUNT = 5  # [privacy] min_count
 ROUTES = (

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from planner.store.audit import audit_rows
-from tests.http.county_api import OUTREACH_TOWN, CountyApi, assert_private, county_api
+from tests.http.county_ra import OUTREACH_TOWN, CountyApi, assert_private, county_api
 
 URL = "/api/v1/retrofits"
 YEAR = "2026"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.county import VILLAGE
-from tests.http.county_api import CountyApi, assert_private, county_api
+from tests.http.county_ra import CountyApi, assert_private, county_api
 
 JOBS = "/api/v1/siting/jobs"
 WAIT_S = 120.0

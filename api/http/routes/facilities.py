@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.deps import get_config, get_store, require
+from api.http.fields import NUMBER_ONLY
 from api.http.problems import responses
 from planner.domain.access import Principal, Role
 from planner.services import facilities as svc
@@ -39,18 +40,31 @@ class FacilityIn(BaseModel):
                     "lat": 29.66,
                     "capacity": 20,
                 }
-            ]
+            ],
+            # lon and lat come together or not at all (the service's rule, stated
+            # in the schema so that clients and fuzzers know it)
+            "anyOf": [
+                {
+                    "required": ["lon", "lat"],
+                    "properties": {"lon": {"type": "number"}, "lat": {"type": "number"}},
+                },
+                {"properties": {"lon": {"type": "null"}, "lat": {"type": "null"}}},
+            ],
         },
     )
 
     key: str = Field(min_length=1, max_length=128, description="设施编号（唯一）")
     type: str = Field(min_length=1, max_length=32, description="设施类型键，见 [facility_types]")
     name: str = Field(min_length=1, max_length=128)
-    village_code: str | None = Field(default=None, pattern=r"^\d{12}$")
+    village_code: str | None = Field(
+        default=None,
+        pattern=r"^\d{12}$",
+        description="村社代码（本库行政区划中的，见 /api/v1/villages）",
+    )
     address: str | None = Field(default=None, max_length=500)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    capacity: int | None = Field(default=None, ge=0, le=1_000_000)
+    lon: Annotated[float, Field(ge=-180, le=180), NUMBER_ONLY] | None = None
+    lat: Annotated[float, Field(ge=-90, le=90), NUMBER_ONLY] | None = None
+    capacity: Annotated[int, Field(ge=0, le=1_000_000), NUMBER_ONLY] | None = None
 
 
 class FacilityOut(BaseModel):

@@ -1,0 +1,28 @@
+"""Body field types that accept exactly what their JSON schema says.
+
+Pydantic's lax mode turns ``true`` into ``1`` and ``"20"`` into ``20`` for an
+``int`` or ``float`` field, while the OpenAPI says ``integer``/``number``: a
+client (or schemathesis' ``negative_data_rejection`` check) sending a boolean or
+a string would be answered 2xx for a schema-violating body. :data:`NUMBER_ONLY`
+refuses both (422) and still takes a JSON number with no fraction (``20.0``) for
+an integer, as JSON Schema does. Put it after the constraints so that they stay
+in the schema::
+
+    capacity: Annotated[int, Field(ge=0), NUMBER_ONLY] | None = None
+"""
+
+from __future__ import annotations
+
+from pydantic import BeforeValidator
+
+__all__ = ["NUMBER_ONLY"]
+
+
+def _number_only(value: object) -> object:
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("应为数字（不能是字符串或 true/false）")
+    return value
+
+
+#: Validator of a numeric body field: a JSON number, never ``true`` or ``"20"``.
+NUMBER_ONLY = BeforeValidator(_number_only)
