@@ -179,18 +179,21 @@ def create_app(
 
 
 def _log_requests(app: FastAPI) -> None:
-    """Log each request's method, path, status and time, never its query string
-    (a caller might put a name or an ID number there); ``coverplan serve`` turns
-    uvicorn's own access log (which has the query) off."""
+    """Log each request's method, route, status and time: the route's template
+    (``/api/v1/scenarios/{name}``), never the path's values nor the query string (a
+    caller might put a name or an ID number in either: a scenario named after a
+    person, a mistyped URL); ``coverplan serve`` turns uvicorn's own access log
+    (which has both) off. A path no route matches is logged as ``(no route)``."""
 
     @app.middleware("http")
     async def _access(request: Request, call_next: Any) -> Any:
         started = time.perf_counter()
         response = await call_next(request)
+        route = request.scope.get("route")
         access_log.info(
             "%s %s %d %.0f ms",
             request.method,
-            request.url.path,
+            getattr(route, "path_format", None) or "(no route)",
             response.status_code,
             (time.perf_counter() - started) * 1000,
         )

@@ -13,9 +13,18 @@ in the schema::
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BeforeValidator
 
-__all__ = ["NUMBER_ONLY"]
+from planner.errors import InputError
+
+__all__ = ["NUMBER_ONLY", "unknown_type"]
+
+#: What a facility type key looks like when echoed back: letters and underscores
+#: only (a caller's value with digits is not repeated: it may be an ID number or a
+#: phone typed into the wrong field, and answers and logs must not carry those).
+_ECHOABLE = re.compile(r"[A-Za-z_]{1,64}")
 
 
 def _number_only(value: object) -> object:
@@ -26,3 +35,13 @@ def _number_only(value: object) -> object:
 
 #: Validator of a numeric body field: a JSON number, never ``true`` or ``"20"``.
 NUMBER_ONLY = BeforeValidator(_number_only)
+
+
+def unknown_type(value: str, known: list[str]) -> InputError:
+    """The 422 for a facility type ``value`` not among ``known`` (the
+    ``[facility_types]`` keys): it names the value only when it looks like a key."""
+    shown = f"type={value}" if _ECHOABLE.fullmatch(value) else "type 的值"
+    return InputError(
+        f"未知的设施类型 {shown}；可选：{'、'.join(known)}（配置 [facility_types]）",
+        value=value if _ECHOABLE.fullmatch(value) else None,
+    )

@@ -34,6 +34,7 @@ Status = Literal["queued", "running", "done", "failed"]
 #: Finished jobs kept in memory (the oldest finished ones are forgotten first).
 MAX_JOBS = 200
 INTERNAL_ERROR = "求解时发生内部错误，已记录；请稍后重试或联系管理员"
+STOPPED = "服务已停止，排队中的作业未执行；请重新提交"
 
 
 def _now() -> str:
@@ -75,7 +76,7 @@ class JobRunner:
     """Runs jobs one at a time in a worker thread; thread-safe."""
 
     def __init__(self, *, max_jobs: int = MAX_JOBS) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-job")
+        self._pool: ThreadPoolExecutor | None = None  # started by the first job
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_jobs
@@ -86,7 +87,14 @@ class JobRunner:
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old()
-        self._pool.submit(self._run, job, work)
+            # (re)start the worker here, not in the app's lifespan: an app used
+            # without its lifespan, or whose lifespan ended once already (a test
+            # client entered and left, a server restarted in-process), still runs
+            # jobs instead of failing with "cannot schedule new futures after
+            # shutdown" (a 500)
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-job")
+            self._pool.submit(self._run, job, work)
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -95,8 +103,18 @@ class JobRunner:
             return self._jobs.get(job_id)
 
     def shutdown(self) -> None:
-        """Stop taking jobs; queued ones are dropped, the running one finishes."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the worker: queued jobs fail (:data:`STOPPED`), the running one
+        finishes; a later :meth:`submit` starts a new worker."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            queued = [j for j in self._jobs.values() if j.status == "queued"]
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        for job in queued:
+            with self._lock:
+                cancelled = job.status == "queued"
+            if cancelled:
+                self._fail(job, 503, STOPPED)
 
     def _forget_old(self) -> None:
         finished = [j.id for j in self._jobs.values() if j.status in ("done", "failed")]
@@ -111,6 +129,8 @@ class JobRunner:
                     job.progress = max(job.progress, min(max(float(fraction), 0.0), 1.0))
 
         with self._lock:
+            if job.status != "queued":  # failed by shutdown() meanwhile
+                return
             job.status = "running"
             job.started_at = _now()
             job.message = "开始求解"

@@ -10,6 +10,7 @@ every method of the path in ``Allow``; a body FastAPI cannot decode (not UTF-8) 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -170,10 +171,36 @@ METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at the request's path (each HTTP method is a
-    route of its own, so Starlette's 405 names only the first route's)."""
+    route of its own, so Starlette's 405 names only the first route's), as the
+    OpenAPI documents the path: of ``/scenarios/compare`` (GET) and
+    ``/scenarios/{name}`` (GET, DELETE), a request to ``/scenarios/compare`` is
+    about the literal path, so DELETE is not offered."""
     routes = request.app.router.routes
-    return [
+    allowed = [
         method
         for method in METHODS
         if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
     ]
+    documented = _documented_methods(request)
+    return [m for m in allowed if m in documented] if documented else allowed
+
+
+def _documented_methods(request: Request) -> set[str]:
+    """The methods of the OpenAPI path that matches the request's path with the
+    fewest parameters (empty when none matches)."""
+    paths: dict[str, Any] = request.app.openapi().get("paths", {})
+    matching = [
+        template
+        for template in paths
+        if re.fullmatch(
+            "".join(
+                "[^/]+" if part.startswith("{") else re.escape(part)
+                for part in re.split(r"(\{[^}]+\})", template)
+            ),
+            request.url.path,
+        )
+    ]
+    if not matching:
+        return set()
+    best = min(matching, key=lambda template: template.count("{"))
+    return {method.upper() for method in paths[best]}

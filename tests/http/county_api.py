@@ -29,6 +29,7 @@ from api.http.app import create_app
 from planner.domain.access import SCOPES
 from planner.ingest.idnumber import check_char
 from planner.services.accounts import UserOptions, add_key, add_user
+from planner.services.scenarios import save_scenario, show_scenario
 from planner.settings import load_config
 from planner.store import schema as t
 from planner.store.core import Store, open_district_store
@@ -48,6 +49,12 @@ ACCOUNTS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
 }
 INTEGRATION = "integration"
 USERS = (*ACCOUNTS, INTEGRATION)
+#: Saved scenarios of the world: the first by ``coverplan site --scenario``, the
+#: second a copy of it (so that ``/scenarios/compare`` has two to compare).
+SCENARIOS = ("关闭清河康复站", "关闭清河康复站（副本）")
+#: The siting options of the world's scenario and job (close a facility: no new
+#: site to search, a short solve).
+SITING = ("--type", "psych_station", "--close", "JK-01")
 
 #: The configuration overlay of the API tests (``COVERPLAN_CONFIG``): a fuzzer asks
 #: for the longest solver run a request may (``[server] solver_seconds_max``), so
@@ -131,6 +138,8 @@ class CountyApi:
     sensitive: Sensitive
     resident_ids: dict[str, list[int]]  # town code → resident ids (store ids)
     facility_ids: list[int]
+    scenarios: tuple[str, ...]  # saved siting scenarios (:data:`SCENARIOS`)
+    job_id: str  # a siting job submitted by the planner
 
     def headers(self, user: str | None) -> dict[str, str]:
         """The headers that authenticate ``user`` (none for ``None``)."""
@@ -139,6 +148,21 @@ class CountyApi:
     def add_key(self, name: str, scopes: tuple[str, ...]) -> dict[str, str]:
         """A new API key with ``scopes``: its headers."""
         return {"X-API-Key": add_key(self.store, name=name, scopes=scopes).key}
+
+
+def copy_scenario(store: Store, name: str, new_name: str) -> None:
+    """Save scenario ``name`` again as ``new_name``."""
+    sc = show_scenario(store, name)
+    save_scenario(
+        store,
+        name=new_name,
+        kind=sc.kind,
+        inputs=sc.inputs,
+        result=sc.result,
+        metrics=sc.metrics,
+        by_town=sc.by_town,
+        facility_type=sc.facility_type,
+    )
 
 
 def _cli(db: str, *args: str) -> Any:
@@ -172,6 +196,7 @@ def load_county(root: Path) -> str:
     ):
         _cli(db, "import", kind, str(path))
     _cli(db, "network", "build", str(files.roads))
+    _cli(db, "site", *SITING, "--scenario", SCENARIOS[0])
     return db
 
 
@@ -190,6 +215,8 @@ def open_county_api(root: Path) -> CountyApi:
             ),
         )
     key = add_key(store, name="集成测试系统", scopes=tuple(SCOPES)).key
+    for name in SCENARIOS[1:]:
+        copy_scenario(store, SCENARIOS[0], name)
     app = create_app(db_url=url)
     client = TestClient(app)
     client.__enter__()
@@ -198,6 +225,12 @@ def open_county_api(root: Path) -> CountyApi:
         r = client.post("/api/v1/auth/token", data={"username": username, "password": PASSWORD})
         assert r.status_code == 200, r.text
         credentials[username] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    job = client.post(
+        "/api/v1/siting/jobs",
+        json={"type": SITING[1], "close": [SITING[3]], "time_limit": 1},
+        headers=credentials["planner"],
+    )
+    assert job.status_code == 202, job.text
     with store.read() as s:
         residents: dict[str, list[int]] = {}
         for rid, town in s.query(t.Resident.id, t.Resident.town_code).order_by(t.Resident.id):
@@ -213,4 +246,6 @@ def open_county_api(root: Path) -> CountyApi:
         sensitive=county_sensitive(),
         resident_ids=residents,
         facility_ids=facilities,
+        scenarios=SCENARIOS,
+        job_id=job.json()["id"],
     )

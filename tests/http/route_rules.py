@@ -27,12 +27,24 @@ from fastapi import FastAPI
 from planner.services.facilities import FacilityInput, create_facility
 from planner.settings import load_config
 from tests.county import VILLAGE
-from tests.http.county_api import ACCOUNTS, INTEGRATION, PASSWORD, TOWN_A, TOWN_B, CountyApi
+from tests.http.county_api import (
+    ACCOUNTS,
+    INTEGRATION,
+    PASSWORD,
+    SCENARIOS,
+    TOWN_A,
+    TOWN_B,
+    CountyApi,
+    copy_scenario,
+)
 
 ADMIN, PLANNER, LEADER, OUTREACH = "admin", "planner", "leader", "outreach"
 EVERYONE = frozenset({ADMIN, PLANNER, LEADER, OUTREACH})
 ADMIN_ONLY = frozenset({ADMIN})
 PERSONS = frozenset({ADMIN, OUTREACH})
+#: Siting and scenarios: every role but outreach (API keys: none).
+PLANNING = frozenset({ADMIN, PLANNER, LEADER})
+EDITORS = frozenset({ADMIN, PLANNER})
 #: ``Rule.scope`` of an operation every valid API key may call (e.g. ``/me``).
 ANY_KEY = "*"
 
@@ -158,10 +170,17 @@ def _foreign_resident(api: CountyApi, user: str) -> str:
 PATH_VALUES: dict[str, PathValue] = {
     "facility_id": PathValue(own=lambda api, user: str(api.facility_ids[0])),
     "resident_id": PathValue(own=_own_resident, foreign=_foreign_resident),
+    # siting jobs and scenarios belong to the district, not to a team
+    "job_id": PathValue(own=lambda api, user: api.job_id, missing="f" * 32),
+    "name": PathValue(own=lambda api, user: api.scenarios[0], missing="没有这个方案"),
 }
 
-#: Values of required query parameters (else the parameter's OpenAPI example).
-QUERY_VALUES: dict[str, str] = {"purpose": "接口测试：核对名单"}
+#: Values of required query parameters (else the parameter's OpenAPI example); a
+#: list is sent as the parameter repeated.
+QUERY_VALUES: dict[str, str | list[str]] = {
+    "purpose": "接口测试：核对名单",
+    "names": list(SCENARIOS),
+}
 
 
 def _json_example(op: Operation) -> Any:
@@ -246,6 +265,18 @@ def _delete_facility(api: CountyApi, user: str, op: Operation) -> Call:
     return Call(op, path_params={"facility_id": _new_facility(api)})
 
 
+def _post_siting_job(api: CountyApi, user: str, op: Operation) -> Call:
+    """A short solve (``[server] solver_seconds_max`` of the tests), saving nothing."""
+    return Call(op, json={"type": "psych_station", "close": ["JK-01"], "time_limit": 1})
+
+
+def _delete_scenario(api: CountyApi, user: str, op: Operation) -> Call:
+    """A copy of the world's scenario, made for the call (which deletes it)."""
+    name = f"待删除方案{next(_serial):05d}"
+    copy_scenario(api.store, api.scenarios[0], name)
+    return Call(op, path_params={"name": name})
+
+
 def _token(api: CountyApi, user: str, op: Operation) -> Call:
     username = user if user in ACCOUNTS else "planner"
     return Call(op, data={"username": username, "password": PASSWORD})
@@ -272,6 +303,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("get", "/api/v1/residents"): Rule(PERSONS, "read:persons"),
     ("get", "/api/v1/residents/{resident_id}"): Rule(PERSONS, "read:persons"),
+    ("get", "/api/v1/coverage"): Rule(EVERYONE, "read:aggregates"),
+    ("get", "/api/v1/coverage/villages"): Rule(EVERYONE, "read:aggregates"),
+    ("get", "/api/v1/coverage/villages.geojson"): Rule(EVERYONE, "read:aggregates"),
+    ("get", "/api/v1/coverage/towns"): Rule(EVERYONE, "read:aggregates"),
+    ("get", "/api/v1/gaps"): Rule(EVERYONE, "read:aggregates"),
+    ("get", "/api/v1/indicators"): Rule(EVERYONE, "read:aggregates"),
+    ("post", "/api/v1/siting/jobs"): Rule(PLANNING, ok=202, build=_post_siting_job),
+    ("get", "/api/v1/siting/jobs/{job_id}"): Rule(PLANNING),
+    ("get", "/api/v1/scenarios"): Rule(PLANNING),
+    ("get", "/api/v1/scenarios/compare"): Rule(PLANNING),
+    ("get", "/api/v1/scenarios/{name}"): Rule(PLANNING),
+    ("delete", "/api/v1/scenarios/{name}"): Rule(EDITORS, build=_delete_scenario),
+    ("get", "/api/v1/retrofits"): Rule(EVERYONE, "read:aggregates"),
+    ("get", "/api/v1/retrofits/households"): Rule(PERSONS, "read:persons"),
 }
 
 

@@ -5,8 +5,12 @@ store's village codes; and the personal-data scanner's own rules."""
 
 from __future__ import annotations
 
+import logging
+import time
+
 import pytest
 
+from api.http.jobs import JobRunner
 from tests.county import PEOPLE, id_number
 from tests.http.conftest import World
 from tests.http.county_api import Sensitive, id_numbers_in
@@ -18,7 +22,7 @@ def test_405_lists_every_method_of_the_path(world: World) -> None:
     h = world.as_("admin")
     r = world.client.request("PATCH", "/api/v1/facilities/1", headers=h)
     assert r.status_code == 405 and r.headers["allow"] == "DELETE, GET, PUT"
-    detail = "/api/v1/facilities/1 不支持 PATCH；可用：DELETE、GET、PUT（见 /docs）"
+    detail = "/api/v1/facilities/1 不支持 PATCH；可用：DELETE、GET、PUT（见 /openapi.json）"
     assert r.json()["detail"] == detail
     r = world.client.request("OPTIONS", "/api/v1/facilities", headers=h)
     assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
@@ -73,3 +77,58 @@ def test_the_id_scan_validates_the_check_character() -> None:
     assert id_numbers_in("330999001001330999001002") == []  # two village codes in a row
     found = Sensitive().leaks("电话 13900001111，座机 057488881234")
     assert found == ["phone 13900001111"]
+
+
+# --- found after merging the routes of coverage, siting and retrofits ----------------
+
+
+def test_jobs_run_after_the_apps_lifespan_ended_once() -> None:
+    """A second test client (or a restarted lifespan) used to get a 500: the worker
+    pool had been shut down ("cannot schedule new futures after shutdown")."""
+    runner = JobRunner()
+    first = runner.submit(kind="site", subject="t", work=lambda progress: {"n": 1})
+    runner.shutdown()
+    again = runner.submit(kind="site", subject="t", work=lambda progress: {"n": 2})
+    deadline = time.monotonic() + 10
+    while runner.get(again.id).status not in ("done", "failed"):  # type: ignore[union-attr]
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert runner.get(again.id).result == {"n": 2}  # type: ignore[union-attr]
+    assert runner.get(first.id).status in ("done", "failed")  # type: ignore[union-attr]
+    runner.shutdown()
+
+
+def test_the_access_log_names_the_route_not_the_path(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A scenario name (or a mistyped URL) may hold a person's name or number."""
+    h = world.as_("planner")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="coverplan.http.access"):
+        assert world.client.get("/api/v1/scenarios/张三", headers=h).status_code == 404
+        assert world.client.get("/api/v1/x/13800000001", headers=h).status_code == 404
+    lines = [r.getMessage() for r in caplog.records if r.name == "coverplan.http.access"]
+    assert [line.rsplit(" ", 2)[0] for line in lines] == [
+        "GET /api/v1/scenarios/{name} 404",
+        "GET (no route) 404",
+    ]
+
+
+def test_allow_of_a_literal_path_is_its_own(world: World) -> None:
+    """/scenarios/compare (GET) is not /scenarios/{name} (GET, DELETE)."""
+    h = world.as_("planner")
+    r = world.client.options("/api/v1/scenarios/compare", params={"names": ["a", "b"]}, headers=h)
+    assert r.status_code == 405 and r.headers["allow"] == "GET"
+    r = world.client.options("/api/v1/scenarios/a", headers=h)
+    assert r.status_code == 405 and r.headers["allow"] == "DELETE, GET"
+
+
+def test_an_unknown_type_is_refused_without_echoing_digits(world: World) -> None:
+    h = world.as_("planner")
+    r = world.client.get("/api/v1/facilities", params={"type": "13800000001"}, headers=h)
+    assert r.status_code == 422 and "13800000001" not in r.text
+    assert r.json()["detail"].startswith("未知的设施类型 type 的值；可选：home、")
+    r = world.client.get("/api/v1/facilities", params={"type": "hom"}, headers=h)
+    assert r.status_code == 422 and "type=hom；" in r.json()["detail"]
+    r = world.client.post("/api/v1/siting/jobs", json={"type": "home", "capacitated": 0}, headers=h)
+    assert r.status_code == 422 and "capacitated" in r.json()["detail"]

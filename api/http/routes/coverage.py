@@ -23,9 +23,9 @@ from api.http.analyses import (
     suppress_indicators,
 )
 from api.http.deps import get_config, require
+from api.http.fields import unknown_type
 from api.http.problems import responses
 from planner.domain.access import Principal, Role
-from planner.errors import InputError
 from planner.jsonable import records, to_jsonable
 from planner.services.types import COUNTED, POLICY_PARTS, CoverageResult
 from planner.settings import Config
@@ -295,10 +295,7 @@ def _types(result: CoverageResult, type_key: str | None) -> list[str]:
     if type_key is None:
         return keys
     if type_key not in keys:
-        raise InputError(
-            f"未知的设施类型 type={type_key}；可选：{'、'.join(keys)}（配置 [facility_types]）",
-            value=type_key,
-        )
+        raise unknown_type(type_key, keys)
     return [type_key]
 
 

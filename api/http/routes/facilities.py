@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.http.deps import get_config, get_store, require
-from api.http.fields import NUMBER_ONLY
+from api.http.fields import NUMBER_ONLY, unknown_type
 from api.http.problems import responses
 from planner.domain.access import Principal, Role
 from planner.services import facilities as svc
@@ -94,8 +94,12 @@ def _input(body: FacilityIn) -> svc.FacilityInput:
 def list_facilities(
     _: Annotated[Principal, Depends(readers)],
     store: Annotated[Store, Depends(get_store)],
+    config: Annotated[Config, Depends(get_config)],
     type: Annotated[str | None, Query(max_length=32, description="设施类型键")] = None,
 ) -> list[FacilityOut]:
+    if type is not None and type not in config.facility_types:
+        # the OpenAPI lists [facility_types] as the parameter's enum: refuse the rest
+        raise unknown_type(type, list(config.facility_types))
     return [_out(r) for r in svc.list_facilities(store, type_=type)]
 
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from api.http.deps import get_config, get_store, require
+from api.http.fields import NUMBER_ONLY, unknown_type
 from api.http.jobs import Job, JobRunner
 from api.http.problems import responses
 from planner.domain.access import Principal, Role
@@ -80,12 +81,20 @@ class SitingJobIn(BaseModel):
     )
 
     type: str = Field(min_length=1, max_length=64, description="设施类型代码，如 home")
-    new: int | None = Field(default=None, ge=0, le=10_000, description="最多新建几处")
-    budget: float | None = Field(default=None, ge=0, description="预算（元），含新建和升级")
-    upgrade: bool = Field(default=False, description="同时考虑升级现有设施")
-    max_upgrades: int | None = Field(default=None, ge=0, le=10_000, description="最多升级几处")
+    new: Annotated[int, Field(ge=0, le=10_000), NUMBER_ONLY] | None = Field(
+        default=None, description="最多新建几处"
+    )
+    budget: Annotated[float, Field(ge=0), NUMBER_ONLY] | None = Field(
+        default=None, description="预算（元），含新建和升级"
+    )
+    upgrade: StrictBool = Field(default=False, description="同时考虑升级现有设施")
+    max_upgrades: Annotated[int, Field(ge=0, le=10_000), NUMBER_ONLY] | None = Field(
+        default=None, description="最多升级几处"
+    )
     objective: Literal["mclp", "pmedian", "lscp"] = "mclp"
-    target: float = Field(default=1.0, gt=0, le=1, description="lscp 的覆盖目标（0–1）")
+    target: Annotated[float, Field(gt=0, le=1), NUMBER_ONLY] = Field(
+        default=1.0, description="lscp 的覆盖目标（0–1）"
+    )
     candidates: list[Annotated[str, Field(pattern=r"^\d{12}$")]] | None = Field(
         default=None,
         max_length=10_000,
@@ -94,8 +103,8 @@ class SitingJobIn(BaseModel):
     exclude: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default=[], max_length=10_000, description="排除的村社代码"
     )
-    town_rule: bool | None = Field(default=None, description="每个镇街至少一处（默认取配置）")
-    capacitated: bool | None = Field(default=None, description="是否考虑名额（默认取配置）")
+    town_rule: StrictBool | None = Field(default=None, description="每个镇街至少一处（默认取配置）")
+    capacitated: StrictBool | None = Field(default=None, description="是否考虑名额（默认取配置）")
     close: list[Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT)]] = Field(
         default=[], max_length=1000, description="关闭的现有设施（代码或名称）"
     )
@@ -107,8 +116,8 @@ class SitingJobIn(BaseModel):
         pattern=NAME,
         description="把方案以此名称保存",
     )
-    time_limit: float | None = Field(
-        default=None, gt=0, description="求解时间上限（秒）；不得超过 [server] solver_seconds_max"
+    time_limit: Annotated[float, Field(gt=0), NUMBER_ONLY] | None = Field(
+        default=None, description="求解时间上限（秒）；不得超过 [server] solver_seconds_max"
     )
 
 
@@ -158,15 +167,12 @@ def _check(body: SitingJobIn, *, config: Config) -> float:
     if body.time_limit is not None and body.time_limit > cap:
         raise InputError(
             f"求解时间上限 time_limit={body.time_limit:g} 秒超过服务器允许的 {cap:g} 秒"
-            "（配置 [server] solver_seconds_max）；请改小，或在命令行用 coverplan site 求解",
-            value=str(body.time_limit),
+            "（配置 [server] solver_seconds_max）；请改小，或在命令行用 coverplan site 求解"
+            # the number only as %g (6 digits): never a caller's long digit run
+            # (an ID number or a phone typed into the wrong field) echoed back
         )
     if body.type not in config.facility_types:
-        raise InputError(
-            f"未知的设施类型 type={body.type}；可选：{'、'.join(config.facility_types)}"
-            "（配置 [facility_types]）",
-            value=body.type,
-        )
+        raise unknown_type(body.type, list(config.facility_types))
     return body.time_limit or min(config.siting.time_limit_s, cap)
 
 
