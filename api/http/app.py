@@ -20,7 +20,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from api.http import problems
-from api.http.routes import auth, facilities, health, places, residents
+from api.http.routes import (
+    auth,
+    facilities,
+    health,
+    imports,
+    outreach,
+    places,
+    residents,
+    visits,
+)
 from planner.errors import ConfigError
 from planner.settings import Config, get_config, get_settings, load_config
 from planner.store.core import Store, open_district_store
@@ -35,7 +44,16 @@ DEMO_SECRET = "coverplan-demo-secret-not-for-real-data-0000"
 #: ``meta.district_source`` of the demo district (``data.demo.build.DEMO_SOURCE``).
 DEMO_SOURCE = "demo"
 
-ROUTERS = (health.router, auth.router, places.router, facilities.router, residents.router)
+ROUTERS = (
+    health.router,
+    auth.router,
+    places.router,
+    facilities.router,
+    residents.router,
+    outreach.router,
+    visits.router,
+    imports.router,
+)
 
 
 def resolve_secret(*, store: Store, config: Config, demo: bool) -> str:
