@@ -1,9 +1,10 @@
 """The API over the small made-up district (:mod:`tests.county`, 示例县), loaded once
 per test module the way ``tests/e2e/test_second_district.py`` loads it (the CLI
 in-process: init, imports, network build), with one account per role: outreach
-``team_a`` (team A, towns 330999001 and 330999002) and ``team_b`` (team B, same
-towns). Routing takes ``[outreach] solver_seconds`` = 1 a day (a user TOML that
-the CLI reads through ``COVERPLAN_CONFIG`` and the app through ``config_path``).
+``team_a`` (team A, towns 330999001 and 330999002) and ``team_b`` (team B, town
+330999001 only). Uploads are capped at :data:`UPLOAD_MAX_MB`. Routing takes
+``[outreach] solver_seconds`` = 1 a day (a user TOML that the CLI reads through
+``COVERPLAN_CONFIG`` and the app through ``config_path``).
 
 January 2027 (:data:`MONTH`) visits 竹园村 (V08) only; team A's stops are
 董建国, 萧秀英 and 程大勇, team B's 袁志明 and the lead 邓小芳 (see the e2e test).
@@ -35,13 +36,14 @@ SECRET = "county-test-secret-" + "y" * 40
 PASSWORD = "correct-horse-1"
 MONTH = "2027-01"
 TOWNS = ("330999001", "330999002")
-ACCOUNTS = {  # username → (role, team)
-    "admin": ("admin", None),
-    "planner": ("planner", None),
-    "leader": ("leader", None),
-    "team_a": ("outreach", "A"),
-    "team_b": ("outreach", "B"),
+ACCOUNTS = {  # username → (role, team, towns)
+    "admin": ("admin", None, ()),
+    "planner": ("planner", None, ()),
+    "leader": ("leader", None, ()),
+    "team_a": ("outreach", "A", TOWNS),
+    "team_b": ("outreach", "B", TOWNS[:1]),
 }
+UPLOAD_MAX_MB = 0.25  # [server] upload_max_mb of these tests: 256 KiB
 ID_NUMBER = re.compile(r"\d{17}[\dXx]")
 PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 
@@ -99,7 +101,10 @@ def county_api(directory: Path) -> Iterator[CountyApi]:
     files = make_county(directory / "county")
     db = f"sqlite:///{directory / 'county.db'}"
     config_path = directory / "coverplan.toml"
-    config_path.write_text("[outreach]\nsolver_seconds = 1.0\n", encoding="utf-8")
+    config_path.write_text(
+        f"[outreach]\nsolver_seconds = 1.0\n[server]\nupload_max_mb = {UPLOAD_MAX_MB}\n",
+        encoding="utf-8",
+    )
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COVERPLAN_CONFIG", str(config_path))
         mp.setenv("COVERPLAN_SECRET", SECRET)
@@ -123,7 +128,7 @@ def county_api(directory: Path) -> Iterator[CountyApi]:
         store = open_district_store(db)
         try:
             config = load_config(config_path)
-            for username, (role, team) in ACCOUNTS.items():
+            for username, (role, team, towns) in ACCOUNTS.items():
                 add_user(
                     store,
                     config=config,
@@ -132,7 +137,7 @@ def county_api(directory: Path) -> Iterator[CountyApi]:
                         password=PASSWORD,
                         role=role,
                         team=team,
-                        towns=TOWNS if team else (),
+                        towns=towns,
                     ),
                 )
         finally:
