@@ -40,7 +40,7 @@ router = APIRouter(prefix="/api/v1/outreach", tags=["outreach"])
 ANY_ROLE = (Role.ADMIN, Role.PLANNER, Role.LEADER, Role.OUTREACH)
 aggregates = require(*ANY_ROLE, scope="read:aggregates")
 sheet_readers = require(Role.ADMIN, Role.OUTREACH)
-MONTH = r"^\d{4}-\d{2}$"
+MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-01 … 2099-12
 MonthParam = Annotated[
     str, PathParam(pattern=MONTH, description="月份 YYYY-MM", examples=["2027-01"])
 ]
