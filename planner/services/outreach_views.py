@@ -176,12 +176,18 @@ def month_view(
 ) -> dict[str, Any]:
     """The month plan as ``principal`` may see it (audited when it holds persons).
 
+    Without a ``purpose`` every role gets the summary only (no persons, no audit
+    row); with one, admins also get the whole plan and outreach accounts their
+    own team's days.
+
     Raises
     ------
     InputError
-        An admin or outreach account without a ``purpose``.
+        A purpose that holds an ID or phone number.
     """
     doc = _summary(plan, config=config)
+    if purpose is None:
+        return doc
     if principal.role is Role.ADMIN:
         why = _purpose(purpose)
         doc["plan"] = plan.to_json()

@@ -48,7 +48,9 @@ PurposeParam = Annotated[
     str | None,
     Query(
         max_length=200,
-        description="查看入户名单的目的（管理员与入户服务队必填，记入审计日志）",
+        description=(
+            "查看入户名单的目的（记入审计日志）；管理员与入户服务队给出时才返回名单，不给只返回汇总"
+        ),
         examples=["1月入户走访"],
     ),
 ]
@@ -263,7 +265,7 @@ def calendar(
     summary="当月入村方案（按角色：汇总／本队名单／管理员完整方案）",
     description=(
         "首次请求某月时计算方案（每个入村日路线求解 [outreach] solver_seconds 秒），"
-        "之后按数据库数据版本与日期缓存；管理员与入户服务队须给出 purpose（记入审计）"
+        "之后按数据库数据版本与日期缓存；管理员与入户服务队给出 purpose 时返回名单（记入审计）"
     ),
     responses=responses(401, 403, 422),
 )

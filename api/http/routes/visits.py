@@ -45,7 +45,7 @@ class VisitIn(BaseModel):
             "examples": [
                 {
                     "resident_id": 12,
-                    "visited_on": "2027-01-05",
+                    "visited_on": "2026-11-03",
                     "outcome": "done",
                     "services": ["device_replacement"],
                     "team": "A",
