@@ -96,12 +96,13 @@ class PrivacyConfig(_Section):
 
 class ServerConfig(_Section):
     """The HTTP API's limits (``[server]``): rows per page (default and most),
-    upload size in megabytes, solver time in seconds."""
+    upload size in megabytes, solver time in seconds, month plans kept in memory."""
 
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=500, ge=1)
     upload_max_mb: float = Field(default=20.0, gt=0)
     solver_seconds_max: float = Field(default=120.0, gt=0)
+    plan_cache_months: int = Field(default=6, ge=1)
 
 
 class AuthConfig(_Section):

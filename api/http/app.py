@@ -27,10 +27,13 @@ from api.http.routes import (
     coverage,
     facilities,
     health,
+    imports,
+    outreach,
     places,
     residents,
     retrofits,
     siting,
+    visits,
 )
 from planner.errors import ConfigError
 from planner.networks import NetworkCache
@@ -56,6 +59,9 @@ ROUTERS = (
     coverage.router,
     siting.router,
     retrofits.router,
+    outreach.router,
+    visits.router,
+    imports.router,
 )
 
 
