@@ -115,8 +115,18 @@ def _validation_detail(exc: RequestValidationError) -> str:
             reason = "缺少此项"
         else:
             reason = f"值无效（{err.get('msg', '')}）"
-        parts.append(f"{where} {name}：{reason}")
+        parts.append(f"{where} {_scrub(name)}：{_scrub(reason)}")
     return "；".join(parts) or "请求参数有误"
+
+
+#: A run of digits long enough to be (part of) an ID or phone number.
+_DIGIT_RUN = re.compile(r"\d{6,}")
+
+
+def _scrub(text: str) -> str:
+    """``text`` with long digit runs replaced: a validation message repeats the
+    caller's field names and values, which may hold an ID or phone number."""
+    return _DIGIT_RUN.sub(lambda m: "#" * len(m.group()), text)
 
 
 def install(app: FastAPI) -> None:

@@ -132,3 +132,13 @@ def test_an_unknown_type_is_refused_without_echoing_digits(world: World) -> None
     assert r.status_code == 422 and "type=hom；" in r.json()["detail"]
     r = world.client.post("/api/v1/siting/jobs", json={"type": "home", "capacitated": 0}, headers=h)
     assert r.status_code == 422 and "capacitated" in r.json()["detail"]
+
+
+def test_a_validation_error_never_repeats_a_digit_run(world: World) -> None:
+    """An unknown field named like a phone number is refused without repeating it."""
+    phone = "19612543417"
+    r = world.client.post(
+        "/api/v1/siting/jobs", json={"type": "home", phone: 1}, headers=world.as_("planner")
+    )
+    assert r.status_code == 422
+    assert phone not in r.text and "###########" in r.text
