@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,10 @@ ACCOUNTS: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
 }
 INTEGRATION = "integration"
 USERS = (*ACCOUNTS, INTEGRATION)
+#: The outreach month of the API tests: last month (its route-sheet days are in
+#: the past, so that visits of them can be recorded). Planning it routes each day
+#: for ``[outreach] solver_seconds`` (short in :data:`TEST_CONFIG`).
+MONTH = f"{(date.today().replace(day=1) - timedelta(days=1)):%Y-%m}"
 #: Saved scenarios of the world: the first by ``coverplan site --scenario``, the
 #: second a copy of it (so that ``/scenarios/compare`` has two to compare).
 SCENARIOS = ("关闭清河康复站", "关闭清河康复站（副本）")

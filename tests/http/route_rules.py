@@ -17,9 +17,12 @@ town 330999002) and API keys.
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -30,6 +33,7 @@ from tests.county import VILLAGE
 from tests.http.county_api import (
     ACCOUNTS,
     INTEGRATION,
+    MONTH,
     PASSWORD,
     SCENARIOS,
     TOWN_A,
@@ -167,12 +171,57 @@ def _foreign_resident(api: CountyApi, user: str) -> str:
     return str(api.resident_ids[other][0])
 
 
+def _team_of(user: str) -> str:
+    return "B" if user == "outreach-b" else "A"
+
+
+def _other_team(user: str) -> str:
+    return "A" if _team_of(user) == "B" else "B"
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PURPOSE = "接口测试：核对名单"
+_plans: dict[int, dict[str, Any]] = {}
+
+
+def _month_plan(api: CountyApi) -> dict[str, Any]:
+    """The world's :data:`MONTH` plan as an admin gets it (the first one made)."""
+    if id(api) not in _plans:
+        r = api.client.get(
+            f"/api/v1/outreach/months/{MONTH}",
+            params={"purpose": PURPOSE},
+            headers=api.headers("admin"),
+        )
+        assert r.status_code == 200, r.text
+        _plans[id(api)] = r.json()["plan"]
+    return _plans[id(api)]
+
+
+def _sheet_day(api: CountyApi, user: str) -> str:
+    """A day of :data:`MONTH` on which both teams have a route sheet (so that the
+    other team's sheet of that day exists), else the user's team's first day."""
+    days = {tm["team"]: [d["date"] for d in tm["days"]] for tm in _month_plan(api)["teams"]}
+    both = sorted(set(days.get("A", [])) & set(days.get("B", [])))
+    return both[0] if both else days[_team_of(user)][0]
+
+
 PATH_VALUES: dict[str, PathValue] = {
     "facility_id": PathValue(own=lambda api, user: str(api.facility_ids[0])),
     "resident_id": PathValue(own=_own_resident, foreign=_foreign_resident),
     # siting jobs and scenarios belong to the district, not to a team
     "job_id": PathValue(own=lambda api, user: api.job_id, missing="f" * 32),
     "name": PathValue(own=lambda api, user: api.scenarios[0], missing="没有这个方案"),
+    # the outreach plan of the world's month (planned once per data version)
+    "month": PathValue(own=lambda api, user: MONTH, missing="2099-12"),
+    # route sheets: another team's sheet of the same day is 404 as a missing team's
+    "team": PathValue(
+        own=lambda api, user: _team_of(user),
+        foreign=lambda api, user: _other_team(user),
+        missing="Z",
+    ),
+    "day": PathValue(own=_sheet_day, missing=f"{MONTH}-28"),
+    "fmt": PathValue(own=lambda api, user: "xlsx", missing="pdf"),
+    "kind": PathValue(own=lambda api, user: "residents", missing="nothing"),
 }
 
 #: Values of required query parameters (else the parameter's OpenAPI example); a
@@ -282,6 +331,44 @@ def _token(api: CountyApi, user: str, op: Operation) -> Call:
     return Call(op, data={"username": username, "password": PASSWORD})
 
 
+def _post_visit(api: CountyApi, user: str, op: Operation) -> Call:
+    """A visit yesterday to a resident of the caller's towns (team A's for others)."""
+    body = {
+        "resident_id": int(_own_resident(api, user)),
+        "visited_on": (date.today() - timedelta(days=1)).isoformat(),
+        "outcome": "done",
+        "notes": "接口测试",
+    }
+    return Call(op, json=body)
+
+
+def _import_visits(api: CountyApi, user: str, op: Operation) -> Call:
+    """The caller's team's route sheet of :data:`MONTH` as handed out (unfilled)."""
+    team, day = _team_of(user), _sheet_day(api, user)
+    r = api.client.get(
+        f"/api/v1/outreach/months/{MONTH}/sheets/{team}/{day}.xlsx",
+        params={"purpose": PURPOSE},
+        headers=api.headers("admin"),
+    )
+    assert r.status_code == 200, r.text
+    return Call(op, files={"file": (f"{day}_{team}.xlsx", r.content, XLSX)})
+
+
+def _import_register(api: CountyApi, user: str, op: Operation) -> Call:
+    """A one-row residents CSV: the county's first resident again (unchanged)."""
+    path = api.root / "county" / "residents.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    out = io.StringIO()
+    csv.writer(out).writerows(rows[:2])
+    content = out.getvalue().encode("utf-8")
+    return Call(
+        op,
+        path_params={"kind": "residents"},
+        files={"file": ("residents.csv", content, "text/csv")},
+    )
+
+
 # --- THE table -------------------------------------------------------------------------
 
 RULES: dict[tuple[str, str], Rule] = {
@@ -317,6 +404,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("delete", "/api/v1/scenarios/{name}"): Rule(EDITORS, build=_delete_scenario),
     ("get", "/api/v1/retrofits"): Rule(EVERYONE, "read:aggregates"),
     ("get", "/api/v1/retrofits/households"): Rule(PERSONS, "read:persons"),
+    ("get", "/api/v1/outreach/calendar"): Rule(EVERYONE, "read:aggregates"),
+    ("get", "/api/v1/outreach/months/{month}"): Rule(EVERYONE, "read:aggregates"),
+    ("get", "/api/v1/outreach/months/{month}/sheets/{team}/{day}.{fmt}"): Rule(PERSONS),
+    ("post", "/api/v1/imports/{kind}"): Rule(ADMIN_ONLY, build=_import_register),
+    ("post", "/api/v1/visits"): Rule(PERSONS, ok=201, build=_post_visit),
+    ("post", "/api/v1/visits/import"): Rule(PERSONS, build=_import_visits),
 }
 
 

@@ -47,7 +47,9 @@ MonthParam = Annotated[
 PurposeParam = Annotated[
     str | None,
     Query(
+        min_length=1,
         max_length=200,
+        pattern=r"\S",  # as /residents' purpose: not blank
         description=(
             "查看入户名单的目的（记入审计日志）；管理员与入户服务队给出时才返回名单，不给只返回汇总"
         ),
