@@ -89,10 +89,9 @@ async def receive_file(
     ----------
     request
         A ``multipart/form-data`` request with one file field named ``file``.
-    dest
-        The directory to write to (the caller's temporary directory).
-    max_mb
-        The largest file accepted, megabytes (``[server] upload_max_mb``).
+    dest, max_mb
+        The directory to write to (the caller's temporary directory); the largest
+        file accepted, megabytes (``[server] upload_max_mb``).
     suffixes
         The file name endings accepted (lower case, with the dot).
 
