@@ -102,6 +102,20 @@ class Gaps:
         }
 
 
+#: The person counts of a coverage-gap row (:func:`coverage_gaps`), in column order.
+GAP_COUNTS = (
+    "eligible",
+    "home_service",
+    "covered",
+    "covered_within_capacity",
+    "unmet",
+    "off_network",
+    "not_located",
+    "in_reach_no_place",
+    "out_of_reach",
+)
+
+
 def coverage_gaps(result: CoverageResult, *, types: list[str] | None = None) -> pd.DataFrame:
     """Villages ranked by unmet eligible demand, per facility type (columns: :class:`Gaps`)."""
     v = result.villages
@@ -116,22 +130,7 @@ def coverage_gaps(result: CoverageResult, *, types: list[str] | None = None) -> 
         ["type", "unmet", "village_code"], ascending=[True, False, True]
     )
     v = v.assign(rank=v.groupby("type").cumcount() + 1)
-    cols = [
-        "type",
-        "rank",
-        "village_code",
-        "village_name",
-        "town_name",
-        "eligible",
-        "home_service",
-        "covered",
-        "covered_within_capacity",
-        "unmet",
-        "off_network",
-        "not_located",
-        "in_reach_no_place",
-        "out_of_reach",
-    ]
+    cols = ["type", "rank", "village_code", "village_name", "town_name", *GAP_COUNTS]
     return v[cols].reset_index(drop=True)
 
 

@@ -8,7 +8,7 @@ that the clients never reach into the engine's modules.
 
 from __future__ import annotations
 
-from planner.coverage.gaps import POLICY_PARTS, Gaps
+from planner.coverage.gaps import GAP_COUNTS, POLICY_PARTS, Gaps
 from planner.coverage.result import COUNTED, CoverageResult
 from planner.retrofit import RetrofitPlan
 from planner.scenarios import NAME_MAX_CHARS, check_scenario_name
@@ -16,6 +16,7 @@ from planner.siting.options import SitingOptions
 
 __all__ = [
     "COUNTED",
+    "GAP_COUNTS",
     "NAME_MAX_CHARS",
     "POLICY_PARTS",
     "CoverageResult",

@@ -27,7 +27,7 @@ from api.http.fields import unknown_type
 from api.http.problems import responses
 from planner.domain.access import Principal, Role
 from planner.jsonable import records, to_jsonable
-from planner.services.types import COUNTED, POLICY_PARTS, CoverageResult
+from planner.services.types import COUNTED, GAP_COUNTS, POLICY_PARTS, CoverageResult
 from planner.settings import Config
 
 router = APIRouter(prefix="/api/v1", tags=["coverage"])
@@ -48,17 +48,6 @@ TypeQuery = Annotated[
 
 #: Person counts of a (village or town, type) row, suppressed for roles but admin.
 ROW_COUNTS = (*COUNTED, "uncovered", "over_capacity")
-GAP_COUNTS = (
-    "eligible",
-    "home_service",
-    "covered",
-    "covered_within_capacity",
-    "unmet",
-    "off_network",
-    "not_located",
-    "in_reach_no_place",
-    "out_of_reach",
-)
 
 _TYPE_EXAMPLE: dict[str, Any] = {
     "type": "home",
