@@ -51,9 +51,17 @@ class Target:
     path: str
     cli: tuple[str, ...] | None  # coverplan arguments of the same figures; None: none
     cli_note: str = ""
+    judged: bool = True  # False: shown for scale (the floor), not held to the target
 
 
 TARGETS: tuple[Target, ...] = (
+    Target(
+        "health (floor)",
+        "/api/v1/health",
+        None,
+        "none: the server's floor on this machine (no sign-in, no data), not judged",
+        judged=False,
+    ),
     Target("coverage summary", "/api/v1/coverage", ("coverage", "--json")),
     Target(
         "villages GeoJSON",
@@ -251,13 +259,19 @@ def print_http(rows: list[tuple[Target, Load, CliTime]], *, clients: int, second
     print(head)
     for target, load, cli in rows:
         met = load.p95_ms < P95_TARGET_MS and load.errors == 0 and load.requests > 0
+        verdict = ("met" if met else "MISSED") if target.judged else "floor"
         per_s = None if cli.subprocess_ms is None else 1000 / cli.subprocess_ms
         print(
             f"  {target.name:<20}{load.p50_ms:9.1f}{load.p95_ms:9.1f}{load.errors:8,}"
-            f"{load.requests_per_s:9.1f}{'met' if met else 'MISSED':>8}"
+            f"{load.requests_per_s:9.1f}{verdict:>8}"
             f"{_fmt(cli.subprocess_ms, '.0f'):>10}{_fmt(per_s, '.2f'):>8}"
             f"{_fmt(cli.in_process_ms, '.0f'):>12}  {load.tool}"
         )
+    print(
+        f"    ({os.cpu_count()} CPUs shared by the server and the load tool; with {clients}"
+        " clients always waiting, latency ≈ clients / (req/s): p95 < 150 ms needs about"
+        f" {clients / P95_TARGET_MS * 1000 * 1.5:.0f} req/s)"
+    )
     for target, load, cli in rows:
         print(f"    {target.name}: {target.path}; baseline {cli.note}")
         for sample in load.samples:
@@ -354,7 +368,9 @@ def main(argv: list[str] | None = None) -> int:
                 out["http"] = [
                     {"target": asdict(t), "load": asdict(ld), "cli": asdict(c)} for t, ld, c in rows
                 ]
-                ok &= all(ld.p95_ms < P95_TARGET_MS and ld.errors == 0 for _, ld, _ in rows)
+                ok &= all(
+                    ld.p95_ms < P95_TARGET_MS and ld.errors == 0 for t, ld, _ in rows if t.judged
+                )
         if args.only != "http":
             assert url is not None
             copy = copy_store(url, workdir / "concurrency.db")

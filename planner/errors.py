@@ -95,3 +95,12 @@ class TooLargeError(CoverplanError):
 
 class ConflictError(CoverplanError):
     """The change clashes with what is stored, e.g. a key already taken (HTTP 409)."""
+
+
+class TooManyRequestsError(CoverplanError):
+    """Too many attempts in a short time (e.g. sign-ins from one address); the HTTP
+    API answers 429 with ``Retry-After`` (whole seconds)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -26,7 +26,7 @@ from geo.graph import ModeProfile
 from geo.network import NetworkBuild, build_network, profile_hash
 from planner.errors import ConfigError
 from planner.settings import Config, get_settings
-from planner.store.core import Store
+from planner.store.core import NETWORK_META_KEY, Store
 
 __all__ = [
     "NETWORK_META_KEY",
@@ -39,7 +39,6 @@ __all__ = [
     "record_network_file",
 ]
 
-NETWORK_META_KEY = "network_file"
 #: Networks kept in memory by a :class:`NetworkCache`: the three modes of the
 #: registered file and of one more (a newly registered file, a ``--network``).
 MAX_CACHED_NETWORKS = 6

@@ -35,6 +35,7 @@ from api.http.routes import (
     siting,
     visits,
 )
+from api.http.throttle import LoginThrottle
 from planner.errors import ConfigError
 from planner.networks import NetworkCache
 from planner.settings import Config, get_config, get_settings, load_config
@@ -152,6 +153,7 @@ def create_app(
     app.state.store = store
     app.state.config = config
     app.state.secret = secret
+    app.state.login_throttle = LoginThrottle(per_minute=config.auth.login_per_minute)
     app.state.demo = demo and secret == DEMO_SECRET
     # coverage, gaps, indicators and retrofit results per store data version
     # (api.http.analyses); road networks loaded once; siting jobs, one at a time

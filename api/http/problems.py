@@ -2,9 +2,10 @@
 
 Every :class:`geo.errors.CoverplanError` is a user's mistake and becomes a 4xx
 with its Chinese message as ``detail`` (never a 500): authentication → 401,
-permission → 403, not found → 404, conflict → 409, too large → 413, another writer → 503, any
-other → 422. Operations declare what they can answer with :func:`responses`. A 405 names
-every method of the path in ``Allow``; a body FastAPI cannot decode (not UTF-8) is a 422.
+permission → 403, not found → 404, conflict → 409, too large → 413, too many
+attempts → 429, another writer → 503, any other → 422. Operations declare what
+they can answer with :func:`responses`. A 405 names every method of the path in
+``Allow``; a body FastAPI cannot decode (not UTF-8) is a 422.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from planner.errors import (
     PermissionDeniedError,
     StoreBusyError,
     TooLargeError,
+    TooManyRequestsError,
 )
 
 __all__ = ["PROBLEM", "Problem", "install", "problem", "responses", "status_of"]
@@ -45,6 +47,7 @@ TITLES = {
     409: "与已有数据冲突",
     413: "请求内容过大",
     422: "请求参数有误",
+    429: "请求过于频繁",
     500: "服务器内部错误",
     503: "服务繁忙",
 }
@@ -94,6 +97,8 @@ def status_of(exc: CoverplanError) -> int:
         return 409
     if isinstance(exc, TooLargeError):
         return 413
+    if isinstance(exc, TooManyRequestsError):
+        return 429
     if isinstance(exc, StoreBusyError):
         return 503
     return 422
@@ -136,6 +141,8 @@ def install(app: FastAPI) -> None:
     async def _coverplan(request: Request, exc: CoverplanError) -> JSONResponse:
         status = status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, TooManyRequestsError):
+            headers = {"Retry-After": str(exc.retry_after)}
         return problem(status, str(exc), instance=request.url.path, headers=headers)
 
     @app.exception_handler(Exception)

@@ -15,7 +15,7 @@
 - Route sheets (:func:`sheet_plan`): an outreach account's own team, or an
   admin; another team's sheet is "not found", exactly as a missing one.
 - :class:`MonthPlans` keeps the plan of a month per store data version
-  (:func:`planner.store.versions.data_version`) and day, since planning takes
+  (:meth:`planner.store.core.Store.data_version`) and day, since planning takes
   seconds (routing time ``[outreach] solver_seconds`` per day).
 """
 
@@ -35,10 +35,11 @@ from planner.errors import InputError, NotFoundError, PermissionDeniedError
 from planner.outreach.calendar import Calendar
 from planner.outreach.plan import REASON_CODES, MonthPlan, TeamPlan
 from planner.services.outreach import MonthOptions, outreach_month
+from planner.services.people import check_purpose, record_read
 from planner.settings import Config
 from planner.store.audit import record_access
 from planner.store.core import Store
-from planner.store.versions import data_version, person_town
+from planner.store.versions import person_town
 
 __all__ = [
     "COUNT_PARTS",
@@ -86,11 +87,9 @@ def calendar_view(cal: Calendar, *, principal: Principal, config: Config) -> dic
 
 
 def _purpose(text: str | None) -> str:
-    from planner.services.people import _purpose as checked
-
     if text is None or not text.strip():
         raise InputError(NO_PURPOSE)
-    return checked(text)
+    return check_purpose(text)
 
 
 def _summary(plan: MonthPlan, *, config: Config) -> dict[str, Any]:
@@ -199,14 +198,8 @@ def month_view(
         count = 0 if team is None else sum(d.stops_count for d in team.days)
     else:
         return doc
-    record_access(
-        store,
-        subject=principal.subject,
-        role=principal.role.value,
-        action="read",
-        target=f"outreach/{plan.month}",
-        purpose=why,
-        count=count,
+    record_read(
+        store, principal=principal, target=f"outreach/{plan.month}", purpose=why, count=count
     )
     return doc
 
@@ -325,7 +318,7 @@ class MonthPlans:
         with self._guard:
             lock = self._locks.setdefault(period, threading.Lock())
         with lock:
-            key = (period, data_version(store), today or date.today())
+            key = (period, store.data_version(), today or date.today())
             with self._guard:
                 kept = self._plans.get(key)
                 if kept is not None:

@@ -110,17 +110,6 @@ _PERSONAL = re.compile(r"\d{15}|\d{17}[\dXx]|1[3-9]\d{9}")
 NO_PURPOSE = "请用 purpose 参数说明查看个人信息的目的（将记入审计日志），如「5月入户走访」"
 
 
-def _purpose(text: str) -> str:
-    """The declared purpose, checked: not empty, and no ID or phone number in it
-    (it goes into the audit log)."""
-    purpose = text.strip()
-    if not purpose:
-        raise InputError(NO_PURPOSE)
-    if _PERSONAL.search(purpose):
-        raise InputError("purpose 只写目的，不要写身份证号或电话号码（目的会记入审计日志）")
-    return purpose
-
-
 def record_read(
     store: Store, *, principal: Principal, target: str, purpose: str, count: int
 ) -> None:
@@ -139,7 +128,12 @@ def record_read(
 def check_purpose(text: str) -> str:
     """The declared purpose of a person-level read, stripped and checked (not
     empty, no ID or phone number in it); InputError otherwise."""
-    return _purpose(text)
+    purpose = text.strip()
+    if not purpose:
+        raise InputError(NO_PURPOSE)
+    if _PERSONAL.search(purpose):
+        raise InputError("purpose 只写目的，不要写身份证号或电话号码（目的会记入审计日志）")
+    return purpose
 
 
 def _check_persons(principal: Principal) -> None:
@@ -166,7 +160,7 @@ def list_residents(
             f"每页条数 page_size={q.page_size} 超出范围；应为 1 到 {config.server.page_size_max}"
             "（配置 [server] page_size_max）"
         )
-    purpose = _purpose(q.purpose)
+    purpose = check_purpose(q.purpose)
     towns = principal.towns if principal.role.value == "outreach" else None
     total, rows = resident_page(
         store,
@@ -181,15 +175,7 @@ def list_residents(
     target = "residents?" + json.dumps(
         {k: v for k, v in filters.items() if v is not None}, ensure_ascii=False, sort_keys=True
     )
-    record_access(
-        store,
-        subject=principal.subject,
-        role=principal.role.value,
-        action="read",
-        target=target,
-        purpose=purpose,
-        count=len(rows),
-    )
+    record_read(store, principal=principal, target=target, purpose=purpose, count=len(rows))
     return ResidentPage(
         items=[_shown(p, principal, config) for p in rows],
         page=q.page,
@@ -211,18 +197,12 @@ def get_resident(
         No such resident, or one outside the principal's towns (the same message).
     """
     _check_persons(principal)
-    purpose = _purpose(purpose)
+    purpose = check_purpose(purpose)
     person = resident_by_id(store, resident_id)
     if person is None or not principal.may_see_town(person.town_code):
         raise NotFoundError(NOT_FOUND.format(id=resident_id))
-    record_access(
-        store,
-        subject=principal.subject,
-        role=principal.role.value,
-        action="read",
-        target=f"resident/{resident_id}",
-        purpose=purpose,
-        count=1,
+    record_read(
+        store, principal=principal, target=f"resident/{resident_id}", purpose=purpose, count=1
     )
     return _shown(person, principal, config)
 

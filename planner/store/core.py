@@ -12,6 +12,7 @@ database both end with the schema migrated once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -53,6 +54,8 @@ META_FORMER_CODES = "district_former_codes"
 META_ALIASES = "district_aliases"
 #: Meta counter incremented by every :func:`audit` (see :meth:`Store.data_version`).
 DATA_VERSION_KEY = "data_version"
+#: Meta key of the registered road network file (``planner.networks.NETWORK_META_KEY``).
+NETWORK_META_KEY = "network_file"
 META_OFFICE = "district_office"
 
 
@@ -244,14 +247,27 @@ class Store:
         Every change of the data goes through :func:`audit` (imports, facilities,
         visits, corrections, the gazetteer, scenarios), which increments the meta
         counter :data:`DATA_VERSION_KEY` in the same transaction; registering a
-        road network changes ``network_file``. The token joins both, so a cache
-        keyed by it (the HTTP API's coverage cache) is stale as soon as either
-        changes, whichever process wrote. One primary-key read of ``meta``.
+        road network changes ``network_file``. The token is the counter and a
+        short hash of the network file's path, size and time (so replacing the
+        file in place counts too; the API shows no server path): a cache keyed
+        by it (the HTTP API's coverage cache) is stale as soon as either
+        changes, whichever process wrote. One primary-key read of ``meta`` and
+        one ``stat``.
         """
-        keys = (DATA_VERSION_KEY, "network_file")
+        keys = (DATA_VERSION_KEY, NETWORK_META_KEY)
         with self.read() as s:
             found = {r.key: r.value for r in s.scalars(select(t.Meta).where(t.Meta.key.in_(keys)))}
-        return "|".join(found.get(k, "") for k in keys)
+        network = found.get(NETWORK_META_KEY, "")
+        stat = ""
+        if network:  # the file itself may be replaced in place (same name, new roads)
+            try:
+                st = Path(network).stat()
+                stat = f"{st.st_size}:{st.st_mtime_ns}"
+            except OSError:
+                stat = "missing"
+        # opaque: no server path, no long digit run in what the API shows
+        digest = hashlib.sha256(f"{network}|{stat}".encode()).hexdigest()[:12]
+        return f"{found.get(DATA_VERSION_KEY, '0')}-{digest}"
 
     def is_empty(self) -> bool:
         """True when the store holds no residents, facilities or leads."""

@@ -58,6 +58,7 @@ _DIALECT_ATTR = "coverplan_key_ring"
 # store then rewrites its SQLite file so no free page keeps them.
 SCRUB_FLAG = "coverplan_scrub_plaintext"
 LEAD_KEY_PREFIX = "id:"
+_RECORD_PREFIX = b"coverplan record v1|"  # domain separation from the ID lookup hash
 
 
 def _b64(data: bytes) -> str:
@@ -130,6 +131,15 @@ class DataKeys:
         """The keyed lookup hash of an ID number (HMAC-SHA256, base64url, 43 characters)."""
         digest = hmac.new(self.mac_key, normalise_id(number).encode("utf-8"), hashlib.sha256)
         return _b64(digest.digest())
+
+    def record_hash(self, payload: str) -> str:
+        """The keyed content hash of a stored row's source record (HMAC-SHA256, hex).
+
+        Keyed, so a hash of a resident's record (which holds the ID number and the
+        name) cannot be confirmed by guessing the record without the data key.
+        """
+        digest = hmac.new(self.mac_key, _RECORD_PREFIX + payload.encode("utf-8"), hashlib.sha256)
+        return digest.hexdigest()
 
     def lead_key(self, number: str) -> str:
         """The natural key of a lead known by its ID number (never the ID itself)."""

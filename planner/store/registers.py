@@ -126,10 +126,19 @@ def village_places(store: Store) -> list[VillagePoint]:
         return [VillagePoint(*r) for r in s.execute(select(*cols).order_by(t.Village.code))]
 
 
-def content_hash(record: Mapping[str, Any]) -> str:
-    """SHA-256 of a record's JSON (sorted keys): equal hashes, equal content."""
-    payload = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+def _payload(record: Mapping[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def content_hash(record: Mapping[str, Any], *, keys: crypto.DataKeys) -> str:
+    """Keyed hash (HMAC-SHA256, hex) of a record's JSON (sorted keys): equal hashes,
+    equal content; without the data key a guessed record cannot be confirmed."""
+    return keys.record_hash(_payload(record))
+
+
+def legacy_content_hash(record: Mapping[str, Any]) -> str:
+    """The unkeyed SHA-256 that stores written before keyed hashes hold."""
+    return hashlib.sha256(_payload(record).encode("utf-8")).hexdigest()
 
 
 def _existing(session: Session, kind: str) -> dict[str, tuple[int | str, str | None]]:
@@ -189,6 +198,8 @@ class _Changes:
     inserts: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     unchanged: int = 0
+    #: Unchanged rows still holding an unkeyed hash: only their hash is rewritten.
+    rehash: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _changes(session: Session, kind: str, rows: Sequence[RegisterRow], batch_id: int) -> _Changes:
@@ -199,11 +210,14 @@ def _changes(session: Session, kind: str, rows: Sequence[RegisterRow], batch_id:
     out = _Changes()
     for row in rows:
         rec = dict(row.record)
-        h = content_hash(rec)  # of the record as read: stored hashes stay comparable
+        h = content_hash(rec, keys=keys)  # of the record as read: hashes stay comparable
+        legacy = legacy_content_hash(rec)
         stored_key = _stored_key(kind, row.key, rec, keys)
         old = existing.get(stored_key)
-        if old is not None and old[1] == h:
+        if old is not None and old[1] in (h, legacy):
             out.unchanged += 1
+            if old[1] != h:
+                out.rehash.append({_PK.get(kind, "id"): old[0], "content_hash": h})
             continue
         rec["content_hash"] = h
         rec["batch_id"] = batch_id
@@ -225,6 +239,8 @@ def _write_chunks(
 ) -> None:
     total = len(changes.inserts) + len(changes.updates)
     done = 0
+    for start in range(0, len(changes.rehash), WRITE_CHUNK):
+        session.execute(update(model), changes.rehash[start : start + WRITE_CHUNK])
     for statement, recs in ((insert(model), changes.inserts), (update(model), changes.updates)):
         for start in range(0, len(recs), WRITE_CHUNK):
             chunk = recs[start : start + WRITE_CHUNK]

@@ -73,6 +73,9 @@ time_limit_s = 5.0
 
 [outreach]
 solver_seconds = 1.0
+
+[auth]
+login_per_minute = 100000
 """
 
 # An ID number: 17 digits and a check character (validated, so that e.g. two

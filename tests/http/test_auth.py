@@ -13,12 +13,13 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 from jwt.warnings import InsecureKeyLengthWarning
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from api.http.app import DEMO_SECRET, create_app
-from planner.errors import ConfigError
+from api.http.throttle import LoginThrottle
+from planner.errors import ConfigError, TooManyRequestsError
 from planner.services.accounts import BAD_CREDENTIALS, add_key, disable_user, revoke_key
-from planner.settings import reset_settings
+from planner.settings import load_config, reset_settings
 from planner.store import schema as t
 from tests.http.conftest import PASSWORD, SECRET, World
 
@@ -219,3 +220,41 @@ def test_a_token_carries_no_more_than_the_accounts_current_state(world: World) -
     admin = world.token("admin")
     assert world.client.get("/api/v1/me", headers={"X-API-Key": admin}).status_code == 401
     assert _me(world, admin) == 200
+
+
+def test_one_address_gets_a_limited_number_of_sign_in_attempts(world: World) -> None:
+    """Beyond ``[auth] login_per_minute`` attempts from one address, even over many
+    accounts and even with the right password: 429 with Retry-After, declared."""
+    limit = load_config().auth.login_per_minute
+    for i in range(limit):
+        r = world.client.post(
+            "/api/v1/auth/token", data={"username": f"nobody{i}", "password": "wrong-pass"}
+        )
+        assert r.status_code == 401
+    r = world.client.post("/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})
+    assert r.status_code == 429, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert "请" in r.json()["detail"] and str(limit) in r.json()["detail"]
+    declared = world.client.app.openapi()["paths"]["/api/v1/auth/token"]["post"]["responses"]  # type: ignore[attr-defined]
+    assert "429" in declared
+    # the limit is per address: nothing was locked in the store for "admin"
+    with world.store.read() as s:
+        admin = s.scalars(select(t.User).where(t.User.username == "admin")).one()
+        assert not admin.failed_logins
+
+
+def test_the_window_slides() -> None:
+    now = [1000.0]
+    throttle = LoginThrottle(per_minute=2, clock=lambda: now[0])
+    throttle.check("a")
+    now[0] += 30
+    throttle.check("a")
+    throttle.check("b")  # another address has its own count
+    with pytest.raises(TooManyRequestsError) as caught:
+        throttle.check("a")
+    assert caught.value.retry_after == 30  # when the first attempt leaves the window
+    now[0] += 30  # the first attempt is a minute old: one free
+    throttle.check("a")
+    with pytest.raises(TooManyRequestsError):
+        throttle.check("a")

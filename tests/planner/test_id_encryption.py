@@ -10,6 +10,7 @@ clear error; PostgreSQL stores ciphertext too.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import sqlite3
 import stat
@@ -28,7 +29,7 @@ from geo.gazetteer import load_fenghua
 from planner.errors import StoreError
 from planner.ingest.idnumber import is_valid_id_number
 from planner.settings import Config
-from planner.store import crypto
+from planner.store import crypto, registers
 from planner.store import schema as t
 from planner.store.core import Store, init_store, open_store
 from planner.store.frames import _id_number_rank
@@ -133,6 +134,38 @@ def test_reimports_dedupe_and_update_by_the_keyed_hash(
             == row.id
         )
         assert len(s.scalars(select(t.Resident)).all()) == first.stored
+
+
+def test_content_hashes_are_keyed_and_legacy_ones_are_rehashed_unchanged(
+    store: Store, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored content hash is an HMAC under the data key (no plain SHA-256 of a
+    record that holds an ID number); a row still holding the unkeyed hash that an
+    older version wrote counts as unchanged on re-import and gets the keyed hash."""
+    src = reg.write_gbk_csv(tmp_path / "a.csv")
+
+    def _hashes() -> dict[str, str]:
+        with store.read() as s:
+            return dict(s.execute(select(t.Resident.id_hash, t.Resident.content_hash)).all())
+
+    # what the previous version stored: the unkeyed SHA-256 of the record
+    monkeypatch.setattr(
+        registers, "content_hash", lambda rec, keys: registers.legacy_content_hash(rec)
+    )
+    first = import_file(store, "residents", src, config=config, today=TODAY)
+    legacy = _hashes()
+    monkeypatch.undo()
+
+    again = import_file(store, "residents", src, config=config, today=TODAY)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, first.stored)
+    keyed = _hashes()
+    assert keyed.keys() == legacy.keys() and len(keyed) == len(set(keyed.values()))
+    assert not set(keyed.values()) & set(legacy.values())  # every row rehashed
+    # and the keyed hash is what a fresh import stores
+    third = import_file(store, "residents", src, config=config, today=TODAY)
+    assert (third.updated, third.unchanged) == (0, first.stored) and _hashes() == keyed
+    keys = store.key_ring.keys()
+    assert keys.record_hash("{}") != hashlib.sha256(b"{}").hexdigest()
 
 
 def test_a_resident_added_by_the_orm_gets_its_lookup_hash(store: Store) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel, Field
 
 from api.http.deps import current_principal, get_config, get_secret, get_store
@@ -37,9 +37,10 @@ class Me(BaseModel):
     "/auth/token",
     response_model=TokenOut,
     summary="用户名与密码换取访问令牌（OAuth2 password）",
-    responses=responses(401, 422),
+    responses=responses(401, 422, 429),
 )
 def token(
+    request: Request,
     username: Annotated[str, Form(min_length=1, max_length=64)],
     password: Annotated[str, Form(min_length=1, max_length=256)],
     store: Annotated[Store, Depends(get_store)],
@@ -47,6 +48,7 @@ def token(
     secret: Annotated[str, Depends(get_secret)],
     grant_type: Annotated[str, Form(pattern="^password$")] = "password",
 ) -> TokenOut:
+    request.app.state.login_throttle.check(request.client.host if request.client else "?")
     principal = authenticate(store, config=config, username=username, password=password)
     t = issue_token(principal, config=config, secret=secret)
     return TokenOut(access_token=t.access_token, token_type=t.token_type, expires_in=t.expires_in)

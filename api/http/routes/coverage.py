@@ -102,7 +102,7 @@ class CoverageSummaryOut(BaseModel):
             "examples": [
                 {
                     "today": "2026-05-01",
-                    "data_version": "42|fenghua.osm",
+                    "data_version": "42-3f9a1c2b7d4e",
                     "facility_types": [_TYPE_EXAMPLE],
                     "indicators": [],
                     "policy_checks": [],

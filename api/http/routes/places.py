@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
+from api.http.analyses import cached_json
 from api.http.deps import get_config, get_store, require
 from api.http.problems import responses
 from planner.domain.access import Principal, Role
@@ -49,8 +50,16 @@ def towns(
     },
 )
 def villages(
+    request: Request,
     principal: Annotated[Principal, Depends(aggregates)],
     store: Annotated[Store, Depends(get_store)],
     config: Annotated[Config, Depends(get_config)],
-) -> dict[str, Any]:
-    return village_features(store, config=config, principal=principal)
+) -> Response:
+    # encoded once per data version and what the caller may see (admins: counts as
+    # they are; every other role the same suppressed counts)
+    return cached_json(
+        request,
+        ("villages", principal.full_records),
+        lambda: village_features(store, config=config, principal=principal),
+        media_type="application/geo+json",
+    )
