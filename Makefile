@@ -9,6 +9,14 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
+# The maps' and pages' front-end files (Leaflet, jQuery, Bootstrap, awesome-markers,
+# Font Awesome, d3, htmx) from the npm registry into maps/static/vendor with a
+# manifest of versions, licences and hashes. The files are committed: run it only to
+# change a version (nothing is downloaded at install or run time).
+.PHONY: vendor
+vendor: $(STAMP)
+	$(BIN)/python -m maps.vendor
+
 .PHONY: demo test lint format typecheck clean venv bench-coverage bench-siting bench-routing bench-api
 
 venv: $(STAMP)
