@@ -109,7 +109,8 @@ class AuthConfig(_Section):
     """Accounts and tokens (``[auth]``): token lifetime in minutes, lockout after
     ``lockout_attempts`` failed logins in a row for ``lockout_minutes`` minutes,
     the least length of ``COVERPLAN_SECRET`` (characters) and of a password, and
-    at most ``login_per_minute`` sign-in attempts a minute from one client address."""
+    at most ``login_per_minute`` sign-in attempts a minute from one client address;
+    a web UI session ends after ``session_idle_minutes`` minutes without use."""
 
     token_minutes: float = Field(default=30.0, gt=0)
     lockout_attempts: int = Field(default=5, ge=1)
@@ -117,6 +118,7 @@ class AuthConfig(_Section):
     secret_min_length: int = Field(default=32, ge=16)
     password_min_length: int = Field(default=8, ge=1)
     login_per_minute: int = Field(default=20, ge=1)
+    session_idle_minutes: float = Field(default=30.0, gt=0)
 
 
 class CategoryConfig(_Section):

@@ -36,6 +36,7 @@ from api.http.routes import (
     visits,
 )
 from api.http.throttle import LoginThrottle
+from api.web.app import install_web
 from planner.errors import ConfigError
 from planner.networks import NetworkCache
 from planner.settings import Config, get_config, get_settings, load_config
@@ -166,6 +167,7 @@ def create_app(
     _log_requests(app)
     for router in ROUTERS:
         app.include_router(router)
+    install_web(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -134,12 +134,26 @@ def _scrub(text: str) -> str:
     return _DIGIT_RUN.sub(lambda m: "#" * len(m.group()), text)
 
 
+def _page(request: Request, status: int, detail: str) -> Response | None:
+    """The web UI's HTML error page for a path outside ``/api/`` (None: an API path,
+    or no web UI installed)."""
+    web = getattr(request.app.state, "web_error", None)
+    if web is None or request.url.path.startswith("/api/"):
+        return None
+    response: Response = web(request, status, detail)
+    return response
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into problem+json."""
+    """Register the handlers that turn every error into problem+json (an HTML page
+    for the web UI's paths)."""
 
     @app.exception_handler(CoverplanError)
-    async def _coverplan(request: Request, exc: CoverplanError) -> JSONResponse:
+    async def _coverplan(request: Request, exc: CoverplanError) -> Response:
         status = status_of(exc)
+        html = _page(request, status, str(exc))
+        if html is not None:
+            return html
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if isinstance(exc, TooManyRequestsError):
             headers = {"Retry-After": str(exc.retry_after)}
@@ -153,11 +167,12 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem(422, _validation_detail(exc), instance=request.url.path)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        detail = _validation_detail(exc)
+        return _page(request, 422, detail) or problem(422, detail, instance=request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         status = exc.status_code
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(status, "")
         headers = dict(exc.headers or {})
@@ -175,7 +190,11 @@ def install(app: FastAPI) -> None:
             # any other malformed body (a JSON syntax error already is one).
             status = 422
             detail = "请求体无法解析：应为 UTF-8 编码的 JSON（或接口文档所列的表单格式）"
-        return problem(status, detail, instance=request.url.path, headers=headers)
+        if status == 404 and not request.url.path.startswith("/api/"):
+            detail = f"没有这个页面：{request.url.path}"
+        return _page(request, status, detail) or problem(
+            status, detail, instance=request.url.path, headers=headers
+        )
 
 
 #: FastAPI's (English) detail for a request body it could not decode.

@@ -327,6 +327,16 @@ def _principal(r: db.UserRecord) -> Principal:
     return Principal(subject=r.username, role=Role(r.role), team=r.team, towns=frozenset(r.towns))
 
 
+def principal_of(store: Store, username: str) -> Principal | None:
+    """The principal of an account as stored now (None: gone, disabled or locked)."""
+    record = db.find_user(store, username)
+    if record is None or record.disabled:
+        return None
+    if record.locked_until is not None and record.locked_until > _now():
+        return None
+    return _principal(record)
+
+
 def authenticate(store: Store, *, config: Config, username: str, password: str) -> Principal:
     """Check a login; count failures and lock the account after too many.
 

@@ -52,9 +52,8 @@ META_SOURCE = "district_source"
 META_PARENTS = "district_parents"
 META_FORMER_CODES = "district_former_codes"
 META_ALIASES = "district_aliases"
-#: Meta counter incremented by every :func:`audit` (see :meth:`Store.data_version`).
+#: Meta keys: the counter :func:`audit` increments, the registered road network file.
 DATA_VERSION_KEY = "data_version"
-#: Meta key of the registered road network file (``planner.networks.NETWORK_META_KEY``).
 NETWORK_META_KEY = "network_file"
 META_OFFICE = "district_office"
 
@@ -244,30 +243,23 @@ class Store:
     def data_version(self) -> str:
         """A token that changes whenever the data behind the analyses changes.
 
-        Every change of the data goes through :func:`audit` (imports, facilities,
-        visits, corrections, the gazetteer, scenarios), which increments the meta
-        counter :data:`DATA_VERSION_KEY` in the same transaction; registering a
-        road network changes ``network_file``. The token is the counter and a
-        short hash of the network file's path, size and time (so replacing the
-        file in place counts too; the API shows no server path): a cache keyed
-        by it (the HTTP API's coverage cache) is stale as soon as either
-        changes, whichever process wrote. One primary-key read of ``meta`` and
-        one ``stat``.
+        Every change of the data goes through :func:`audit`, which increments the
+        meta counter :data:`DATA_VERSION_KEY` in the same transaction; the token is
+        that counter and a short hash of the registered road network's path, size
+        and time (a file replaced in place counts; no server path is shown). Caches
+        keyed by it are stale as soon as any process writes. One ``meta`` read.
         """
-        keys = (DATA_VERSION_KEY, NETWORK_META_KEY)
+        keys = t.Meta.key.in_((DATA_VERSION_KEY, NETWORK_META_KEY))
         with self.read() as s:
-            found = {r.key: r.value for r in s.scalars(select(t.Meta).where(t.Meta.key.in_(keys)))}
+            found = {r.key: r.value for r in s.scalars(select(t.Meta).where(keys))}
         network = found.get(NETWORK_META_KEY, "")
-        stat = ""
-        if network:  # the file itself may be replaced in place (same name, new roads)
-            try:
-                st = Path(network).stat()
-                stat = f"{st.st_size}:{st.st_mtime_ns}"
-            except OSError:
-                stat = "missing"
-        # opaque: no server path, no long digit run in what the API shows
-        digest = hashlib.sha256(f"{network}|{stat}".encode()).hexdigest()[:12]
-        return f"{found.get(DATA_VERSION_KEY, '0')}-{digest}"
+        try:
+            st = Path(network).stat() if network else None
+            stat = f"{st.st_size}:{st.st_mtime_ns}" if st else ""
+        except OSError:
+            stat = "missing"
+        digest = hashlib.sha256(f"{network}|{stat}".encode()).hexdigest()
+        return f"{found.get(DATA_VERSION_KEY, '0')}-{digest[:12]}"
 
     def is_empty(self) -> bool:
         """True when the store holds no residents, facilities or leads."""

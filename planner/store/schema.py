@@ -287,6 +287,18 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class WebSession(Base):
+    """A signed-in browser of the web UI (migration 0007): the SHA-256 of its cookie
+    token, the account, its forms' CSRF token, opened and last used (naive UTC)."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class ApiKey(Base):
     """An API key of a system caller (migration 0005): its public ``prefix`` and the
     SHA-256 (hex) of the whole key; the key itself is never stored."""

@@ -1,0 +1,21 @@
+"""The leader's pages (`/leader`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.web.deps import page_for
+from api.web.render import page
+from planner.domain.access import Role
+from planner.services.web_sessions import WebSession
+
+router = APIRouter(include_in_schema=False)
+Session = Annotated[WebSession, Depends(page_for(Role.LEADER))]
+
+
+@router.get("/leader", response_class=HTMLResponse)
+def leader_home(request: Request, session: Session) -> Response:
+    return page(request, "leader.html", session=session, title="选址方案")
