@@ -54,7 +54,7 @@ demo: $(STAMP)
 	$(BIN)/coverplan outreach month --out out/outreach
 	@echo "演示账户（仅限演示库）：admin/demo-admin-pass planner/demo-planner-pass leader/demo-leader-pass outreach/demo-outreach-pass；密钥 X-API-Key: cp_00000000_demo-integration-key-not-for-real-data"
 ifeq ($(SERVE),1)
-	@echo "接口服务：http://127.0.0.1:$(PORT)/openapi.json （Ctrl+C 停止；make demo SERVE=0 不启动）"
+	@echo "网页：http://127.0.0.1:$(PORT)/ （用上面的演示账户登录）；接口：http://127.0.0.1:$(PORT)/openapi.json （Ctrl+C 停止；make demo SERVE=0 不启动）"
 	$(BIN)/coverplan serve --demo --host 127.0.0.1 --port $(PORT)
 endif
 

@@ -28,7 +28,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         reset_settings()
     app = create_app(db_url=args.db, config_path=args.config, demo=args.demo)
     print(
-        f"coverplan 接口已启动：http://{args.host}:{args.port}/openapi.json（Ctrl+C 停止）",
+        f"coverplan 已启动：网页 http://{args.host}:{args.port}/ ，"
+        f"接口 http://{args.host}:{args.port}/openapi.json（Ctrl+C 停止）",
         file=sys.stderr,
     )
     # uvicorn's access log shows query strings; the app logs requests without them
