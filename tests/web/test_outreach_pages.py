@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from planner.store.audit import audit_rows
 from planner.store.core import open_district_store
-from tests.http.county_rb import PASSWORD, CountyApi, county_api, scan_private
+from tests.http.county_rb import PASSWORD, UPLOAD_MAX_MB, CountyApi, county_api, scan_private
 
 TEAM_A = {"董建国", "萧秀英", "程大勇"}
 TEAM_B = {"袁志明", "邓小芳"}
@@ -277,6 +277,20 @@ def test_upload_a_good_and_a_bad_sheet(
     assert f'<td class="num">{bad_row}</td><td>结果</td><td>不知道</td>' in text
     assert '未走访（结果为空）</th><td class="num">1' in text.replace("> <", "><")
     assert scan_private(r.text, []) == []
+    # a plain form sends the token as a field: the same sheet again is "unchanged"
+    plain = a.client.post(
+        url, data={"csrf": a.csrf}, files={"file": (path.name, path.read_bytes(), XLSX)}
+    )
+    assert plain.status_code == 200 and '与已存记录相同</th><td class="num">1' in re.sub(
+        r">\s+<", "><", plain.text
+    )
+    forged = a.client.post(
+        url, data={"csrf": "x" * 20}, files={"file": (path.name, path.read_bytes(), XLSX)}
+    )
+    assert forged.status_code == 403
+    # over [server] upload_max_mb: 413 naming the setting, nothing stored
+    big = upload(a, "big.xlsx", b"PK" + b"\0" * int(UPLOAD_MAX_MB * 1024 * 1024 + 10))
+    assert big.status_code == 413 and "upload_max_mb" in big.text
     # a bad file: 422 naming it; another team's sheet: 403 (as the API)
     bad = upload(a, "名单.xlsx", b"not a workbook")
     assert bad.status_code == 422 and "名单.xlsx" in bad.text

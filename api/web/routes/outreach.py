@@ -23,6 +23,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -32,10 +33,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.background import BackgroundTask
 
-from api.http.routes.outreach import MEDIA, MONTH, SheetFormat, month_plans
 from api.web.deps import page_for
 from api.web.render import TEMPLATES, page
 from api.web.routes import outreach_visits
+from api.web.routes.outreach_visits import month_plans
 from planner.domain.access import Role
 from planner.domain.visits import OUTCOMES
 from planner.errors import InputError, NotFoundError
@@ -50,6 +51,22 @@ router = APIRouter(include_in_schema=False)
 router.include_router(outreach_visits.router)
 Session = Annotated[WebSession, Depends(page_for(Role.OUTREACH))]
 
+MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-01 … 2099-12 (as the API)
+
+
+class SheetFormat(StrEnum):
+    """The route sheet's formats (as the API's)."""
+
+    xlsx = "xlsx"
+    html = "html"
+    gpx = "gpx"
+
+
+MEDIA = {
+    SheetFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    SheetFormat.html: "text/html; charset=utf-8",
+    SheetFormat.gpx: "application/gpx+xml",
+}
 NO_TEAM = "没有服务队 {team} 的走访方案，或不在您的权限范围内"
 NEED_PURPOSE = "请先填写「查看目的」（将记入审计日志），如「{month}入户走访」，再查看入户名单"
 WEEKDAYS = "一二三四五六日"

@@ -13,6 +13,7 @@ API: :func:`planner.services.outreach_views.check_sheet_team`).
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import replace
 from datetime import date
@@ -22,26 +23,34 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from api.http.problems import status_of
-from api.http.routes.outreach import month_plans
-from api.http.routes.visits import SHEET_SUFFIXES
-from api.http.uploads import receive_file
-from api.web.deps import check_csrf, page_for
+from api.web.deps import BAD_CSRF, CSRF_HEADER, check_csrf, page_for
 from api.web.render import TEMPLATES
 from geo.errors import CoverplanError
 from planner.domain.access import Role
 from planner.domain.visits import OUTCOMES, SERVICE_LABELS
-from planner.errors import NotFoundError
+from planner.errors import (
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    TooLargeError,
+)
 from planner.outreach.plan import MonthPlan
-from planner.services.outreach_views import NOT_YOURS
+from planner.services.outreach_views import NOT_YOURS, MonthPlans
 from planner.services.web_sessions import WebSession
 from planner.settings import Config
 
-__all__ = ["router"]
+__all__ = ["month_plans", "router"]
 
 router = APIRouter(include_in_schema=False)
 Session = Annotated[WebSession, Depends(page_for(Role.OUTREACH))]
+SHEET_SUFFIXES = (".xlsx",)
+MEGABYTE = 1024 * 1024
+FRAMING_BYTES = 64 * 1024  # multipart framing and the other fields, on top of the file
+CHUNK_BYTES = 1024 * 1024
+FORM_FIELDS = 4  # csrf (and room for a few more); one file
+_UNSAFE = re.compile(r"[^\w.\-（）()\u4e00-\u9fff]+")
 OptionalId = Annotated[int | None, Form(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Form(max_length=500)]
 
@@ -50,8 +59,31 @@ def _fragment(request: Request, status: int = 200, **context: Any) -> HTMLRespon
     return TEMPLATES.TemplateResponse(request, "outreach_result.html", context, status_code=status)
 
 
+def _status(exc: CoverplanError) -> int:
+    """The HTTP status of a user's mistake (as the API's problems)."""
+    if isinstance(exc, PermissionDeniedError):
+        return 403
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, TooLargeError):
+        return 413
+    return 422
+
+
 def _failed(request: Request, exc: CoverplanError) -> HTMLResponse:
-    return _fragment(request, status_of(exc), error=str(exc))
+    return _fragment(request, _status(exc), error=str(exc))
+
+
+def month_plans(request: Request) -> MonthPlans:
+    """The app's month plans (``app.state.month_plans``, shared with the API's
+    outreach routes: a plan made for either serves both)."""
+    state = request.app.state
+    plans: MonthPlans | None = getattr(state, "month_plans", None)
+    if plans is None:
+        config: Config = state.config
+        plans = MonthPlans(size=config.server.plan_cache_months)
+        state.month_plans = plans
+    return plans
 
 
 def _plan_of(request: Request, visited_on: date) -> MonthPlan:
@@ -155,26 +187,81 @@ async def import_sheet_form(request: Request, session: Session) -> Response:
     from planner.services.outreach_views import check_sheet_team
     from planner.services.visits import VisitImportOptions, import_visits
 
-    check_csrf(request, session)  # the header, before the upload is read
     state = request.app.state
     config: Config = state.config
     principal = session.principal
+    if request.headers.get(CSRF_HEADER) is not None:
+        check_csrf(request, session)  # htmx: the header, before the upload is read
     try:
+        max_bytes = _declared_size(request, max_mb=config.server.upload_max_mb)
         with tempfile.TemporaryDirectory(prefix="coverplan-upload-") as tmp:
-            up = await receive_file(
-                request,
-                dest=Path(tmp),
-                max_mb=config.server.upload_max_mb,
-                suffixes=SHEET_SUFFIXES,
-            )
+            async with request.form(max_files=1, max_fields=FORM_FIELDS) as form:
+                if request.headers.get(CSRF_HEADER) is None:
+                    csrf = form.get("csrf")
+                    check_csrf(request, session, csrf if isinstance(csrf, str) else None)
+                name, path = await _save_upload(form.get("file"), dest=Path(tmp))
+            if path.stat().st_size > max_bytes:
+                raise _too_large(config.server.upload_max_mb)
             if principal.role is Role.OUTREACH:
-                await run_in_threadpool(
-                    check_sheet_team, up.path, principal=principal, config=config
-                )
+                await run_in_threadpool(check_sheet_team, path, principal=principal, config=config)
             result = await run_in_threadpool(
-                import_visits, state.store, config=config, options=VisitImportOptions(path=up.path)
+                import_visits, state.store, config=config, options=VisitImportOptions(path=path)
             )
+    except PermissionDeniedError as exc:
+        if str(exc) == BAD_CSRF:
+            raise
+        return _failed(request, exc)
     except CoverplanError as exc:
         return _failed(request, exc)
-    result = replace(result, files=(up.name,))
+    result = replace(result, files=(name,))
     return _fragment(request, report=result.to_json())
+
+
+def _too_large(max_mb: float) -> TooLargeError:
+    return TooLargeError(
+        f"上传的文件超过 {max_mb:g} MB（配置 [server] upload_max_mb），未导入任何数据；"
+        "请拆分文件后分别上传，或请管理员调大该设置"
+    )
+
+
+def _declared_size(request: Request, *, max_mb: float) -> int:
+    """The upload's cap in bytes, checked against the declared ``Content-Length``
+    (a browser's form always declares it; the server reads no more than declared).
+
+    Raises
+    ------
+    TooLargeError
+        Declared above the cap (nothing read).
+    InputError
+        No ``Content-Length``.
+    """
+    limit = int(max_mb * MEGABYTE)
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        raise InputError(
+            "上传请求缺少文件大小（Content-Length）；请在页面上选择文件后点「上传并导入」"
+        )
+    if int(declared) > limit + FRAMING_BYTES:
+        raise _too_large(max_mb)
+    return limit
+
+
+async def _save_upload(field: Any, *, dest: Path) -> tuple[str, Path]:
+    """Write the form's file to ``dest`` under a safe name: (name, path).
+
+    Raises
+    ------
+    InputError
+        No file, or not an ``.xlsx`` file.
+    """
+    if not isinstance(field, UploadFile) or not field.filename:
+        raise InputError("没有选择文件：请选择填好的路线单（.xlsx）后再上传")
+    raw = field.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", raw).strip("._")[-120:] or "upload.xlsx"
+    if Path(name).suffix.lower() not in SHEET_SUFFIXES:
+        raise InputError(f"上传的文件「{name}」类型不对：应为 .xlsx 路线单（看文件扩展名）")
+    path = dest / name
+    with path.open("wb") as out:
+        while chunk := await field.read(CHUNK_BYTES):
+            out.write(chunk)
+    return name, path
