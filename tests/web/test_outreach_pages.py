@@ -21,6 +21,7 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
+from maps.assets import outside_urls
 from planner.store.audit import audit_rows
 from planner.store.core import open_district_store
 from tests.http.county_rb import PASSWORD, UPLOAD_MAX_MB, CountyApi, county_api, scan_private
@@ -116,8 +117,10 @@ def test_the_page_asks_the_purpose_before_showing_persons(
     for params in ({}, {"purpose": "  "}):
         r = _plan_page(users["team_a"], **params)
         assert r.status_code == 422 and "查看目的" in r.text
+        assert "<header" not in r.text  # a fragment for the page's plan area
         assert not any(n in r.text for n in TEAM_A)
     assert len(_audit(api)) == before
+    assert outside_urls(page.text) == []
     with_purpose = users["team_a"].get("/outreach", month=MONTH, purpose=PURPOSE)
     assert "/outreach/plan?" in with_purpose.text and 'hx-trigger="load"' in with_purpose.text
 
@@ -135,6 +138,7 @@ def test_outreach_sees_its_own_teams_route_masked_and_audited(
         assert f"{s['arrival']} 到达 · {s['start']}–{s['departure']}" in r.text
         assert s["masked_id"] in r.text and s["address"] in r.text
     assert r.text.count('class="stop"') == len(stops) == 3
+    assert outside_urls(r.text) == []
     assert f"/maps/outreach.html?month={MONTH}&amp;team=A&amp;day={day['date']}" in r.text
     for fmt in ("html", "xlsx", "gpx"):
         assert f"/outreach/sheets/{MONTH}/A/{day['date']}.{fmt}?purpose=" in r.text
@@ -180,6 +184,10 @@ def test_sheets_are_the_apis_audited_and_only_the_own_teams(
         params={"purpose": PURPOSE},
     )
     assert html.text == api_html.text  # the very sheet the API writes
+    # nothing loads from outside; the one kind of outside link is the Amap navigation
+    # of a household (a link the team taps on its phone, no request of the page)
+    links = outside_urls(html.text)
+    assert links and all(u.startswith("https://uri.amap.com/marker?") for u in links)
     xlsx = a.get(f"{base}.xlsx", purpose=PURPOSE)
     assert xlsx.status_code == 200 and xlsx.headers["content-disposition"].startswith("attachment")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))

@@ -36,7 +36,8 @@ from starlette.background import BackgroundTask
 from api.web.deps import page_for
 from api.web.render import TEMPLATES, page
 from api.web.routes import outreach_visits
-from api.web.routes.outreach_visits import month_plans
+from api.web.routes.outreach_visits import failed, month_plans
+from geo.errors import CoverplanError
 from planner.domain.access import Role
 from planner.domain.visits import OUTCOMES
 from planner.errors import InputError, NotFoundError
@@ -202,11 +203,14 @@ def outreach_plan(
     """The team's days of the month (an htmx fragment; audited read)."""
     state = request.app.state
     config: Config = state.config
-    code = team_of(session, team, config=config)
-    why = _purpose(purpose, month)
-    year, mon = parse_month(month)
-    plan = month_plans(request).get(state.store, config=config, year=year, month=mon)
-    doc = month_view(state.store, plan, config=config, principal=session.principal, purpose=why)
+    try:
+        code = team_of(session, team, config=config)
+        why = _purpose(purpose, month)
+        year, mon = parse_month(month)
+        plan = month_plans(request).get(state.store, config=config, year=year, month=mon)
+        doc = month_view(state.store, plan, config=config, principal=session.principal, purpose=why)
+    except CoverplanError as exc:  # shown in the page's plan area
+        return failed(request, exc)
     team_doc = _team_doc(doc, session=session, team=code)
     days = [] if team_doc is None else team_doc["days"]
     context = {

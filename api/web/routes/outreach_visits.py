@@ -41,7 +41,7 @@ from planner.services.outreach_views import NOT_YOURS, MonthPlans
 from planner.services.web_sessions import WebSession
 from planner.settings import Config
 
-__all__ = ["month_plans", "router"]
+__all__ = ["failed", "month_plans", "router"]
 
 router = APIRouter(include_in_schema=False)
 Session = Annotated[WebSession, Depends(page_for(Role.OUTREACH))]
@@ -70,7 +70,8 @@ def _status(exc: CoverplanError) -> int:
     return 422
 
 
-def _failed(request: Request, exc: CoverplanError) -> HTMLResponse:
+def failed(request: Request, exc: CoverplanError) -> HTMLResponse:
+    """The user's mistake as a fragment (Chinese message, the HTTP status of the error)."""
     return _fragment(request, _status(exc), error=str(exc))
 
 
@@ -175,7 +176,7 @@ def record_visit_form(
         )
         saved = record_visit(request.app.state.store, config=config, options=options)
     except CoverplanError as exc:
-        return _failed(request, exc)
+        return failed(request, exc)
     doc = saved.to_json()
     doc["service_labels"] = [SERVICE_LABELS.get(s, s) for s in saved.services]
     return _fragment(request, saved=doc, outcomes=OUTCOMES)
@@ -210,9 +211,9 @@ async def import_sheet_form(request: Request, session: Session) -> Response:
     except PermissionDeniedError as exc:
         if str(exc) == BAD_CSRF:
             raise
-        return _failed(request, exc)
+        return failed(request, exc)
     except CoverplanError as exc:
-        return _failed(request, exc)
+        return failed(request, exc)
     result = replace(result, files=(name,))
     return _fragment(request, report=result.to_json())
 
