@@ -4,8 +4,9 @@ Builds the demo store in a temporary directory (``coverplan demo``, ``coverplan
 network build``; ``--db`` uses an existing store), opens a what-if
 (:func:`planner.services.whatif.open_whatif`) for each type of ``--types``
 (default ``home`` and ``psych_station``) and makes ``--clicks`` random clicks with
-a fixed seed: a closed site is added, an open one removed or upgraded (half
-each; ``upgrade_capacity`` more places, or 10 when none is configured). Prints
+a fixed seed: the action first (add, remove, upgrade: a third each), then a site
+it applies to (a closed candidate or facility to add, an open site to remove or
+to give ``upgrade_capacity`` more places, or 10 when none is configured). Prints
 the server time per click (median, p95: the ``server_ms`` of each apply) next to
 the full recompute it replaces: ``coverplan coverage --type T --json`` as a
 subprocess, and in process (:func:`planner.coverage.engine.coverage_from_frames`
@@ -68,12 +69,18 @@ class TypeBench:
 
 
 def _click(wi: Any, rng: random.Random, upgrade_by: int) -> Any:
+    """A random click: the action first (add, remove or upgrade, a third each), then a
+    site it applies to (a closed one to add, an open one to remove or upgrade)."""
     from planner.services.whatif import Change
 
-    cand = rng.choice(wi.candidates())
-    if cand.status == "closed":
-        return Change("add", cand.code)
-    if rng.random() < 0.5 or cand.places is None:
+    cands = wi.candidates()
+    closed = [c for c in cands if c.status == "closed"]
+    is_open = [c for c in cands if c.status != "closed"]
+    action = rng.choice(["add", "remove", "upgrade"])
+    if action == "add" or not is_open:
+        return Change("add", rng.choice(closed).code)
+    cand = rng.choice(is_open)
+    if action == "remove" or cand.places is None:
         return Change("remove", cand.code)
     return Change("upgrade", cand.code, cand.places + upgrade_by)
 

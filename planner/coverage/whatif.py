@@ -37,6 +37,8 @@ open site.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -51,6 +53,8 @@ __all__ = ["Evaluation", "Gains", "SiteStatus", "WhatIfArrays", "WhatIfState"]
 
 SiteStatus = Literal["shortage", "full", "spare", "closed"]
 _I64 = np.int64
+#: Evaluations kept per session family (each a few arrays of the persons' size).
+CACHED_EVALUATIONS = 64
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,8 @@ class WhatIfState:
         self.site_in_reach = np.bincount(
             a.pair_site, weights=self._demand[a.pair_group], minlength=n_s
         ).astype(_I64)
+        self._cache: OrderedDict[bytes, Evaluation] = OrderedDict()  # shared by copies
+        self._lock = threading.Lock()
         self.is_open = a.is_open.copy()
         self.places = a.places.astype(np.float64).copy()
         self.reach_count = np.zeros(n_g, dtype=_I64)
@@ -277,7 +283,25 @@ class WhatIfState:
         return person_site, load
 
     def evaluate(self) -> Evaluation:
-        """The figures of the current open set (see the module notes)."""
+        """The figures of the current open set (see the module notes).
+
+        The last :data:`CACHED_EVALUATIONS` evaluations are kept (shared by copies):
+        toggling a site back, or two sessions on the same sites, cost nothing.
+        """
+        key = self.is_open.tobytes() + self.places.tobytes()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        ev = self._evaluate()
+        with self._lock:
+            self._cache[key] = ev
+            while len(self._cache) > CACHED_EVALUATIONS:
+                self._cache.popitem(last=False)
+        return ev
+
+    def _evaluate(self) -> Evaluation:
         a = self.a
         n_g, n_s, n_v = a.n_groups, a.n_sites, a.n_villages
         reached = self.reach_count > 0

@@ -459,5 +459,7 @@ def open_whatif(
     )
     base: tuple[Change, ...] = ()
     if options.scenario is not None:
-        base = scenario_changes(store, options.scenario, type_key=key, sites=built.sites)
+        base = scenario_changes(
+            store, options.scenario, type_key=key, label=ft.label, sites=built.sites
+        )
     return WhatIf(built, config=config, type_key=key, base=base)

@@ -380,3 +380,46 @@ def test_random_clicks_equal_the_engine(
             for s in wi.suggest_next(k=2)
         ]
         assert got == _brute_force(wi)[:2]
+
+
+def test_start_from_a_saved_scenario(store: Store, config: Config, tmp_path: Path) -> None:
+    from planner.services.scenarios import save_scenario
+
+    people = [(i, False) for i, n in enumerate(TRAVELLERS) for _ in range(n)]
+    _import(store, config, tmp_path, people=people, homes=[(0, 4)], lon=LON)
+    selected = [
+        {"action": "new", "name": "班溪（新建）", "village_code": V[3], "lon": LON[3], "lat": LAT,
+         "places": 2.0},
+        {"action": "upgrade", "name": "之家0", "village_code": V[0], "lon": LON[0], "lat": LAT,
+         "places": 20.0},
+    ]  # fmt: skip
+    save_scenario(
+        store,
+        name="方案甲",
+        kind="site",
+        inputs={},
+        result={"selected": selected},
+        metrics={},
+        by_town={},
+        facility_type="home",
+    )
+    net = line_network(LEGS, LON)
+    wi = open_whatif(
+        store,
+        config=config,
+        options=WhatIfOptions("home", scenario="方案甲", today=TODAY),
+        networks={"drive": net},
+    )
+    f = wi.figures()
+    assert f.changes == () and f.before == f.totals
+    assert {s.code: s.places for s in f.sites} == {f.sites[0].code: 24, V[3]: 2}
+    # 24 places at V1 take V1, V2, V3 (7); V4's 2 places take V4 and one of V5
+    assert (f.totals.in_reach, f.totals.within_capacity) == (10, 9)
+    full_recompute(store, config, wi, net)
+    with pytest.raises(InputError, match="不是精神残疾人社区康复站的选址方案"):
+        open_whatif(
+            store,
+            config=config,
+            options=WhatIfOptions("psych_station", scenario="方案甲", today=TODAY),
+            networks={"drive": net},
+        )
