@@ -8,6 +8,7 @@ plus one bedridden at V5 (home service).
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 from datetime import date
@@ -165,6 +166,13 @@ def test_base_and_changes_by_hand(toy: WhatIf, store: Store, config: Config) -> 
     (home,) = f.sites
     assert (home.places, home.demand, home.assigned, home.status) == (4, 7, 4, "shortage")
     full_recompute(store, config, toy, net)
+    doc = json.loads(json.dumps(f.to_json(), ensure_ascii=False))
+    assert doc["totals"]["within_capacity"] == 4 and doc["sites"][0]["status"] == "shortage"
+    cands = {c.code: (c.kind, c.status) for c in toy.candidates()}
+    assert cands == {
+        home.code: ("facility", "existing"),
+        **{code: ("village", "closed") for code in V[1:]},
+    }
     # a new home at V4 (40 places): V3 (10 min), V5 (25), V4 itself; V2's second person
     # reaches it in 25 min
     f = toy.apply(Change("add", V[3]))
