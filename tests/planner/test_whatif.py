@@ -268,9 +268,9 @@ def test_home_indicators_equal_the_engine(store: Store, config: Config, tmp_path
 
 def _brute_force(wi: WhatIf) -> list[tuple[str, str, int, int]]:
     """Every next decision applied to a copy: (action, site, gain within, gain in reach),
-    ranked as the siting tie-break (gain, reach, minutes, site code order)."""
+    ranked as the siting tie-break (gain, reach, minutes, site order: existing by code,
+    then candidates by code)."""
     base_ev = wi.evaluation()
-    rank = wi.built.arrays.site_rank
     out = []
     sites = wi.built.sites
     up = wi.ft.siting
@@ -290,7 +290,7 @@ def _brute_force(wi: WhatIf) -> list[tuple[str, str, int, int]]:
         ev = trial.evaluation()
         gain = ev.within_capacity - base_ev.within_capacity
         reach = ev.in_reach - base_ev.in_reach
-        out.append((-gain, -reach, ev.minutes - base_ev.minutes, int(rank[j]), change))
+        out.append((-gain, -reach, ev.minutes - base_ev.minutes, j, change))
     out.sort(key=lambda t: t[:4])
     return [(c.action, c.site, -g, -r) for g, r, _, _, c in out if g < 0 or r < 0]
 
