@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -28,7 +29,7 @@ from planner.settings import Config
 from planner.store.core import Store
 from planner.store.frames import villages_frame
 
-__all__ = ["BaseLayers", "base_map", "load_base", "roads_frame"]
+__all__ = ["BaseLayers", "base_map", "load_base", "roads_frame", "simplify"]
 
 #: ``district_source`` of the demo store (synthetic data).
 DEMO_SOURCE = "demo"
@@ -96,12 +97,12 @@ class BaseLayers:
         )
 
 
-def _simplify(frame: gpd.GeoDataFrame, *, metres: float) -> gpd.GeoDataFrame:
-    """``frame`` with its geometry simplified to ``metres`` (in a local metric CRS)."""
+def simplify(frame: gpd.GeoDataFrame, *, metres: float, metric: Any = None) -> gpd.GeoDataFrame:
+    """``frame`` (WGS-84) with its geometry simplified to ``metres``, in a local
+    metric CRS (``metric``, else the frame's UTM zone)."""
     if frame.empty or metres <= 0 or frame.geometry.isna().all():
         return frame
-    metric = frame.estimate_utm_crs()
-    out = frame.to_crs(metric)
+    out = frame.to_crs(metric if metric is not None else frame.estimate_utm_crs())
     out["geometry"] = out.geometry.simplify(metres, preserve_topology=True)
     return out.to_crs("EPSG:4326")
 
@@ -152,7 +153,7 @@ def roads_frame(network: RoadNetwork, *, config: Config) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(
         {"kmh": [s for s, _ in lines]}, geometry=[g for _, g in lines], crs="EPSG:4326"
     )
-    return _simplify(frame, metres=config.maps.simplify_m)
+    return simplify(frame, metres=config.maps.simplify_m)
 
 
 def _roads(store: Store, *, config: Config, networks: NetworkCache | None) -> gpd.GeoDataFrame:
@@ -190,13 +191,14 @@ def _read(store: Store, *, config: Config, networks: NetworkCache | None) -> Bas
     )
     name = store.get_meta("district_name") or ""
     district["name"] = name
+    metric = located.estimate_utm_crs() if not located.empty else None
     synthetic = store.get_meta("district_source") == DEMO_SOURCE or bool(vf["synthetic"].any())
     return BaseLayers(
         name=name,
         synthetic=synthetic,
-        district=_simplify(district, metres=tol),
-        towns=_simplify(towns, metres=tol),
-        villages=_simplify(villages, metres=tol),
+        district=simplify(district, metres=tol, metric=metric),
+        towns=simplify(towns, metres=tol, metric=metric),
+        villages=simplify(villages, metres=tol, metric=metric),
         roads=_roads(store, config=config, networks=networks),
     )
 

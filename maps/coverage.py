@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from maps.base import BaseLayers, base_map
+from maps.base import BaseLayers, base_map, simplify
 from maps.draw import (
     add_layer_control,
     add_legend,
@@ -186,11 +186,16 @@ def _areas(
     if shapes.empty:
         return ""
     fg = folium.FeatureGroup(name=name)
+    shapes = simplify(
+        gpd.GeoDataFrame(shapes, geometry="geometry", crs="EPSG:4326"),
+        metres=config.maps.simplify_m,
+    )
     folium.GeoJson(
-        shift_frame(gpd.GeoDataFrame(shapes, geometry="geometry", crs="EPSG:4326"), config=config),
+        shift_frame(shapes, config=config),
         style_function=lambda _: {
             "color": FACILITY_COLOUR,
-            "weight": 1,
+            "weight": 0.6,
+            "opacity": 0.5,
             "fillColor": FACILITY_COLOUR,
             "fillOpacity": 0.12,
         },

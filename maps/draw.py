@@ -343,7 +343,7 @@ def village_circles(
     show: bool = True,
 ) -> folium.FeatureGroup:
     """Circles at the villages' points whose area follows ``villages[column]``
-    (persons or households; rows of 0 are left out), with a tooltip and a popup
+    (persons or households; rows of 0 are left out), with a tooltip
     ``村社: label N`` (N shown as ``<min_count`` when suppressed).
 
     ``villages``: ``name, town_name, lon, lat`` and ``column`` (WGS-84 points).
@@ -364,7 +364,6 @@ def village_circles(
             fill_color=colour,
             fill_opacity=0.8,
             tooltip=text,
-            popup=folium.Popup(esc(text), max_width=260),
         ).add_to(fg)
     fg.add_to(m)
     return fg

@@ -148,6 +148,10 @@ def test_coverage_map_draws_on_a_given_map_and_refuses_an_unknown_type(world: Wo
         m=m,
     )
     assert out is m and "村社覆盖率" in layers(m) and "区界" not in layers(m)
+    gaps_map(world.gaps, base=world.base, config=world.config, type_key=None, min_count=None, m=m)
+    assert "未满足需求" in layers(m)
+    controls = [c for c in m._children.values() if isinstance(c, folium.LayerControl)]
+    assert len(controls) == 1 and list(m._children.values())[-1] is controls[0]
     with pytest.raises(InputError, match="可选：home"):
         coverage_map(
             world.coverage, base=world.base, config=world.config, type_key="nope", min_count=None
