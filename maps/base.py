@@ -23,7 +23,7 @@ from shapely.geometry import LineString, MultiLineString
 
 from geo.errors import CoverplanError
 from geo.graph import RoadNetwork
-from maps.draw import add_banner, esc, shift_frame, shift_xy
+from maps.draw import add_banner, add_layer_control, esc, shift_frame, shift_xy
 from planner.networks import NETWORK_META_KEY, NetworkCache, load_network
 from planner.settings import Config
 from planner.store.core import Store
@@ -224,7 +224,8 @@ def load_base(store: Store, *, config: Config, networks: NetworkCache | None = N
     BaseLayers
         Outline, towns, villages, roads (WGS-84, simplified).
     """
-    key = (store.display_url, store.data_version(), config.maps.model_dump_json())
+    settings = config.maps.model_dump_json() + config.network.drive.model_dump_json()
+    key = (store.display_url, store.data_version(), settings)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
@@ -279,8 +280,9 @@ def base_map(base: BaseLayers, *, config: Config, m: folium.Map | None = None) -
     Returns
     -------
     folium.Map
-        With the layers 区界, 镇街, 村社 and 道路 (when there are roads), fitted to
-        the district, and the synthetic-data banner when ``base.synthetic``.
+        With the layers 区界, 镇街, 村社 and 道路 (when there are roads) and the
+        layer control, fitted to the district, and the synthetic-data banner
+        when ``base.synthetic``.
     """
     if m is None:
         w, s, e, n = base.bounds
@@ -303,6 +305,7 @@ def base_map(base: BaseLayers, *, config: Config, m: folium.Map | None = None) -
     _base_layers(m, base, config=config)
     if base.synthetic:
         add_banner(m)
+    add_layer_control(m)
     return m
 
 

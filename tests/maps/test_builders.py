@@ -35,6 +35,7 @@ from tests.maps.world import (
     V_ZHUYUAN,
     World,
     build_world,
+    descendants,
     env,
     features,
     layers,
@@ -125,6 +126,19 @@ def test_coverage_map_layers_legend_and_counts(world: World) -> None:
     assert any("河东残疾人之家" in t and "<td>容量</td><td>20</td>" in t for t in facilities)
     html = _offline(m)
     assert "残疾人之家覆盖率" in html and "≥95%" in html
+
+
+def test_coverage_map_without_isochrones_draws_catchment_hulls(world: World) -> None:
+    result = replace(world.coverage, isochrones=world.coverage.isochrones.iloc[0:0])
+    m = coverage_map(result, base=world.base, config=world.config, type_key="home", min_count=None)
+    hulls = layers(m)["服务范围（设施服务村社外包）"]
+    # one hull per home: 河东 (清河街道's villages in reach) and 云岭 (云岭社区, 竹园村)
+    assert len([e for e in descendants(hulls) if isinstance(e, folium.GeoJson)]) == 1
+    assert (
+        len(next(e for e in descendants(hulls) if isinstance(e, folium.GeoJson)).data["features"])
+        == 2
+    )
+    assert "未计算等时圈" in to_html(m)
 
 
 def test_coverage_map_suppresses_small_counts(world: World) -> None:
