@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from geo.graph import ModeProfile
 from planner.errors import ConfigError
+from planner.settings_maps import MapsConfig
 from planner.settings_messages import key_path, validation_messages
 
 Mode = Literal["drive", "walk", "wheelchair"]
@@ -480,6 +481,7 @@ class Config(_Section):
     outreach: OutreachConfig = OutreachConfig()
     server: ServerConfig = ServerConfig()
     auth: AuthConfig = AuthConfig()
+    maps: MapsConfig = MapsConfig()
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

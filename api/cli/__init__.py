@@ -19,6 +19,7 @@ from api.cli import accounts as cli_accounts
 from api.cli import coverage as cli_coverage
 from api.cli import district as cli_district
 from api.cli import imports as cli_imports
+from api.cli import maps as cli_maps
 from api.cli import network as cli_network
 from api.cli import outreach as cli_outreach
 from api.cli import retrofit as cli_retrofit
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in (cli_accounts, cli_serve):
         module.register(sub, add)
+    cli_maps.register(sub, add)
 
     return parser
 

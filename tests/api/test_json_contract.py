@@ -110,6 +110,7 @@ CASES: dict[tuple[str, ...], Case] = {
     ("site",): lambda c: argv("site --type home --new 2 --uncapacitated --scenario 甲 --json"),
     ("scenarios", "list"): lambda c: argv("scenarios list --json"),
     ("scenarios", "show"): lambda c: argv("scenarios show 甲 --json"),
+    ("map",): lambda c: [*argv("map siting --scenario 甲 --json --out"), str(c.tmp / "m.html")],
     ("scenarios", "compare"): lambda c: argv("scenarios compare 甲 乙 --json"),
     ("scenarios", "delete"): lambda c: argv("scenarios delete 乙 --json"),
     ("retrofit",): lambda c: argv("retrofit --quota 5 --json"),
