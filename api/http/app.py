@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 
@@ -167,7 +168,7 @@ def create_app(
     _log_requests(app)
     for router in ROUTERS:
         app.include_router(router)
-    install_web(app)
+    install_web(app, tile_host=urlsplit(config.maps.tile_url).hostname or None)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

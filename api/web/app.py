@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web.deps import LoginRequired
 from api.web.render import page
-from api.web.routes import admin, leader, outreach, planner, signin
+from api.web.routes import admin, leader, maps, outreach, planner, signin
 from maps.assets import STATIC_DIR
 
 __all__ = ["PAGE_ROUTERS", "install_web"]
@@ -27,6 +27,7 @@ PAGE_ROUTERS: list[Any] = [
     leader.router,
     outreach.router,
     admin.router,
+    maps.router,
 ]
 
 HEADINGS = {401: "请先登录", 403: "无权访问", 404: "未找到", 413: "文件过大", 422: "请求有误"}

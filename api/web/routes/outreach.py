@@ -179,7 +179,7 @@ def _day_view(day: dict[str, Any], *, month: str, team: str, purpose: str) -> di
         "stops": [_stop_view(s) for s in day["stops"]],
         "sheets": {fmt: f"{sheet}.{fmt}{q}" for fmt in ("html", "xlsx", "gpx")},
         "map": "/maps/outreach.html?"
-        + urlencode({"month": month, "team": team, "day": day["date"]}),
+        + urlencode({"month": month, "team": team, "day": day["date"], "purpose": purpose}),
         "past": when <= date.today(),
     }
 
