@@ -36,6 +36,23 @@ TOTALS = (
     ("设施数", "facilities"),
     ("名额", "capacity"),
 )
+#: Chinese labels of a siting scenario's inputs (``SitingOptions.inputs``).
+INPUT_LABELS = {
+    "type": "设施类型",
+    "objective": "目标",
+    "new": "最多新建处数",
+    "budget": "预算（元）",
+    "upgrade": "考虑升级现有设施",
+    "max_upgrades": "最多升级处数",
+    "candidates": "候选点文件",
+    "exclude": "排除的村社",
+    "town_rule": "每个镇街至少一处",
+    "capacitated": "考虑名额",
+    "target": "覆盖目标（lscp）",
+    "today": "基准日",
+    "close": "关闭的设施",
+    "relocate": "迁建的设施",
+}
 #: The actions counted in "what is proposed" (metric key, verb, unit).
 PROPOSED = (
     ("new_sites", "新建", "处"),
@@ -164,7 +181,11 @@ def comparison_view(comparison: ScenarioComparison, scenarios: list[Scenario]) -
         for m in doc["metrics"]
     ]
     inputs = [
-        {"key": i["key"], "label": metric_label(i["key"]), "cells": [i.get(n) or "" for n in names]}
+        {
+            "key": i["key"],
+            "label": INPUT_LABELS.get(i["key"], metric_label(i["key"])),
+            "cells": ["" if i.get(n) in (None, "[]", "{}") else i[n] for n in names],
+        }
         for i in doc["inputs"]
     ]
     views = [scenario_view(sc) for sc in scenarios]

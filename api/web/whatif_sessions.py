@@ -1,8 +1,10 @@
 """The what-if sessions of the web UI, kept in the app's memory (``app.state.whatifs``).
 
 One :class:`~planner.services.whatif.WhatIf` per signed-in browser, facility type
-and starting scenario; opening one reads the store and computes the OD pairs
-(seconds), every click after that only applies the change (milliseconds). The
+and starting scenario; opening the first of a type reads the store and computes
+the OD pairs (seconds) into a base kept untouched, every browser works on a
+cheap :meth:`WhatIf.copy` of it, and every click only applies the change
+(milliseconds). The
 registry is bounded (the least recently used session is dropped first) and a
 session opened on an older :meth:`Store.data_version` is dropped and opened
 again. Each session has an opaque random id (the map frame
@@ -52,6 +54,7 @@ class WhatIfRegistry:
 
     def __init__(self, *, max_sessions: int = MAX_SESSIONS) -> None:
         self._entries: OrderedDict[Key, WhatIfEntry] = OrderedDict()
+        self._bases: OrderedDict[tuple[str, str], tuple[str, WhatIf]] = OrderedDict()
         self._lock = threading.Lock()
         self._max = max_sessions
 
@@ -66,7 +69,8 @@ class WhatIfRegistry:
         open_: Callable[[], WhatIf],
     ) -> WhatIfEntry:
         """The session of this browser for ``type_key`` (and ``scenario``), opened by
-        ``open_`` when there is none or it was opened on another data version."""
+        ``open_`` when there is none or it was opened on another data version.
+        ``token`` identifies the browser (its session cookie; kept only hashed)."""
         key = (_owner(token), type_key, scenario or "")
         with self._lock:
             entry = self._entries.get(key)
@@ -74,7 +78,7 @@ class WhatIfRegistry:
                 self._entries.move_to_end(key)
                 return entry
             self._entries.pop(key, None)
-        whatif = open_()  # seconds: outside the registry's lock
+        whatif = self._base(type_key, scenario or "", version, open_).copy()
         entry = WhatIfEntry(
             id=secrets.token_hex(16), subject=subject, version=version, whatif=whatif
         )
@@ -84,6 +88,23 @@ class WhatIfRegistry:
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
         return entry
+
+    def _base(
+        self, type_key: str, scenario: str, version: str, open_: Callable[[], WhatIf]
+    ) -> WhatIf:
+        """The untouched session of a type and scenario on ``version`` (opened once)."""
+        key = (type_key, scenario)
+        with self._lock:
+            found = self._bases.get(key)
+        if found is not None and found[0] == version:
+            return found[1]
+        base = open_()  # seconds: outside the registry's lock
+        with self._lock:
+            self._bases[key] = (version, base)
+            self._bases.move_to_end(key)
+            while len(self._bases) > self._max:
+                self._bases.popitem(last=False)
+        return base
 
     def peek(self, *, token: str, type_key: str, scenario: str | None) -> WhatIfEntry | None:
         """The session if open (whatever its data version), else None."""
@@ -105,6 +126,8 @@ class WhatIfRegistry:
             stale = [k for k, e in self._entries.items() if e.version != version]
             for k in stale:
                 del self._entries[k]
+            for b in [k for k, (v, _) in self._bases.items() if v != version]:
+                del self._bases[b]
         return len(stale)
 
     def __len__(self) -> int:

@@ -59,8 +59,15 @@ def _delta(before: Any, after: Any, *, shown: bool) -> tuple[str, str]:
     return text, "up" if d > 0 else "down"
 
 
-def figures_view(fig: WhatIfFigures, *, principal: Principal, min_count: int) -> dict[str, Any]:
-    """The panel's rows (text, already suppressed) of ``fig``."""
+def figures_view(
+    fig: WhatIfFigures,
+    *,
+    principal: Principal,
+    min_count: int,
+    names: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The panel's rows (text, already suppressed) of ``fig``; ``names`` maps site
+    codes to names (for the list of changes)."""
     full = principal.full_records
     totals = []
     for label, attr, is_count, unit in TOTALS:
@@ -115,7 +122,11 @@ def figures_view(fig: WhatIfFigures, *, principal: Principal, min_count: int) ->
     ]
     statuses = {k: sum(1 for s in fig.sites if s.status == k) for k in STATUS_ZH}
     changes = [
-        {"action": ACTION_ZH.get(c.action, c.action), "site": c.site, "places": c.places}
+        {
+            "action": ACTION_ZH.get(c.action, c.action),
+            "site": (names or {}).get(c.site, c.site),
+            "places": c.places,
+        }
         for c in fig.changes
     ]
     return {
@@ -129,6 +140,8 @@ def figures_view(fig: WhatIfFigures, *, principal: Principal, min_count: int) ->
         "changes": changes,
         "cost": fmt_num(fig.cost),
         "server_ms": f"{fig.server_ms:.1f}",
+        "min_count": min_count,
+        "suppressed": not full,
     }
 
 

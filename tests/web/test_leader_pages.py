@@ -20,10 +20,18 @@ from fastapi.testclient import TestClient
 
 from api.cli import main
 from api.web.leader_views import fmt_num
+from api.web.whatif_sessions import WhatIfEntry, WhatIfRegistry
 from planner.services.scenarios import compare_scenarios
 from planner.services.whatif import Change, WhatIfOptions, open_whatif
 from planner.settings import load_config, reset_settings
-from tests.http.county_api import PASSWORD, SCENARIOS, TEST_CONFIG, CountyApi, open_county_api
+from tests.http.county_api import (
+    PASSWORD,
+    SCENARIOS,
+    TEST_CONFIG,
+    CountyApi,
+    copy_scenario,
+    open_county_api,
+)
 
 SECRET = "test-secret-" + "z" * 40
 NEW_ONE = "新建1处"
@@ -219,3 +227,55 @@ def test_a_planner_cannot_open_the_leader_pages(county: CountyApi) -> None:
         assert planner.get(path).status_code == 403, path
     form = {"type": TYPE, "scenario": "", "action": "remove", "site": "JK-01"}
     assert planner.htmx("/leader/whatif/change", form).status_code == 403
+
+
+def _session_id(html: str) -> str:
+    match = re.search(r'src="/maps/whatif.html\?session=([0-9a-f]{32})&amp;step=(\d+)"', html)
+    assert match, "no what-if map frame"
+    return match[1]
+
+
+def test_a_new_data_version_opens_the_whatif_again(county: CountyApi) -> None:
+    b = Browser(county, "leader")
+    b.get("/leader")
+    first = _session_id(b.get("/leader/whatif/panel", type=TYPE, scenario="").text)
+    form = {"type": TYPE, "scenario": "", "action": "remove", "site": "JK-01"}
+    changed = b.htmx("/leader/whatif/change", form).text
+    assert _session_id(changed) == first and "还没有改动" not in changed
+    other = Browser(county, "leader")  # another browser of the same user: its own session
+    other.get("/leader")
+    assert _session_id(other.get("/leader/whatif/panel", type=TYPE, scenario="").text) != first
+    copy_scenario(county.store, SCENARIOS[0], "数据版本变化")  # a write: new data version
+    again = b.get("/leader/whatif/panel", type=TYPE, scenario="").text
+    assert _session_id(again) != first and "还没有改动" in again
+
+
+def test_the_registry_keeps_the_most_recent_sessions() -> None:
+    """Sessions are copies of one base per type and data version (a stand-in for
+    :class:`WhatIf` here: the registry only opens and copies it)."""
+
+    class Opened:
+        def copy(self) -> Opened:
+            return Opened()
+
+    reg = WhatIfRegistry(max_sessions=2)
+    opened: list[Opened] = []
+
+    def get(token: str, version: str = "v1") -> WhatIfEntry:
+        def open_() -> Any:
+            opened.append(Opened())
+            return opened[-1]
+
+        return reg.get(
+            token=token, subject="leader", type_key=TYPE, scenario=None, version=version,
+            open_=open_,
+        )  # fmt: skip
+
+    a, b = get("a"), get("b")
+    assert a.whatif is not b.whatif and len(opened) == 1  # two copies of one base
+    assert get("a") is a and len(opened) == 1  # kept, now the most recent
+    get("c")  # b, the least recently used, goes
+    assert len(reg) == 2 and reg.peek(token="b", type_key=TYPE, scenario=None) is None
+    assert reg.by_id(a.id) is a and reg.by_id(b.id) is None
+    assert get("a", "v2") is not a and len(opened) == 2  # a new data version: opened again
+    assert reg.drop_stale("v2") == 1 and len(reg) == 1

@@ -28,7 +28,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.web.deps import check_csrf, page_for
+from api.web.deps import COOKIE, check_csrf, page_for
 from api.web.leader_views import fmt_num
 from api.web.render import TEMPLATES, page
 from api.web.whatif_sessions import WhatIfEntry, WhatIfRegistry
@@ -76,8 +76,10 @@ def _entry(request: Request, session: WebSession, type_key: str, scenario: str) 
     state = request.app.state
     store = state.store
     options = WhatIfOptions(type_key=_check_type(request, type_key), scenario=scenario or None)
+    # the browser's session cookie (WebSession.token is only set when just opened)
+    token = f"{session.principal.subject}\n{request.cookies.get(COOKIE, '')}"
     return registry(request).get(
-        token=session.token,
+        token=token,
         subject=session.principal.subject,
         type_key=type_key,
         scenario=scenario or None,
@@ -130,13 +132,15 @@ def _panel(
         whatif = entry.whatif
         fig = whatif.figures()
         min_count = request.app.state.config.privacy.min_count
+        candidates = whatif.candidates()
+        names = {c.code: c.name for c in candidates}
         context.update(
             entry=entry,
-            fig=figures_view(fig, principal=session.principal, min_count=min_count),
-            candidates=candidates_view(whatif.candidates()),
+            fig=figures_view(fig, principal=session.principal, min_count=min_count, names=names),
+            candidates=candidates_view(candidates),
             step=len(whatif.changes),
             suggestions=None if suggestions is None else [_suggestion(s) for s in suggestions],
-            best=None if best is None else [_best(whatif, c) for c in best],
+            best=None if best is None else [_best(names, c) for c in best],
         )
     context["handler_ms"] = f"{(time.perf_counter() - started) * MS_PER_S:.1f}"
     response = TEMPLATES.TemplateResponse(request, "leader_whatif_panel.html", context)
@@ -158,8 +162,7 @@ def _suggestion(s: Suggestion) -> dict[str, Any]:
     }
 
 
-def _best(whatif: Any, change: Change) -> dict[str, Any]:
-    names = {c.code: c.name for c in whatif.candidates()}
+def _best(names: dict[str, str], change: Change) -> dict[str, Any]:
     return {
         "action_zh": ACTION_ZH.get(change.action, change.action),
         "name": names.get(change.site, change.site),
