@@ -279,3 +279,31 @@ def test_the_registry_keeps_the_most_recent_sessions() -> None:
     assert reg.by_id(a.id) is a and reg.by_id(b.id) is None
     assert get("a", "v2") is not a and len(opened) == 2  # a new data version: opened again
     assert reg.drop_stale("v2") == 1 and len(reg) == 1
+
+
+def test_a_whatif_can_start_from_a_saved_scenario(leader: Browser) -> None:
+    page = leader.get("/leader/whatif", type=TYPE, scenario=SCENARIOS[0])
+    assert page.status_code == 200 and f"从方案「{SCENARIOS[0]}」开始" in page.text
+    panel = leader.get("/leader/whatif/panel", type=TYPE, scenario=SCENARIOS[0]).text
+    # the scenario closed JK-01: nobody in reach at the start; re-opening it gives 7 back
+    assert _row(panel, "in_reach")[1:3] == ["0", "0"]
+    form = {"type": TYPE, "scenario": SCENARIOS[0], "action": "add", "site": "JK-01"}
+    assert _row(leader.htmx("/leader/whatif/change", form).text, "in_reach")[1:4] == [
+        "0",
+        "7",
+        "+7",
+    ]
+
+
+def test_a_type_without_travel_or_a_failing_job_is_told_in_chinese(leader: Browser) -> None:
+    r = leader.get("/leader/whatif", type="accessible_community")
+    assert r.status_code == 422 and "不能推演" in r.text
+    form = {"type": TYPE, "new": "0", "close": "不存在的站", "name": "关闭不存在的站"}
+    started = leader.htmx("/leader/scenarios/jobs", form).text
+    job = re.search(r"/leader/jobs/([0-9a-f]{32})", started)
+    assert job
+    deadline = time.monotonic() + WAIT_S
+    while "every 1s" in (text := leader.get(f"/leader/jobs/{job[1]}").text):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert "求解失败：" in text and "不存在的站" in text, text
