@@ -17,7 +17,7 @@ BENCH_ARGS ?=
 vendor: $(STAMP)
 	$(BIN)/python -m maps.vendor
 
-.PHONY: demo test lint format typecheck clean venv bench-coverage bench-siting bench-routing bench-api
+.PHONY: demo test lint format typecheck clean venv bench-coverage bench-siting bench-routing bench-api bench-whatif
 
 venv: $(STAMP)
 
@@ -93,6 +93,11 @@ bench-siting: $(STAMP)
 bench-routing: $(STAMP)
 	$(BIN)/python -m bench.outreach_month
 	$(BIN)/python -m bench.routing
+
+# The leader's what-if on the demo: server ms per click (median, p95 of 100 random
+# add/remove/upgrade clicks) next to a full coverplan coverage run; exit 1 over 100 ms.
+bench-whatif: $(STAMP)
+	$(BIN)/python -m bench.whatif $(BENCH_ARGS)
 
 # HTTP load (wrk on a real uvicorn) and SQLite concurrency; a quick run:
 # make bench-api BENCH_ARGS="--seconds 5". wrk (Debian package) only when missing.

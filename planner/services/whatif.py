@@ -11,7 +11,8 @@ per site: the same nearest-first rule).
 "Suggest the next site" and "best within a budget" score every candidate with
 the rule of :mod:`planner.siting.lexicographic` for a capacitated MCLP: most
 persons gained within capacity, then most newly in reach, then the smallest
-increase of total minutes to the nearest open site, then the smaller site code.
+increase of total minutes to the nearest open site, then the site order of
+``coverplan site`` (existing facilities by code, then candidates by code).
 :meth:`WhatIf.best_within_budget` is greedy (stated there). A web session
 registry keeps one :class:`WhatIf` per user; :meth:`WhatIf.copy` and
 :meth:`WhatIf.reset` are cheap.
@@ -306,7 +307,6 @@ class WhatIf:
         if per_yuan and any(not c for c in costs):
             need = None  # a free decision: no common scale to prune on
         gains = state.gains(ev, idx, added, need=need, weight=weight)
-        rank = self.built.arrays.site_rank
         out = [
             Suggestion(
                 change=c,
@@ -325,7 +325,7 @@ class WhatIf:
         def key(s: Suggestion) -> tuple[float, ...]:
             ratio = s.gain_within_capacity / s.cost if per_yuan and s.cost else 0.0
             j = self._codes[s.change.site]
-            return (-ratio, -s.gain_within_capacity, -s.gain_in_reach, s.minutes_change, rank[j])
+            return (-ratio, -s.gain_within_capacity, -s.gain_in_reach, s.minutes_change, j)
 
         return sorted(out, key=key)
 
@@ -334,7 +334,8 @@ class WhatIf:
 
         Ranked by persons gained within capacity, then persons newly in reach,
         then the smallest change of total minutes to the nearest open site, then
-        the site's code order (:mod:`planner.siting.lexicographic`). Decisions that
+        the site order of ``coverplan site`` (existing facilities by code, then
+        candidates by code: :mod:`planner.siting.lexicographic`). Decisions that
         gain nobody are left out.
         """
         if k < 1:
@@ -459,5 +460,7 @@ def open_whatif(
     )
     base: tuple[Change, ...] = ()
     if options.scenario is not None:
-        base = scenario_changes(store, options.scenario, type_key=key, sites=built.sites)
+        base = scenario_changes(
+            store, options.scenario, type_key=key, label=ft.label, sites=built.sites
+        )
     return WhatIf(built, config=config, type_key=key, base=base)

@@ -67,6 +67,7 @@ def _site_frame(
     ft = config.facility_types[type_key]
     new_places = float(ft.siting.capacity) if ft.siting.capacity is not None else math.inf
     facs = facilities[(facilities["type"] == type_key) & facilities["lon"].notna()]
+    facs = facs.sort_values(["key", "id"], key=lambda c: c.astype(str) if c.name == "key" else c)
     vinfo = villages.set_index("code")
     existing = pd.DataFrame(
         {

@@ -49,7 +49,7 @@ def _places(value: Any) -> int | None:
 
 
 def scenario_changes(
-    store: Store, name: str, *, type_key: str, sites: pd.DataFrame
+    store: Store, name: str, *, type_key: str, label: str, sites: pd.DataFrame
 ) -> tuple[Change, ...]:
     """The changes of saved scenario ``name`` on the what-if's ``sites``.
 
@@ -64,8 +64,9 @@ def scenario_changes(
     scenario = load_scenario(store, name)
     if scenario.kind != "site" or scenario.facility_type != type_key:
         raise InputError(
-            f"方案「{name}」不是{type_key}类设施的选址方案（类型 {scenario.facility_type}，"
-            f"种类 {scenario.kind}），不能作为此推演的起点"
+            f"方案「{name}」不是{label}的选址方案（方案的设施类型 {scenario.facility_type}，"
+            f"种类 {scenario.kind}），不能作为{label}推演的起点；"
+            f"请选择{label}（{type_key}）的选址方案"
         )
     existing = sites[sites["existing"].to_numpy(bool)]
     out: list[Change] = []

@@ -237,7 +237,7 @@ class WhatIfFigures:
     villages
         Per village (code order).
     sites
-        Existing facilities (open or closed) and opened candidates (code order).
+        Existing facilities (open or closed, by code), then opened candidates (by code).
     changes
         The changes applied, in order.
     cost

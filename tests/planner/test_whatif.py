@@ -8,6 +8,7 @@ plus one bedridden at V5 (home service).
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 from datetime import date
@@ -165,6 +166,13 @@ def test_base_and_changes_by_hand(toy: WhatIf, store: Store, config: Config) -> 
     (home,) = f.sites
     assert (home.places, home.demand, home.assigned, home.status) == (4, 7, 4, "shortage")
     full_recompute(store, config, toy, net)
+    doc = json.loads(json.dumps(f.to_json(), ensure_ascii=False))
+    assert doc["totals"]["within_capacity"] == 4 and doc["sites"][0]["status"] == "shortage"
+    cands = {c.code: (c.kind, c.status) for c in toy.candidates()}
+    assert cands == {
+        home.code: ("facility", "existing"),
+        **{code: ("village", "closed") for code in V[1:]},
+    }
     # a new home at V4 (40 places): V3 (10 min), V5 (25), V4 itself; V2's second person
     # reaches it in 25 min
     f = toy.apply(Change("add", V[3]))
@@ -260,9 +268,9 @@ def test_home_indicators_equal_the_engine(store: Store, config: Config, tmp_path
 
 def _brute_force(wi: WhatIf) -> list[tuple[str, str, int, int]]:
     """Every next decision applied to a copy: (action, site, gain within, gain in reach),
-    ranked as the siting tie-break (gain, reach, minutes, site code order)."""
+    ranked as the siting tie-break (gain, reach, minutes, site order: existing by code,
+    then candidates by code)."""
     base_ev = wi.evaluation()
-    rank = wi.built.arrays.site_rank
     out = []
     sites = wi.built.sites
     up = wi.ft.siting
@@ -282,7 +290,7 @@ def _brute_force(wi: WhatIf) -> list[tuple[str, str, int, int]]:
         ev = trial.evaluation()
         gain = ev.within_capacity - base_ev.within_capacity
         reach = ev.in_reach - base_ev.in_reach
-        out.append((-gain, -reach, ev.minutes - base_ev.minutes, int(rank[j]), change))
+        out.append((-gain, -reach, ev.minutes - base_ev.minutes, j, change))
     out.sort(key=lambda t: t[:4])
     return [(c.action, c.site, -g, -r) for g, r, _, _, c in out if g < 0 or r < 0]
 
@@ -380,3 +388,46 @@ def test_random_clicks_equal_the_engine(
             for s in wi.suggest_next(k=2)
         ]
         assert got == _brute_force(wi)[:2]
+
+
+def test_start_from_a_saved_scenario(store: Store, config: Config, tmp_path: Path) -> None:
+    from planner.services.scenarios import save_scenario
+
+    people = [(i, False) for i, n in enumerate(TRAVELLERS) for _ in range(n)]
+    _import(store, config, tmp_path, people=people, homes=[(0, 4)], lon=LON)
+    selected = [
+        {"action": "new", "name": "班溪（新建）", "village_code": V[3], "lon": LON[3], "lat": LAT,
+         "places": 2.0},
+        {"action": "upgrade", "name": "之家0", "village_code": V[0], "lon": LON[0], "lat": LAT,
+         "places": 20.0},
+    ]  # fmt: skip
+    save_scenario(
+        store,
+        name="方案甲",
+        kind="site",
+        inputs={},
+        result={"selected": selected},
+        metrics={},
+        by_town={},
+        facility_type="home",
+    )
+    net = line_network(LEGS, LON)
+    wi = open_whatif(
+        store,
+        config=config,
+        options=WhatIfOptions("home", scenario="方案甲", today=TODAY),
+        networks={"drive": net},
+    )
+    f = wi.figures()
+    assert f.changes == () and f.before == f.totals
+    assert {s.code: s.places for s in f.sites} == {f.sites[0].code: 24, V[3]: 2}
+    # 24 places at V1 take V1, V2, V3 (7); V4's 2 places take V4 and one of V5
+    assert (f.totals.in_reach, f.totals.within_capacity) == (10, 9)
+    full_recompute(store, config, wi, net)
+    with pytest.raises(InputError, match="不是精神残疾人社区康复站的选址方案"):
+        open_whatif(
+            store,
+            config=config,
+            options=WhatIfOptions("psych_station", scenario="方案甲", today=TODAY),
+            networks={"drive": net},
+        )
