@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.web.deps import LoginRequired
 from api.web.render import page
-from api.web.routes import admin, leader, maps, outreach, planner, signin
+from api.web.routes import admin, leader, leader_whatif, maps, outreach, planner, signin
 from maps.assets import STATIC_DIR
 
 __all__ = ["PAGE_ROUTERS", "install_web"]
@@ -25,6 +25,7 @@ PAGE_ROUTERS: list[Any] = [
     signin.router,
     planner.router,
     leader.router,
+    leader_whatif.router,
     outreach.router,
     admin.router,
     maps.router,
