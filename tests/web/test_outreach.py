@@ -59,9 +59,7 @@ def _stops_shown(b: Any) -> list[str]:
 
 
 def _console_ok(b: Any) -> None:
-    """``assert_clean``, the route map frames aside: ``/maps/outreach.html`` is served
-    by the maps part (merged later); until then each frame is a 404 the browser logs."""
-    b.console_errors[:] = [e for e in b.console_errors if "/maps/outreach.html" not in e]
+    """``assert_clean``: the route map frames included."""
     b.assert_clean()
 
 

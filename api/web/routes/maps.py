@@ -29,8 +29,9 @@ from maps.outreach import outreach_map
 from maps.render import to_html
 from maps.retrofit import retrofit_map
 from maps.siting import siting_map
+from maps.whatif import whatif_map
 from planner.domain.access import Role
-from planner.errors import InputError
+from planner.errors import InputError, NotFoundError
 from planner.outreach.month import month_of
 from planner.services import RetrofitOptions, show_scenario
 from planner.services.outreach_views import sheet_plan
@@ -45,6 +46,7 @@ router = APIRouter(include_in_schema=False)
 Analysts = Annotated[WebSession, Depends(page_for(Role.PLANNER, Role.LEADER))]
 Field = Annotated[WebSession, Depends(page_for(Role.PLANNER, Role.LEADER, Role.OUTREACH))]
 Team = Annotated[WebSession, Depends(page_for(Role.OUTREACH))]
+Leaders = Annotated[WebSession, Depends(page_for(Role.LEADER))]
 TypeQuery = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z_]+$")]
 DEFAULT_INDICATOR = "home"
 
@@ -171,4 +173,27 @@ def outreach_frame(
     )
     base = load_base(state.store, config=state.config, networks=state.networks)
     m = outreach_map(one, base=base, config=state.config, team=team, day=day)
+    return HTMLResponse(to_html(m))
+
+
+@router.get("/maps/whatif.html", response_class=HTMLResponse)
+def whatif_frame(
+    request: Request,
+    session: Leaders,
+    session_id: Annotated[str, Query(alias="session", min_length=8, max_length=64)],
+    step: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    """The signed-in user's own what-if after its changes (``step`` only defeats
+    the browser's cache); another user's session id is not found."""
+    from api.web.routes.leader_whatif import registry
+
+    entry = registry(request).by_id(session_id)
+    if entry is None or entry.subject != session.principal.subject:
+        raise NotFoundError("没有这个推演（或已过期）：请回到「选址推演」页面重新打开")
+    config: Config = request.app.state.config
+    with entry.lock:
+        figures = entry.whatif.figures()
+    state = request.app.state
+    base = load_base(state.store, config=config, networks=state.networks)
+    m = whatif_map(figures, base=base, config=config, min_count=_min_count(session, config))
     return HTMLResponse(to_html(m))
