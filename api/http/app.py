@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 
+from api.analyses import MAX_ANSWERS, AnalysisCache
 from api.http import problems
-from api.http.analyses import MAX_ANSWERS, AnalysisCache
 from api.http.jobs import JobRunner
 from api.http.routes import (
     auth,
@@ -158,7 +158,7 @@ def create_app(
     app.state.login_throttle = LoginThrottle(per_minute=config.auth.login_per_minute)
     app.state.demo = demo and secret == DEMO_SECRET
     # coverage, gaps, indicators and retrofit results per store data version
-    # (api.http.analyses); road networks loaded once; siting jobs, one at a time
+    # (api.analyses); road networks loaded once; siting jobs, one at a time
     app.state.analyses = AnalysisCache()
     app.state.answers = AnalysisCache(max_entries=MAX_ANSWERS)
     app.state.networks = NetworkCache()

@@ -3,7 +3,7 @@
 
 The figures are those of ``coverplan coverage --json``, ``gaps --json`` and
 ``indicators --json`` on the same store, computed once per store data version
-and day (:mod:`api.http.analyses`). Every role but admin gets person counts
+and day (:mod:`api.analyses`). Every role but admin gets person counts
 1..``[privacy] min_count``-1 per village and per town as null.
 """
 
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.http.analyses import (
+from api.analyses import (
     cached_coverage,
     cached_gaps,
     cached_indicators,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
-from api.http.analyses import cached_json
+from api.analyses import cached_json
 from api.http.deps import get_config, get_store, require
 from api.http.problems import responses
 from planner.domain.access import Principal, Role

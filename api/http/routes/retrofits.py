@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.http.analyses import cached_retrofit, suppress_counts
+from api.analyses import cached_retrofit, suppress_counts
 from api.http.deps import get_config, get_store, require
 from api.http.problems import responses
 from api.http.routes.residents import Purpose

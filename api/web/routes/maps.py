@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.http.analyses import cached_coverage, cached_gaps, cached_indicators, cached_retrofit
+from api.analyses import cached_coverage, cached_gaps, cached_indicators, cached_retrofit
 from api.web.deps import page_for
 from api.web.routes.outreach_visits import month_plans
 from maps.base import load_base
