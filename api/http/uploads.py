@@ -10,7 +10,7 @@ stored. A declared ``Content-Length`` far above the cap is refused before readin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,22 @@ MEGABYTE = 1024 * 1024
 _UNSAFE = re.compile(r"[^\w.\-（）()\u4e00-\u9fff]+")
 
 
+#: Characters kept of each plain (non-file) form field (a web form's ``csrf``, ``kind``).
+FIELD_MAX_CHARS = 200
+#: Plain form fields kept at most.
+FIELDS_MAX = 16
+
+
 @dataclass(frozen=True)
 class Uploaded:
     """The uploaded file: its name as the caller sent it (made safe), where it was
-    written, and its size in bytes."""
+    written, and its size in bytes; ``fields``: the form's other (plain) fields,
+    each cut to :data:`FIELD_MAX_CHARS` characters (the web pages' ``csrf``, ``kind``)."""
 
     name: str
     path: Path
     size: int
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 def multipart_body(description: str) -> dict[str, Any]:
@@ -113,8 +121,16 @@ async def receive_file(
             "请以 multipart/form-data 表单上传文件，文件放在字段「file」中"
             "（如 curl -F file=@名单.xlsx …）"
         )
-    state: dict[str, Any] = {"headers": {}, "field": b"", "value": b"", "out": None, "size": 0}
+    state: dict[str, Any] = {
+        "headers": {},
+        "field": b"",
+        "value": b"",
+        "out": None,
+        "size": 0,
+        "plain": None,
+    }
     found: list[Uploaded] = []
+    fields: dict[str, bytearray] = {}
 
     def on_part_begin() -> None:
         state["headers"] = {}
@@ -137,10 +153,16 @@ async def receive_file(
             path = dest / name
             state["out"] = path.open("wb")
             found.append(Uploaded(name=name, path=path, size=0))
+        elif b"filename" not in disp and len(fields) < FIELDS_MAX:
+            key = disp.get(b"name", b"").decode("utf-8", "replace")
+            state["plain"] = fields.setdefault(key, bytearray())
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         out = state["out"]
         if out is None:
+            plain = state["plain"]
+            if plain is not None and len(plain) < FIELD_MAX_CHARS * 4:
+                plain.extend(data[start : min(end, start + FIELD_MAX_CHARS * 4)])
             return
         state["size"] += end - start
         if state["size"] > limit:
@@ -148,6 +170,7 @@ async def receive_file(
         out.write(data[start:end])
 
     def on_part_end() -> None:
+        state["plain"] = None
         if state["out"] is not None:
             state["out"].close()
             state["out"] = None
@@ -179,4 +202,7 @@ async def receive_file(
             state["out"].close()
     if not found:
         raise InputError("请求中没有上传文件：请把文件放在表单字段「file」中（带文件名）")
-    return Uploaded(name=found[0].name, path=found[0].path, size=state["size"])
+    plain = {
+        k: bytes(v).decode("utf-8", "replace")[:FIELD_MAX_CHARS] for k, v in fields.items() if k
+    }
+    return Uploaded(name=found[0].name, path=found[0].path, size=state["size"], fields=plain)
