@@ -88,6 +88,46 @@ def _too_large(max_mb: float) -> TooLargeError:
     )
 
 
+def _boundary(request: Request, *, limit: int, max_mb: float) -> bytes:
+    """The multipart boundary of ``request`` (TooLargeError for a declared body far
+    above ``limit`` bytes, InputError for a request that is not a multipart form)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + FRAMING_BYTES:
+        raise _too_large(max_mb)
+    ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise InputError(
+            "请以 multipart/form-data 表单上传文件，文件放在字段「file」中"
+            "（如 curl -F file=@名单.xlsx …）"
+        )
+    return bytes(boundary)
+
+
+class _PlainFields:
+    """The plain (non-file) fields of a form: at most :data:`FIELDS_MAX`, each cut
+    to :data:`FIELD_MAX_CHARS` characters."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytearray] = {}
+        self.current: bytearray | None = None
+
+    def begin(self, name: bytes) -> None:
+        key = name.decode("utf-8", "replace")
+        if key and (key in self.values or len(self.values) < FIELDS_MAX):
+            self.current = self.values.setdefault(key, bytearray())
+
+    def add(self, data: bytes) -> None:
+        room = FIELD_MAX_CHARS * 4 - len(self.current) if self.current is not None else 0
+        if room > 0 and self.current is not None:
+            self.current.extend(data[:room])
+
+    def texts(self) -> dict[str, str]:
+        return {
+            k: bytes(v).decode("utf-8", "replace")[:FIELD_MAX_CHARS] for k, v in self.values.items()
+        }
+
+
 async def receive_file(
     request: Request, *, dest: Path, max_mb: float, suffixes: tuple[str, ...]
 ) -> Uploaded:
@@ -111,26 +151,10 @@ async def receive_file(
         Not a multipart form, no ``file`` field, or a file of another type.
     """
     limit = int(max_mb * MEGABYTE)
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + FRAMING_BYTES:
-        raise _too_large(max_mb)
-    ctype, params = parse_options_header(request.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if ctype != b"multipart/form-data" or not boundary:
-        raise InputError(
-            "请以 multipart/form-data 表单上传文件，文件放在字段「file」中"
-            "（如 curl -F file=@名单.xlsx …）"
-        )
-    state: dict[str, Any] = {
-        "headers": {},
-        "field": b"",
-        "value": b"",
-        "out": None,
-        "size": 0,
-        "plain": None,
-    }
+    boundary = _boundary(request, limit=limit, max_mb=max_mb)
+    state: dict[str, Any] = {"headers": {}, "field": b"", "value": b"", "out": None, "size": 0}
     found: list[Uploaded] = []
-    fields: dict[str, bytearray] = {}
+    fields = _PlainFields()
 
     def on_part_begin() -> None:
         state["headers"] = {}
@@ -153,16 +177,13 @@ async def receive_file(
             path = dest / name
             state["out"] = path.open("wb")
             found.append(Uploaded(name=name, path=path, size=0))
-        elif b"filename" not in disp and len(fields) < FIELDS_MAX:
-            key = disp.get(b"name", b"").decode("utf-8", "replace")
-            state["plain"] = fields.setdefault(key, bytearray())
+        elif b"filename" not in disp:
+            fields.begin(disp.get(b"name", b""))
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         out = state["out"]
         if out is None:
-            plain = state["plain"]
-            if plain is not None and len(plain) < FIELD_MAX_CHARS * 4:
-                plain.extend(data[start : min(end, start + FIELD_MAX_CHARS * 4)])
+            fields.add(data[start:end])
             return
         state["size"] += end - start
         if state["size"] > limit:
@@ -170,7 +191,7 @@ async def receive_file(
         out.write(data[start:end])
 
     def on_part_end() -> None:
-        state["plain"] = None
+        fields.current = None
         if state["out"] is not None:
             state["out"].close()
             state["out"] = None
@@ -202,7 +223,6 @@ async def receive_file(
             state["out"].close()
     if not found:
         raise InputError("请求中没有上传文件：请把文件放在表单字段「file」中（带文件名）")
-    plain = {
-        k: bytes(v).decode("utf-8", "replace")[:FIELD_MAX_CHARS] for k, v in fields.items() if k
-    }
-    return Uploaded(name=found[0].name, path=found[0].path, size=state["size"], fields=plain)
+    return Uploaded(
+        name=found[0].name, path=found[0].path, size=state["size"], fields=fields.texts()
+    )
