@@ -40,8 +40,9 @@ Session = Annotated[WebSession, Depends(page_for(Role.PLANNER))]
 TypeQuery = Annotated[str | None, Query(max_length=64)]
 PageQuery = Annotated[int, Query(ge=1, le=100_000)]
 
-#: The tables of the type panel, in page order.
-PANEL_TABLES = ("gaps", "villages", "towns")
+#: The tables of the type panel, in page order; those shown unfolded at first.
+PANEL_TABLES = ("gaps", "towns", "villages")
+PANEL_OPEN = ("gaps", "towns")
 
 
 def _paged(request: Request, table: Table, *, type_key: str, page_no: int) -> dict[str, Any]:
@@ -77,6 +78,7 @@ def _panel(request: Request, session: WebSession, type_key: str) -> dict[str, An
     return {
         "type": type_key,
         "qtype": quote(type_key),
+        "open": PANEL_OPEN,
         "tables": [
             _paged(request, _table(request, session, n, type_key), type_key=type_key, page_no=1)
             for n in PANEL_TABLES
