@@ -14,7 +14,7 @@ import pytest
 
 from planner.services.history import access_log, import_batches
 from planner.store.audit import record_access
-from tests.http.county_api import PASSWORD
+from tests.http.county_api import MONTH, PASSWORD
 from tests.web.county_web import CountyWeb, build_county_web, use_county_web
 
 PAGE_SIZE = 50  # [server] page_size_default
@@ -233,3 +233,73 @@ def test_only_admins_open_the_admin_pages(web: CountyWeb) -> None:
     for user in ("planner", "leader", "outreach-a"):
         for path in ("/admin", "/admin/imports", "/admin/users", "/admin/audit"):
             assert web.client(user).get(path).status_code == 403, (user, path)
+
+
+def test_a_visits_upload_that_is_not_a_route_sheet_is_refused(web: CountyWeb) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["姓名", "地址"])
+    wb.active.append(["张三", "某地"])
+    out = io.BytesIO()
+    wb.save(out)
+    before = _batches(web)
+    client = web.client("admin")
+    r = client.post(
+        "/admin/imports",
+        data={"kind": "visits", "csrf": web.csrf["admin"]},
+        files={"file": ("走访.xlsx", out.getvalue(), "application/octet-stream")},
+    )
+    assert r.status_code == 422, r.text[:1000]
+    assert "不是入户路线单" in r.text and "缺少列" in r.text
+    assert "文件「走访.xlsx」未导入，库中数据未改变" in r.text
+    assert _batches(web) == before
+
+
+def _route_sheet(web: CountyWeb) -> tuple[bytes, dict[str, int]]:
+    """Team A's route sheet of last month (as the API hands it out), filled in: the
+    first household done, the second with an outcome nobody knows, the third blank."""
+    import openpyxl
+
+    client = web.client("admin")
+    token = client.post("/api/v1/auth/token", data={"username": "admin", "password": PASSWORD})
+    auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    purpose = {"purpose": "入户走访登记"}
+    r = client.get(f"/api/v1/outreach/months/{MONTH}", headers=auth, params=purpose)
+    assert r.status_code == 200, r.text[:500]
+    team = next(t for t in r.json()["plan"]["teams"] if t["team"] == "A")
+    day = team["days"][0]["date"]
+    sheet = client.get(
+        f"/api/v1/outreach/months/{MONTH}/sheets/A/{day}.xlsx", headers=auth, params=purpose
+    )
+    assert sheet.status_code == 200, sheet.text[:500]
+    wb = openpyxl.load_workbook(io.BytesIO(sheet.content))
+    ws = wb["入户路线单"]
+    header = next(r_ for r_ in range(1, 10) if ws.cell(r_, 1).value == "编号")
+    cols = {c.value: c.column for c in ws[header]}
+    rows = [r_ for r_ in range(header + 1, ws.max_row + 1) if ws.cell(r_, 1).value]
+    ws.cell(rows[0], cols["结果"], "完成")
+    ws.cell(rows[0], cols["已提供服务"], ws.cell(rows[0], cols["服务项目"]).value)
+    ws.cell(rows[1], cols["结果"], "不知道")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), {"rows": len(rows), "bad": rows[1]}
+
+
+def test_a_filled_route_sheet_is_imported_with_its_report(web: CountyWeb) -> None:
+    body, rows = _route_sheet(web)
+    before = _batches(web)
+    r = web.client("admin").post(
+        "/admin/imports",
+        data={"kind": "visits", "csrf": web.csrf["admin"]},
+        files={"file": ("A队路线单.xlsx", body, "application/octet-stream")},
+    )
+    assert r.status_code == 200, r.text[:2000]
+    counts = _counts(r.text)
+    assert counts["rows"] == rows["rows"] and counts["inserted"] == counts["stored"] == 1
+    assert counts["rejected"] == 1 and counts["skipped_blank"] == rows["rows"] - 2
+    table = re.search(r'<table class="problems">.*?</table>', r.text, flags=re.S)
+    assert table is not None
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", table.group(0), flags=re.S)
+    assert cells[:3] == ["A队路线单.xlsx", str(rows["bad"]), "结果"] and cells[4] == "拒绝"
+    assert _batches(web) == before + 1

@@ -35,6 +35,7 @@ from planner.domain.access import Role
 from planner.errors import CoverplanError, InputError
 from planner.services.history import IMPORT_KINDS, access_log, import_batch, import_batches
 from planner.services.imports import ImportOptions, ImportResult, Problem, import_file
+from planner.services.visits import VisitImport, VisitImportOptions, import_visits
 from planner.services.web_sessions import WebSession
 
 router = APIRouter(include_in_schema=False)
@@ -55,7 +56,29 @@ ROLE_LABELS = {
     "outreach": "入户服务队",
     "integration": "系统调用（密钥）",
 }
-ACTION_LABELS = {"rejected": "拒绝", "review": "待核查"}
+ACTION_LABELS = {"rejected": "拒绝", "review": "待核查", "warning": "提醒"}
+#: What the form imports: the registers, and the filled-in route sheets (visits).
+FORM_KINDS = {**IMPORT_KINDS, "visits": "走访记录（填好的路线单 .xlsx）"}
+#: The counts of a register import's report (key, Chinese label).
+REGISTER_COUNTS = (
+    ("rows", "数据行"),
+    ("stored", "入库"),
+    ("inserted", "新增"),
+    ("updated", "更新"),
+    ("unchanged", "未变"),
+    ("rejected", "拒绝"),
+    ("needs_review", "待核查"),
+)
+#: The counts of a visit import's report (``coverplan visits import --json``).
+VISIT_COUNTS = (
+    ("rows", "数据行"),
+    ("stored", "入库"),
+    ("inserted", "新增"),
+    ("revised", "更正"),
+    ("unchanged", "未变"),
+    ("skipped_blank", "未走访（结果为空）"),
+    ("rejected", "拒绝"),
+)
 BAD_KIND = "名单类型「{kind}」无效；可选：{known}"
 
 
@@ -81,7 +104,7 @@ def _imports_page(
         session=session,
         title="系统管理 · 导入",
         tab="imports",
-        kinds=IMPORT_KINDS,
+        kinds=FORM_KINDS,
         crs_labels=CRS_LABELS,
         form=form or {"kind": "residents", "crs": "wgs84"},
         history=history,
@@ -107,9 +130,56 @@ def admin_imports(request: Request, session: Session, page_no: PageQuery = 1) ->
 def _report(result: ImportResult, file: str) -> dict[str, Any]:
     """The batch report shown: the CLI's ``--json`` object and every problem row."""
     doc = result.to_json()
-    doc["kind_label"] = IMPORT_KINDS.get(result.kind, result.kind)
+    doc["kind_label"] = FORM_KINDS.get(result.kind, result.kind)
+    doc["counts"] = [(k, label, doc[k]) for k, label in REGISTER_COUNTS]
     doc["problems"] = [_problem(file, p) for p in result.problems]
     return doc
+
+
+def _visit_report(result: VisitImport, file: str) -> dict[str, Any]:
+    """The report of a visit import: ``coverplan visits import --json`` and its rows."""
+    doc = result.to_json()
+    problems = [(p, "rejected") for p in result.rejected] + [
+        (p, "warning") for p in result.warnings
+    ]
+    return {
+        "kind_label": FORM_KINDS["visits"],
+        "file": file,
+        "format": "xlsx",
+        "encoding": None,
+        "crs": "-",
+        "batch_id": "、".join(str(i) for i in result.batch_ids) or "—",
+        "ignored_columns": [],
+        "rows": result.rows,
+        "rejected": result.rejected_rows,
+        "counts": [(k, label, doc[k]) for k, label in VISIT_COUNTS],
+        "problems": [
+            {
+                "file": file,
+                "row": p.row,
+                "column": p.column,
+                "value": p.value,
+                "action": action,
+                "reason": p.reason,
+            }
+            for p, action in problems
+        ],
+    }
+
+
+def _import(store: Any, config: Any, path: Path, form: dict[str, str], name: str) -> Any:
+    """Run the import the form asks for (in a worker thread): its report."""
+    if form["kind"] == "visits":
+        done = import_visits(store, config=config, options=VisitImportOptions(path=path))
+        return _visit_report(done, name)
+    options = ImportOptions(
+        kind=form["kind"],  # type: ignore[arg-type]  # checked by the caller
+        path=path,
+        crs=form["crs"] or "wgs84",
+        replace=form["replace"] == "on",
+    )
+    result = import_file(store, config=config, options=options)
+    return _report(replace(result, file=name), name)
 
 
 def _problem(file: str, p: Problem) -> dict[str, Any]:
@@ -137,16 +207,10 @@ async def admin_import(request: Request, session: Session) -> Response:
         check_csrf(request, session, up.fields.get("csrf"))
         form = {k: up.fields.get(k, "") for k in ("kind", "crs", "replace")}
         try:
-            if form["kind"] not in IMPORT_KINDS:
-                known = "、".join(f"{v}（{k}）" for k, v in IMPORT_KINDS.items())
+            if form["kind"] not in FORM_KINDS:
+                known = "、".join(f"{v}（{k}）" for k, v in FORM_KINDS.items())
                 raise InputError(BAD_KIND.format(kind=form["kind"], known=known))
-            options = ImportOptions(
-                kind=form["kind"],  # type: ignore[arg-type]  # checked above
-                path=up.path,
-                crs=form["crs"] or "wgs84",
-                replace=form["replace"] == "on",
-            )
-            result = await run_in_threadpool(import_file, store, config=config, options=options)
+            report = await run_in_threadpool(_import, store, config, up.path, form, up.name)
         except CoverplanError as exc:
             return _imports_page(
                 request,
@@ -155,8 +219,7 @@ async def admin_import(request: Request, session: Session) -> Response:
                 form=form,
                 status_code=422,
             )
-    result = replace(result, file=up.name)
-    return _imports_page(request, session, report=_report(result, up.name), form=form)
+    return _imports_page(request, session, report=report, form=form)
 
 
 @router.get("/admin/imports/{batch_id}", response_class=HTMLResponse)
@@ -169,6 +232,7 @@ def admin_import_batch(request: Request, session: Session, batch_id: int) -> Res
         title=f"系统管理 · 导入批次 {batch_id}",
         tab="imports",
         batch=found.batch,
+        counts=[(k, label, getattr(found.batch, k)) for k, label in REGISTER_COUNTS],
         problems_rows=[_problem(found.batch.file, p) for p in found.problems],
         action_labels=ACTION_LABELS,
     )
