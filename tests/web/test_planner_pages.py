@@ -6,6 +6,7 @@ personal data anywhere a planner looks."""
 from __future__ import annotations
 
 import csv
+import html as html_lib
 import io
 import re
 from collections.abc import Iterator
@@ -181,3 +182,36 @@ def test_other_roles_cannot_open_the_planner_pages(web: CountyWeb) -> None:
         client = web.client(user)
         for path in ("/planner", "/planner/download/villages.csv", "/planner/panel"):
             assert client.get(path).status_code == 403, (user, path)
+
+
+def _town_cells(html: str) -> list[list[str]]:
+    table = re.search(r'<table data-table="indicator-towns">.*?</table>', html, flags=re.S)
+    assert table is not None, html[:1000]
+    body = table.group(0).split("<tbody>")[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S) for row in rows]
+    return [[html_lib.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in row] for row in cells]
+
+
+def test_the_indicator_per_town_hides_small_counts_from_planners(web: CountyWeb) -> None:
+    path = "/planner/indicator-map?indicator=living_subsidy"
+    shown = _town_cells(web.client("planner").get(path).text)
+    full = _town_cells(web.client("admin").get(path).text)
+    doc = _api(web, "admin", "/api/v1/indicators")
+    item = next(i for i in doc["indicators"] if i["key"] == "living_subsidy")
+    assert [r[0] for r in full] == [t["town_name"] for t in item["by_town"]]
+    assert [r[1:3] for r in full] == [
+        [str(t["numerator"]), str(t["denominator"])] for t in item["by_town"]
+    ]
+    hidden = 0
+    for s_row, f_row in zip(shown, full, strict=True):
+        assert s_row[3:] == f_row[3:]  # value and judgement as the API gives them
+        for s, f in zip(s_row[1:3], f_row[1:3], strict=True):
+            if f.isdigit() and 0 < int(f) < MIN_COUNT:
+                assert s == "<5"
+                hidden += 1
+            else:
+                assert s == f
+    assert hidden > 0
+    missing = web.client("planner").get("/planner/indicator-map?indicator=nope")
+    assert missing.status_code == 404 and "没有指标「nope」" in missing.text

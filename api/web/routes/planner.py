@@ -19,7 +19,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.http.analyses import cached_indicators
+from api.http.analyses import cached_indicators, suppress_indicators
 from api.web.deps import page_for
 from api.web.render import TEMPLATES, page
 from api.web.tables import (
@@ -91,6 +91,28 @@ def _indicator_keys(request: Request) -> list[tuple[str, str]]:
     return [(i.key, f"{i.number}. {i.name}") for i in cached_indicators(request).table.indicators]
 
 
+def _indicator_context(request: Request, session: WebSession, key: str) -> dict[str, Any]:
+    """The context of the indicator map fragment: the frame, and the indicator per
+    town (numerators and denominators 1..min_count-1 suppressed but for admins)."""
+    items = {i.key: i for i in cached_indicators(request).table.indicators}
+    if key not in items:
+        raise NotFoundError(f"没有指标「{key}」；可选：{'、'.join(items)}")
+    item = items[key]
+    min_count = request.app.state.config.privacy.min_count
+    shown = suppress_indicators([item.to_json()], principal=session.principal, min_count=min_count)[
+        0
+    ]
+    return {
+        "indicator": key,
+        "qindicator": quote(key),
+        "label": f"{item.number}. {item.name}",
+        "unit": shown["unit"],
+        "towns": shown["by_town"],
+        "min_count": min_count,
+        "suppressed": not session.principal.full_records,
+    }
+
+
 def _first_mapped(request: Request) -> str:
     """The first indicator with a value in some town (the map shown first)."""
     items = cached_indicators(request).table.indicators
@@ -114,8 +136,8 @@ def planner_home(request: Request, session: Session, type: TypeQuery = None) -> 
         type_table=_table(request, session, "types", type_key),
         indicators=indicator_table,
         indicator_keys=keys,
-        indicator=indicator,
-        indicator_label=dict(keys).get(indicator, ""),
+        indicator_keys_selected=indicator,
+        indicator_map=_indicator_context(request, session, indicator) if indicator else None,
         policy=_paged(request, policy, type_key=type_key, page_no=1),
         panel=_panel(request, session, type_key),
     )
@@ -144,14 +166,8 @@ def planner_table(
 def planner_indicator_map(
     request: Request, session: Session, indicator: Annotated[str, Query(max_length=64)] = ""
 ) -> Response:
-    del session
-    keys = dict(_indicator_keys(request))
-    if indicator not in keys:
-        raise NotFoundError(f"没有指标「{indicator}」；可选：{'、'.join(keys)}")
     return TEMPLATES.TemplateResponse(
-        request,
-        "planner_indicator_map.html",
-        {"indicator": indicator, "qindicator": quote(indicator), "label": keys[indicator]},
+        request, "planner_indicator_map.html", _indicator_context(request, session, indicator)
     )
 
 
