@@ -43,7 +43,10 @@ ANALYSIS = (
     "planner.scenarios",
 )
 BELOW_ANALYSIS = ("planner.store", "planner.ingest", "planner.reports", "planner.services")
-SUBPACKAGES = {"planner": 2, "api": 2, "data": 2}
+#: Units of the import graph: planner and data by subpackage; api by module of its
+#: subpackages (the web pages, ``api.web``, use the HTTP API's caches and upload
+#: parsing, while ``api.http.app`` mounts the pages: no cycle between modules).
+SUBPACKAGES = {"planner": 2, "api": 3, "data": 2}
 
 
 def known(reason: str) -> pytest.MarkDecorator:

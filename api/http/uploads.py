@@ -10,7 +10,7 @@ stored. A declared ``Content-Length`` far above the cap is refused before readin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +30,22 @@ MEGABYTE = 1024 * 1024
 _UNSAFE = re.compile(r"[^\w.\-（）()\u4e00-\u9fff]+")
 
 
+#: Characters kept of each plain (non-file) form field (a web form's ``csrf``, ``kind``).
+FIELD_MAX_CHARS = 200
+#: Plain form fields kept at most.
+FIELDS_MAX = 16
+
+
 @dataclass(frozen=True)
 class Uploaded:
     """The uploaded file: its name as the caller sent it (made safe), where it was
-    written, and its size in bytes."""
+    written, and its size in bytes; ``fields``: the form's other (plain) fields,
+    each cut to :data:`FIELD_MAX_CHARS` characters (the web pages' ``csrf``, ``kind``)."""
 
     name: str
     path: Path
     size: int
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 def multipart_body(description: str) -> dict[str, Any]:
@@ -80,6 +88,46 @@ def _too_large(max_mb: float) -> TooLargeError:
     )
 
 
+def _boundary(request: Request, *, limit: int, max_mb: float) -> bytes:
+    """The multipart boundary of ``request`` (TooLargeError for a declared body far
+    above ``limit`` bytes, InputError for a request that is not a multipart form)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + FRAMING_BYTES:
+        raise _too_large(max_mb)
+    ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise InputError(
+            "请以 multipart/form-data 表单上传文件，文件放在字段「file」中"
+            "（如 curl -F file=@名单.xlsx …）"
+        )
+    return bytes(boundary)
+
+
+class _PlainFields:
+    """The plain (non-file) fields of a form: at most :data:`FIELDS_MAX`, each cut
+    to :data:`FIELD_MAX_CHARS` characters."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytearray] = {}
+        self.current: bytearray | None = None
+
+    def begin(self, name: bytes) -> None:
+        key = name.decode("utf-8", "replace")
+        if key and (key in self.values or len(self.values) < FIELDS_MAX):
+            self.current = self.values.setdefault(key, bytearray())
+
+    def add(self, data: bytes) -> None:
+        room = FIELD_MAX_CHARS * 4 - len(self.current) if self.current is not None else 0
+        if room > 0 and self.current is not None:
+            self.current.extend(data[:room])
+
+    def texts(self) -> dict[str, str]:
+        return {
+            k: bytes(v).decode("utf-8", "replace")[:FIELD_MAX_CHARS] for k, v in self.values.items()
+        }
+
+
 async def receive_file(
     request: Request, *, dest: Path, max_mb: float, suffixes: tuple[str, ...]
 ) -> Uploaded:
@@ -103,18 +151,10 @@ async def receive_file(
         Not a multipart form, no ``file`` field, or a file of another type.
     """
     limit = int(max_mb * MEGABYTE)
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + FRAMING_BYTES:
-        raise _too_large(max_mb)
-    ctype, params = parse_options_header(request.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if ctype != b"multipart/form-data" or not boundary:
-        raise InputError(
-            "请以 multipart/form-data 表单上传文件，文件放在字段「file」中"
-            "（如 curl -F file=@名单.xlsx …）"
-        )
+    boundary = _boundary(request, limit=limit, max_mb=max_mb)
     state: dict[str, Any] = {"headers": {}, "field": b"", "value": b"", "out": None, "size": 0}
     found: list[Uploaded] = []
+    fields = _PlainFields()
 
     def on_part_begin() -> None:
         state["headers"] = {}
@@ -137,10 +177,13 @@ async def receive_file(
             path = dest / name
             state["out"] = path.open("wb")
             found.append(Uploaded(name=name, path=path, size=0))
+        elif b"filename" not in disp:
+            fields.begin(disp.get(b"name", b""))
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         out = state["out"]
         if out is None:
+            fields.add(data[start:end])
             return
         state["size"] += end - start
         if state["size"] > limit:
@@ -148,6 +191,7 @@ async def receive_file(
         out.write(data[start:end])
 
     def on_part_end() -> None:
+        fields.current = None
         if state["out"] is not None:
             state["out"].close()
             state["out"] = None
@@ -179,4 +223,6 @@ async def receive_file(
             state["out"].close()
     if not found:
         raise InputError("请求中没有上传文件：请把文件放在表单字段「file」中（带文件名）")
-    return Uploaded(name=found[0].name, path=found[0].path, size=state["size"])
+    return Uploaded(
+        name=found[0].name, path=found[0].path, size=state["size"], fields=fields.texts()
+    )

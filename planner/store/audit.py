@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from planner.store import schema as t
 from planner.store.core import Store
 
-__all__ = ["AuditRow", "audit_rows", "record_access"]
+__all__ = ["AuditRow", "audit_count", "audit_rows", "record_access"]
 
 #: ``audit_log.entity`` of a person-level access row.
 ACCESS_ENTITY = "person"
@@ -92,13 +92,23 @@ def record_access(
         )
 
 
-def audit_rows(store: Store, *, limit: int) -> list[AuditRow]:
-    """The latest ``limit`` access rows, newest first."""
+def audit_count(store: Store) -> int:
+    """How many access rows there are."""
+    with store.read() as s:
+        n = s.scalar(
+            select(func.count()).select_from(t.AuditLog).where(t.AuditLog.entity == ACCESS_ENTITY)
+        )
+    return int(n or 0)
+
+
+def audit_rows(store: Store, *, limit: int, offset: int = 0) -> list[AuditRow]:
+    """The latest ``limit`` access rows after skipping the ``offset`` newest, newest first."""
     with store.read() as s:
         rows = s.scalars(
             select(t.AuditLog)
             .where(t.AuditLog.entity == ACCESS_ENTITY)
             .order_by(t.AuditLog.id.desc())
+            .offset(offset)
             .limit(limit)
         ).all()
     return [

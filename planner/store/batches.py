@@ -13,17 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from planner.store import schema as t
-from planner.store.core import audit
+from planner.store.core import Store, audit
 
 __all__ = [
     "Action",
     "BatchCounts",
+    "BatchRecord",
     "BatchSource",
     "Problem",
     "add_problems",
+    "batch_count",
+    "batch_problems",
+    "batch_records",
     "finish_batch",
     "start_batch",
 ]
@@ -124,3 +129,80 @@ def finish_batch(
     batch.needs_review = counts.needs_review
     batch.finished_at = datetime.now()
     audit(session, action="import", entity=batch.kind, detail=dict(audit_detail))
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """A stored import batch: its file and what it did (``finished_at`` local time)."""
+
+    id: int
+    kind: str
+    file: str
+    format: str
+    encoding: str | None
+    crs: str
+    counts: BatchCounts
+    started_at: datetime
+    finished_at: datetime
+
+
+def _record(b: t.ImportBatch) -> BatchRecord:
+    counts = BatchCounts(
+        rows=b.rows,
+        stored=b.stored,
+        inserted=b.inserted,
+        updated=b.updated,
+        unchanged=b.unchanged,
+        rejected=b.rejected,
+        needs_review=b.needs_review,
+    )
+    return BatchRecord(
+        id=b.id,
+        kind=b.kind,
+        file=b.file,
+        format=b.format,
+        encoding=b.encoding,
+        crs=b.crs,
+        counts=counts,
+        started_at=b.started_at,
+        finished_at=b.finished_at,
+    )
+
+
+def batch_count(store: Store) -> int:
+    """How many import batches are stored."""
+    with store.read() as s:
+        return int(s.scalar(select(func.count()).select_from(t.ImportBatch)) or 0)
+
+
+def batch_records(
+    store: Store, *, limit: int, offset: int = 0, batch_id: int | None = None
+) -> list[BatchRecord]:
+    """Import batches, newest first (``limit`` after skipping ``offset``); with
+    ``batch_id`` only that one (an empty list when there is none)."""
+    query = select(t.ImportBatch).order_by(t.ImportBatch.id.desc())
+    if batch_id is not None:
+        query = query.where(t.ImportBatch.id == batch_id)
+    with store.read() as s:
+        rows = s.scalars(query.offset(offset).limit(limit)).all()
+        return [_record(b) for b in rows]
+
+
+def batch_problems(store: Store, batch_id: int) -> list[Problem]:
+    """The problem rows of a batch, in the order stored."""
+    with store.read() as s:
+        rows = s.scalars(
+            select(t.ImportProblem)
+            .where(t.ImportProblem.batch_id == batch_id)
+            .order_by(t.ImportProblem.id)
+        ).all()
+        return [
+            Problem(
+                line=p.line,
+                column=p.column,
+                value=p.value,
+                action="review" if p.action == "review" else "rejected",
+                reason=p.reason,
+            )
+            for p in rows
+        ]
