@@ -81,7 +81,8 @@ def test_outreach_sees_this_months_route_on_a_desktop(browse: Any, web_server: W
     assert b.page.locator("iframe.map").count() == len(days)
     for d in days:
         src = b.page.locator(f"#day-{d['date']} iframe.map").get_attribute("src")
-        assert src == f"/maps/outreach.html?month={THIS_MONTH}&team=A&day={d['date']}"
+        assert src.startswith(f"/maps/outreach.html?month={THIS_MONTH}&team=A&day={d['date']}&")
+        assert "purpose=" in src  # the frame's read is audited with the page's purpose
     b.shot("outreach-month")
     b.shot("outreach-outreach")
     _console_ok(b)

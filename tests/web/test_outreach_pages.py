@@ -139,7 +139,9 @@ def test_outreach_sees_its_own_teams_route_masked_and_audited(
         assert s["masked_id"] in r.text and s["address"] in r.text
     assert r.text.count('class="stop"') == len(stops) == 3
     assert outside_urls(r.text) == []
-    assert f"/maps/outreach.html?month={MONTH}&amp;team=A&amp;day={day['date']}" in r.text
+    assert (
+        f"/maps/outreach.html?month={MONTH}&amp;team=A&amp;day={day['date']}&amp;purpose=" in r.text
+    )
     for fmt in ("html", "xlsx", "gpx"):
         assert f"/outreach/sheets/{MONTH}/A/{day['date']}.{fmt}?purpose=" in r.text
     estimated = sum(s["point_source"] == "estimated" for s in stops)
