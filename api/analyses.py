@@ -139,6 +139,17 @@ def cached_coverage(request: Request) -> CoverageResult:
     )
 
 
+def cached_service_areas(request: Request, type_key: str) -> CoverageResult:
+    """Coverage of one type with its facilities' service areas (isochrones), for the
+    coverage map (as ``coverplan coverage --type T --isochrones``)."""
+    store, config, cache, networks = _state(request)
+    options = CoverageOptions(types=(type_key,), isochrones=True)
+    return cache.get(
+        _key(store, "coverage-isochrones", type_key),
+        lambda: coverage(store, config=config, options=options, networks=networks),
+    )
+
+
 def cached_gaps(request: Request) -> Gaps:
     """Coverage and policy gaps of every type (as ``coverplan gaps --json``)."""
     store, config, cache, _ = _state(request)

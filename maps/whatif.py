@@ -4,6 +4,9 @@ state (places short of demand, full, places to spare, closed), new sites marked.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 import folium
 import geopandas as gpd
 import pandas as pd
@@ -20,13 +23,20 @@ from maps.draw import (
     shaded_layer,
     shift_xy,
 )
-from planner.services.whatif_types import WhatIfFigures
+from planner.services.whatif_types import Candidate, SiteRow, WhatIfFigures
 from planner.settings import Config
 
 __all__ = ["SITE_COLOURS", "whatif_map"]
 
 LAYER_VILLAGES = "村社服务情况"
 LAYER_SITES = "站点（名额）"
+LAYER_CANDIDATES = "候选点（点击可新增）"
+CANDIDATE_COLOUR = "#6a3d9a"
+#: What a button in a popup sends to the page around the frame (the leader's
+#: what-if page applies it, as its own buttons do).
+_MESSAGE = (
+    "parent.postMessage({{coverplan: 'whatif', action: '{action}', site: {site}}}, location.origin)"
+)
 #: Site state → (colour, Chinese label).
 SITE_COLOURS = {
     "shortage": ("#d7301f", "名额不足"),
@@ -58,12 +68,55 @@ def _villages(figures: WhatIfFigures, *, min_count: int | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["code", "pct", "text", "popup"])
 
 
+def _button(action: str, site: str, label: str) -> str:
+    """A popup button asking the page to apply a change (the site code as a JS string)."""
+    code = json.dumps(site).replace('"', "&quot;")
+    onclick = _MESSAGE.format(action=action, site=code)
+    return f'<button type="button" class="wi-map-btn" onclick="{onclick}">{esc(label)}</button>'
+
+
+def _candidates(m: folium.Map, candidates: Sequence[Candidate], *, config: Config) -> None:
+    """The candidate points not opened yet, each with a 「在此新增」 button."""
+    fg = folium.FeatureGroup(name=LAYER_CANDIDATES)
+    for c in candidates:
+        if c.kind == "facility" or c.status != "closed":
+            continue
+        html = (
+            f"<b>{esc(c.town_name or '')} {esc(c.name)}</b><br>{_button('add', c.code, '在此新增')}"
+        )
+        folium.CircleMarker(
+            location=shift_xy(c.lon, c.lat, config=config),
+            radius=4,
+            color=CANDIDATE_COLOUR,
+            weight=1,
+            fill=True,
+            fill_opacity=0.6,
+            tooltip=f"候选：{c.name}",
+            popup=folium.Popup(html, max_width=260),
+        ).add_to(fg)
+    fg.add_to(m)
+
+
+def _site_popup(s: SiteRow, *, label: str, places: str, min_count: int | None) -> str:
+    buttons = (
+        _button("add", s.code, "重开")
+        if s.is_closed
+        else _button("remove", s.code, "关闭") + " " + _button("upgrade", s.code, "扩容")
+    )
+    return (
+        f"<b>{'★新建 ' if s.is_new else ''}{esc(s.name)}</b><br>{esc(label)}；名额 {places}，"
+        f"需求 {esc(count_text(s.demand, min_count=min_count))}，"
+        f"已分配 {esc(count_text(s.assigned, min_count=min_count))}<br>{buttons}"
+    )
+
+
 def whatif_map(
     figures: WhatIfFigures,
     *,
     base: BaseLayers,
     config: Config,
     min_count: int | None,
+    candidates: Sequence[Candidate] = (),
     m: folium.Map | None = None,
 ) -> folium.Map:
     """Villages shaded by the percent of travellers served within capacity, sites
@@ -80,13 +133,19 @@ def whatif_map(
         ``[maps]``.
     min_count
         Counts of 1..min_count-1 persons shown as ``<min_count`` (None: as they are).
+    candidates
+        The what-if's candidates (:meth:`WhatIf.candidates`): those not opened are
+        drawn with a 「在此新增」 button; every site's popup has 关闭 / 扩容 (or
+        重开). A button posts ``{coverplan: "whatif", action, site}`` to the page
+        around the frame, which applies it.
     m
         Draw on this map (else a new base map).
 
     Returns
     -------
     folium.Map
-        Layers 村社服务情况 and 站点（名额）, their legends and the layer control.
+        Layers 村社服务情况, 站点（名额） and 候选点（点击可新增）, legends and the
+        layer control.
     """
     m = m if m is not None else base_map(base, config=config)
     bins, colours = config.maps.coverage_bins, config.maps.coverage_colours
@@ -123,8 +182,12 @@ def whatif_map(
             fill_color=colour,
             fill_opacity=0.9,
             tooltip=tip,
+            popup=folium.Popup(
+                _site_popup(s, label=label, places=places, min_count=min_count), max_width=300
+            ),
         ).add_to(fg)
     fg.add_to(m)
+    _candidates(m, candidates, config=config)
     add_legend(
         m,
         "站点状态",

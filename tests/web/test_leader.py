@@ -158,3 +158,48 @@ def test_the_whatif_changes_the_figures_after_a_click(browse: Any) -> None:
     )
     b.shot("leader-whatif")
     assert _nav_errors(b) == [] and b.outside == []
+
+
+#: Open the popup of the first map layer whose popup offers ``text`` (Leaflet's map
+#: object is a global of the folium page).
+_OPEN_POPUP = """text => {
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  let opened = false;
+  map.eachLayer(l => {
+    const p = l.getPopup && l.getPopup();
+    if (!opened && p && String(p.getContent().innerHTML || p.getContent()).includes(text)) {
+      l.openPopup(); opened = true;
+    }
+  });
+  return opened;
+}"""
+
+
+def test_a_click_on_the_map_changes_the_whatif(browse: Any) -> None:
+    """在此新增 in a candidate's popup (inside the map frame) adds that site; 关闭 in
+    a site's popup closes one: the panel's figures change each time."""
+    b = browse()
+    b.login("leader")
+    b.goto(f"/leader/whatif?type={TYPE}")
+    b.page.wait_for_selector(".wi-totals", timeout=PANEL_S)
+    sites = b.page.locator(".wi-changes li").count()
+    frame = b.page.frame_locator("iframe.map")
+    frame.locator(".leaflet-container").wait_for()
+    handle = b.page.frame_locator("iframe.map").locator("body")
+    assert handle.evaluate(f"(_, t) => ({_OPEN_POPUP})(t)", "在此新增")
+    start = _figures(b)
+    frame.locator("button.wi-map-btn", has_text="在此新增").first.click()
+    b.page.wait_for_selector(".wi-changes li", timeout=PANEL_S)
+    assert b.page.locator(".wi-changes li").count() == sites + 1
+    assert "新增" in b.page.inner_text(".wi-changes")
+    added = _figures(b)
+    assert added != start
+    frame = b.page.frame_locator("iframe.map")
+    frame.locator(".leaflet-container").wait_for()
+    assert frame.locator("body").evaluate(f"(_, t) => ({_OPEN_POPUP})(t)", "关闭")
+    frame.locator("button.wi-map-btn", has_text="关闭").first.click()
+    b.page.wait_for_function(
+        "n => document.querySelectorAll('.wi-changes li').length === n", arg=sites + 2
+    )
+    assert "关闭" in b.page.inner_text(".wi-changes")
+    assert _nav_errors(b) == [] and b.outside == []

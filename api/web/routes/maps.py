@@ -18,7 +18,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.analyses import cached_coverage, cached_gaps, cached_indicators, cached_retrofit
+from api.analyses import (
+    cached_gaps,
+    cached_indicators,
+    cached_retrofit,
+    cached_service_areas,
+)
 from api.web.deps import page_for
 from api.web.routes.outreach_visits import month_plans
 from maps.base import load_base
@@ -82,7 +87,7 @@ def _frame(request: Request, parts: tuple[Any, ...], draw: Any) -> HTMLResponse:
 def coverage_frame(request: Request, session: Analysts, type: TypeQuery = None) -> Response:
     config: Config = request.app.state.config
     t, mc = _type(config, type), _min_count(session, config)
-    result = cached_coverage(request)
+    result = cached_service_areas(request, t)
     return _frame(
         request,
         ("coverage", t, mc),
@@ -193,7 +198,14 @@ def whatif_frame(
     config: Config = request.app.state.config
     with entry.lock:
         figures = entry.whatif.figures()
+        candidates = entry.whatif.candidates()
     state = request.app.state
     base = load_base(state.store, config=config, networks=state.networks)
-    m = whatif_map(figures, base=base, config=config, min_count=_min_count(session, config))
+    m = whatif_map(
+        figures,
+        base=base,
+        config=config,
+        min_count=_min_count(session, config),
+        candidates=candidates,
+    )
     return HTMLResponse(to_html(m))
