@@ -54,9 +54,15 @@ def _peak_mb() -> float | None:
 
 
 def measure(stages: list[Stage], name: str, fn: Callable[[], T], note: str = "") -> T:
+    """Run one stage, timed; on a terminal a bar on stderr names the stage running."""
+    from api.cli._progress import bars_wanted, stage_bars
+
     _reset_peak()
     t0 = time.perf_counter()
-    out = fn()
+    with stage_bars(bars_wanted(json_mode=False)) as progress:
+        progress(f"{name}：运行中", 0.0)
+        out = fn()
+        progress(f"{name}：完成", 1.0)
     stages.append(Stage(name, time.perf_counter() - t0, _peak_mb(), note))
     print(
         f"  {name:<48} {stages[-1].seconds:9.2f} s  {stages[-1].peak_mb or 0:8.0f} MB  {note}",

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         How long a write waits for another process's write to finish, in
         milliseconds, before giving up with a clear message; despite the name, on
         PostgreSQL too.
+    progress
+        ``COVERPLAN_PROGRESS``: ``1`` draws the command line's progress bars even
+        when stderr is not a terminal (a log file), ``0`` never draws them; unset,
+        bars are drawn only on a terminal (and never with ``--json``).
     """
 
     model_config = SettingsConfigDict(env_prefix="COVERPLAN_", extra="ignore")
@@ -65,6 +69,7 @@ class Settings(BaseSettings):
     config: Path | None = None
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     secret: str | None = Field(default=None, repr=False)  # COVERPLAN_SECRET: signs API tokens
+    progress: bool | None = None  # COVERPLAN_PROGRESS: 1/0 forces the CLI's bars on/off
 
     @property
     def store_url(self) -> str:

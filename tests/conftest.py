@@ -35,6 +35,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.delenv("COVERPLAN_DB_URL", raising=False)
     monkeypatch.delenv("COVERPLAN_CONFIG", raising=False)
     monkeypatch.delenv("COVERPLAN_DATA_KEY", raising=False)
+    monkeypatch.delenv("COVERPLAN_PROGRESS", raising=False)
     reset_settings()
     yield
     reset_settings()

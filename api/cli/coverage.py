@@ -12,7 +12,7 @@ from api.cli._common import (
     command_config,
     district_store,
 )
-from api.cli._progress import stage_bars
+from api.cli._progress import command_progress
 from api.cli.output import print_json
 
 Add = Callable[[str, str], argparse.ArgumentParser]
@@ -33,7 +33,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
     store = district_store(args)
     config = command_config()
-    with stage_bars(not args.json) as progress:
+    with command_progress(args) as progress:
         result = coverage(
             store, config=config, options=CoverageOptions(**_options(args)), progress=progress
         )
@@ -139,7 +139,7 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     store = district_store(args)
     config = command_config()
     options = IndicatorOptions(network=Path(args.network) if args.network else None)
-    with stage_bars(not args.json) as progress:
+    with command_progress(args) as progress:
         result = indicators(store, config=config, options=options, progress=progress)
     table = result.table
     files = (
@@ -169,7 +169,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
 
     store = district_store(args)
     config = command_config()
-    with stage_bars(not args.json) as progress:
+    with command_progress(args) as progress:
         found = gaps(store, config=config, options=GapsOptions(**_options(args)), progress=progress)
     if args.out:
         write_coverage(found.coverage, out_dir=Path(args.out), gaps=found.gaps)

@@ -14,6 +14,7 @@ from api.cli._common import (
     lonlat,
     split_names,
 )
+from api.cli._progress import command_progress
 from api.cli.output import print_json
 
 Add = Callable[[str, str], argparse.ArgumentParser]
@@ -65,14 +66,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = get_settings()
     out = Path(args.out) if args.out else settings.out_dir
     store = open_store(args.db, create=True)
-    result = build_demo(
-        store,
-        config=command_config(),
-        data_dir=settings.data_dir,
-        out_dir=out,
-        seed=args.seed,
-        force=args.force,
-    )
+    with command_progress(args) as progress:
+        result = build_demo(
+            store,
+            config=command_config(),
+            data_dir=settings.data_dir,
+            out_dir=out,
+            seed=args.seed,
+            force=args.force,
+            progress=progress,
+        )
     from data.demo.accounts import ensure_demo_accounts
 
     accounts = ensure_demo_accounts(store, config=command_config())

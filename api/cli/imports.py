@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -15,6 +14,7 @@ from api.cli._common import (
     district_store,
     error_line,
 )
+from api.cli._progress import command_progress, titled
 from api.cli.output import print_json
 from planner.errors import InputError
 from planner.ingest.columns import KINDS
@@ -40,11 +40,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.report is not None:
         _check_table_suffix("--report", args.report)
 
-    def progress(message: str, _fraction: float | None) -> None:
-        if not args.json:
-            print(message, file=sys.stderr, flush=True)
-
-    result = import_file(store, config=command_config(), options=options, progress=progress)
+    with command_progress(args) as progress:
+        stages = titled(f"导入 {options.path.name}", progress)
+        stages("读取文件并逐行核对", 0.0)
+        result = import_file(store, config=command_config(), options=options, progress=stages)
     path = report_path(
         options.path,
         report=args.report,
@@ -76,7 +75,8 @@ def cmd_geocode(args: argparse.Namespace) -> int:
         town_column=args.town_column,
         village_column=args.village_column,
     )
-    res = geocode_file(store, config=command_config(), options=options)
+    with command_progress(args) as progress:
+        res = geocode_file(store, config=command_config(), options=options, progress=progress)
     # "Sheet1": the sheet name the XLSX result has always had (scripts read it by name)
     res = replace(res, out=write_table(res.table, Path(args.out), sheet="Sheet1"))
     if args.json:

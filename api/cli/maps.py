@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from api.cli._common import command_config, district_store
-from api.cli._progress import stage_bars
+from api.cli._progress import command_progress
 from api.cli.output import print_json
 
 Add = Callable[[str, str], argparse.ArgumentParser]
@@ -55,7 +55,7 @@ def cmd_map(args: argparse.Namespace) -> int:
         network=Path(args.network) if args.network else None,
     )
     store = district_store(args)
-    with stage_bars(not args.json) as progress:
+    with command_progress(args) as progress:
         drawn = export_map(store, config=config, options=options, progress=progress)
     out = Path(args.out) if args.out else get_settings().out_dir / "maps" / f"{args.kind}.html"
     path = drawn.save(out)

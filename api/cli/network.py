@@ -12,7 +12,7 @@ from api.cli._common import (
     district_store,
     lonlat,
 )
-from api.cli._progress import stage_bars
+from api.cli._progress import command_progress
 from api.cli.output import print_json
 
 Add = Callable[[str, str], argparse.ArgumentParser]
@@ -33,7 +33,7 @@ def cmd_network(args: argparse.Namespace) -> int:
         file=Path(args.file) if args.file else None,
         modes=tuple(MODES) if args.mode == "all" else (args.mode,),
     )
-    with stage_bars(not args.json) as progress:
+    with command_progress(args) as progress:
         result = build_networks(store, config=config, options=options, progress=progress)
     if args.json:
         print_json(result.to_json())
@@ -77,7 +77,8 @@ def cmd_travel_time(args: argparse.Namespace) -> int:
         network=Path(args.network) if args.network else None,
         snap_any=args.snap_any,
     )
-    res = travel_time(store, config=config, options=options)
+    with command_progress(args) as progress:  # a network not yet built is built first
+        res = travel_time(store, config=config, options=options, progress=progress)
     if args.json:
         print_json(res.to_json())
         return 0

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from api.cli._progress import command_progress, titled
 from api.cli.output import print_json
 
 if TYPE_CHECKING:
@@ -63,7 +64,12 @@ def _year(store: Any, config: Config, args: argparse.Namespace) -> int:
     from planner.services.outreach import YearOptions, outreach_year
 
     start = month_of(args.start) if args.start else None
-    cal = outreach_year(store, config=config, options=YearOptions(year=args.year, start=start))
+    with command_progress(args) as progress:
+        stages = titled("全年入村日历", progress)
+        cal = outreach_year(
+            store, config=config, options=YearOptions(year=args.year, start=start), progress=stages
+        )
+        stages("完成", 1.0)
     if args.json:
         print_json(cal.to_json())
         return 0
@@ -106,7 +112,10 @@ def _month(store: Any, config: Config, args: argparse.Namespace) -> int:
         time_limit_s=args.seconds,
         network_path=args.network,
     )
-    plan = outreach_month(store, config=config, options=options)
+    with command_progress(args) as progress:
+        plan = outreach_month(
+            store, config=config, options=options, progress=titled("本月入户路线", progress)
+        )
     out = plan.to_json()
     if args.out:
         files = write_route_sheets(plan, Path(args.out))

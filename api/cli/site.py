@@ -5,22 +5,22 @@ prints ``{"selected": [...], "objective", "bound", "gap", "seconds",
 "tie_break", "before", "after", ...}`` (each selected entry with its ``why``
 and, for ``--close``/``--relocate``, its ``facility``); ``--scenario NAME``
 saves the proposal in the store for ``coverplan scenarios compare``. In text
-mode the solver's stages are shown on stderr and each chosen site gets a line
+mode the solver's stages are shown on stderr (a bar, on a terminal only: see
+:mod:`api.cli._progress`) and each chosen site gets a line
 "为什么选这里".
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from api.cli._common import command_config, district_store
+from api.cli._progress import command_progress, titled
 from api.cli.output import print_json
 
 if TYPE_CHECKING:  # planner (pandas, solvers) is imported when the command runs
-    from planner.services import Progress
     from planner.siting.options import SitingOptions
     from planner.siting.proposal import Proposal
 
@@ -78,20 +78,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", help="把方案以此名称保存，供 scenarios compare 对比")
     p.add_argument("--out", help="输出目录：方案 CSV/XLSX 与站点 GeoJSON")
     p.add_argument("--network", help="OSM 文件（默认用已登记的）")
-
-
-def _progress(args: argparse.Namespace) -> Progress:
-    """Stages of the run on stderr (text mode only: ``--json`` keeps stderr quiet)."""
-    from planner.services import no_progress
-
-    if args.json:
-        return no_progress
-
-    def report(message: str, fraction: float | None = None) -> None:
-        share = "" if fraction is None else f"（{fraction:.0%}）"
-        print(f"{message}{share}", file=sys.stderr, flush=True)
-
-    return report
 
 
 def _relocations(args: argparse.Namespace) -> tuple[tuple[str, str], ...]:
@@ -184,7 +170,8 @@ def cmd_site(args: argparse.Namespace) -> int:
     options = _options(args)
     if args.scenario:
         check_scenario_name(args.scenario)  # a bad name is refused before the solve
-    proposal = site(store, config=config, options=options, progress=_progress(args))
+    with command_progress(args) as progress:
+        proposal = site(store, config=config, options=options, progress=titled("选址", progress))
     out = proposal.to_json()
     if args.scenario:
         save_proposal(store, name=args.scenario, proposal=proposal)

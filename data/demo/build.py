@@ -13,6 +13,7 @@ from data.demo.generate import generate_demo
 from geo.gazetteer import load_fenghua, reference_district
 from planner.errors import StoreError
 from planner.networks import record_network_file
+from planner.progress import Progress, silent
 from planner.reports.import_problems import report_path, write_report
 from planner.services.district import status
 from planner.services.imports import ImportOptions, ImportResult, import_file
@@ -23,6 +24,9 @@ from planner.store.summary import StoreSummary, pad
 
 DEMO_SOURCE = "demo"
 DEMO_DISTRICT = "330213"  # the demo district is 奉化区 (packaged reference list)
+STAGE_TITLE = "演示区"  # the progress bar of building the demo
+GENERATE_SHARE = 0.2  # share of the bar when the imports start (after generating)
+IMPORT_SHARE = 0.7  # share of the bar the six imports take together
 
 
 @dataclass(frozen=True)
@@ -96,11 +100,13 @@ def build_demo(
     seed: int = 2024,
     today: date | None = None,
     force: bool = False,
+    progress: Progress = silent,
 ) -> DemoResult:
     """Generate the demo inputs under ``data_dir/demo`` and import them into ``store``.
 
     ``today`` (default: the real today) anchors the synthetic dates (ages, device
     due dates, last visits), so the demo stays current whenever it is built.
+    ``progress`` is told ``演示区：…`` at each stage (generating, each import, the summary).
 
     Raises
     ------
@@ -121,6 +127,7 @@ def build_demo(
             "请设置 COVERPLAN_DB_URL 指向另一个数据库，或加 --force。"
         )
     today = today or date.today()
+    progress(f"{STAGE_TITLE}：生成合成数据", 0.0)
     files = generate_demo(data_dir / "demo", seed=seed, today=today)
     # The synthetic people are anchored to `today`: a rebuild replaces them rather
     # than adding a second population (only ever in a store marked as the demo).
@@ -137,10 +144,14 @@ def build_demo(
         ("devices", files.devices, "wgs84"),
         ("leads", files.leads, "wgs84"),
     ]
-    results = tuple(
-        _import(store, kind, path, crs=crs, report_dir=reports, config=config, today=today)
-        for kind, path, crs in plan
-    )
+    done: list[ImportResult] = []
+    for n, (kind, path, crs) in enumerate(plan):
+        progress(f"{STAGE_TITLE}：导入 {path.name}", GENERATE_SHARE + IMPORT_SHARE * n / len(plan))
+        done.append(
+            _import(store, kind, path, crs=crs, report_dir=reports, config=config, today=today)
+        )
+    results = tuple(done)
+    progress(f"{STAGE_TITLE}：汇总", GENERATE_SHARE + IMPORT_SHARE)
     record_network_file(store, files.roads)
     summary = status(store, config=config)
     result = DemoResult(inputs=files.directory, imports=results, summary=summary, summary_files=())
@@ -151,6 +162,7 @@ def build_demo(
         json.dumps(result.to_json(), ensure_ascii=False, indent=2), encoding="utf-8"
     )
     text_path.write_text(result.text() + "\n", encoding="utf-8")
+    progress(f"{STAGE_TITLE}：完成", 1.0)
     return DemoResult(
         inputs=files.directory,
         imports=results,

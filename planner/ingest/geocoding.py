@@ -21,6 +21,7 @@ from geo.geocode import RESULT_COLUMNS, Geocoder, normalize_address
 from planner.errors import InputError
 from planner.ingest.columns import header_key
 from planner.ingest.readers import read_table
+from planner.progress import Progress, silent
 from planner.settings import Config
 
 __all__ = [
@@ -36,6 +37,7 @@ OUTPUT_COLUMNS = [*RESULT_COLUMNS, "line"]
 """Columns of the geocoding result: ``address, village_code, village_name, town_name,
 method, score, status, town_code, candidates`` and ``line`` (the row's line in the file)."""
 SCORE_DECIMALS = 1
+PROGRESS_REPORTS = 100  # geocoding tells its progress about this many times per file
 
 
 @dataclass(frozen=True)
@@ -107,14 +109,24 @@ def read_addresses(
 
 
 def geocode_addresses(
-    geocoder: Geocoder, rows: list[AddressRow], *, by_parts: bool = False
+    geocoder: Geocoder,
+    rows: list[AddressRow],
+    *,
+    by_parts: bool = False,
+    progress: Progress = silent,
 ) -> pd.DataFrame:
     """Resolve every row to a village: a frame with :data:`OUTPUT_COLUMNS`.
 
     ``by_parts``: use the town and village columns along with the address.
+    ``progress`` is told ``地址匹配：done/total 行`` about every
+    1/:data:`PROGRESS_REPORTS` of the rows.
     """
     records = []
-    for row in rows:
+    total = len(rows)
+    every = max(1, total // PROGRESS_REPORTS)
+    for n, row in enumerate(rows):
+        if n % every == 0:
+            progress(f"地址匹配：{n}/{total} 行", n / total)
         address = row.address
         if by_parts:
             res = geocoder.geocode_parts(town=row.town, village=row.village, address=address)
@@ -134,6 +146,7 @@ def geocode_addresses(
                 "candidates": ";".join(res.candidates),
             }
         )
+    progress(f"地址匹配：{total}/{total} 行", 1.0)
     return pd.DataFrame.from_records(records, columns=OUTPUT_COLUMNS)
 
 

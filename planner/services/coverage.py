@@ -30,6 +30,12 @@ from planner.settings import Config
 from planner.store.core import Store
 from planner.store.frames import devices_frame, facilities_frame, villages_frame
 
+STAGE_TITLE = "覆盖分析"  # the progress bar of coverage, gaps and indicators
+# the share of the bar done when each stage starts (networks loaded first)
+READ_SHARE = 0.2
+COMPUTE_SHARE = 0.3
+RANK_SHARE = 0.9
+
 __all__ = [
     "CoverageOptions",
     "GapsOptions",
@@ -183,6 +189,7 @@ def _networks(
     progress: Progress,
     networks: NetworkCache | None,
 ) -> dict[str, RoadNetwork]:
+    progress(f"{STAGE_TITLE}：加载道路网络", 0.0)
     builds = load_networks(
         store,
         config=config,
@@ -217,7 +224,8 @@ def coverage(
     options
         Types, reference day, isochrones, network file.
     progress
-        Told each network build stage (nothing when a network comes from a cache).
+        Told ``覆盖分析：…`` at each stage (loading the networks, computing) and each
+        network build stage (none when a network comes from a cache).
     networks
         Networks already loaded in this process (None: load from disk).
 
@@ -235,7 +243,8 @@ def coverage(
         When the network file cannot be used.
     """
     roads = _networks(store, config=config, options=options, progress=progress, networks=networks)
-    return compute_coverage(
+    progress(f"{STAGE_TITLE}：读取名册与设施，计算通行时间和覆盖", READ_SHARE)
+    result = compute_coverage(
         store,
         config=config,
         networks=roads,
@@ -243,6 +252,8 @@ def coverage(
         today=options.today,
         isochrones=options.isochrones,
     )
+    progress(f"{STAGE_TITLE}：完成", 1.0)
+    return result
 
 
 def _policy(frames: _Frames, *, config: Config, today: date) -> pd.DataFrame:
@@ -312,8 +323,10 @@ def gaps(
     """
     roads = _networks(store, config=config, options=options, progress=progress, networks=networks)
     started = time.perf_counter()
+    progress(f"{STAGE_TITLE}：读取名册与设施", READ_SHARE)
     frames = _Frames.read(store)
     today = options.today or date.today()
+    progress(f"{STAGE_TITLE}：计算通行时间和覆盖", COMPUTE_SHARE)
     result = _coverage(
         frames,
         config=config,
@@ -323,6 +336,8 @@ def gaps(
         isochrones=options.isochrones,
     )
     result = replace(result, seconds=time.perf_counter() - started)
+    progress(f"{STAGE_TITLE}：排列服务缺口与政策缺口", RANK_SHARE)
     policy = _policy(frames, config=config, today=today)
     found = Gaps.from_coverage(result, policy, types=options.type_list())
+    progress(f"{STAGE_TITLE}：完成", 1.0)
     return GapsResult(gaps=found, coverage=result)

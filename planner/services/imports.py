@@ -304,10 +304,13 @@ class GeocodeFileResult:
         )
 
 
-def geocode_file(store: Store, *, config: Config, options: GeocodeOptions) -> GeocodeFileResult:
+def geocode_file(
+    store: Store, *, config: Config, options: GeocodeOptions, progress: Progress = no_progress
+) -> GeocodeFileResult:
     """Resolve every row's address (or town + village columns) to a village code.
 
-    Uses the store's gazetteer and saved manual corrections.
+    Uses the store's gazetteer and saved manual corrections; ``progress`` is told
+    ``地址匹配：done/total 行`` as the rows are resolved.
 
     Raises
     ------
@@ -323,7 +326,10 @@ def geocode_file(store: Store, *, config: Config, options: GeocodeOptions) -> Ge
     )
     geocoder = make_geocoder(store.gazetteer(), store.corrections(), config=config)
     table = geocode_addresses(
-        geocoder, rows, by_parts=bool(options.town_column or options.village_column)
+        geocoder,
+        rows,
+        by_parts=bool(options.town_column or options.village_column),
+        progress=progress,
     )
     counts = Counter(table["status"])
     return GeocodeFileResult(

@@ -120,17 +120,21 @@ def test_import_killed_midway_leaves_store_unchanged(run: Run, tmp_path: Path, d
 
     big = tmp_path / "big.csv"
     _big_register(big, 30_000)
-    env = {**os.environ, "COVERPLAN_DB_URL": db_url}
+    # stderr is a pipe: progress is drawn only because COVERPLAN_PROGRESS=1 asks for it
+    env = {**os.environ, "COVERPLAN_DB_URL": db_url, "COVERPLAN_PROGRESS": "1"}
     with subprocess.Popen(
         [COVERPLAN, "import", "residents", str(big)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        text=True,
     ) as proc:
         assert proc.stderr is not None
-        line = proc.stderr.readline()  # the first "写入 2000/30000": rows are being written
-        assert line.startswith("写入"), line
+        seen = b""
+        while "写入".encode() not in seen:  # the bar's "写入 2000/30000": rows are being written
+            chunk = os.read(proc.stderr.fileno(), 4096)
+            assert chunk, seen.decode("utf-8", errors="replace")
+            seen += chunk
+        assert "写入 30000/30000".encode() not in seen, seen.decode()
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
