@@ -1,15 +1,20 @@
-"""A map as HTML: a page served by the app (assets under ``/static/``) or one
-standalone file (assets inlined) that opens offline anywhere."""
+"""A map as HTML: a page served by the app (assets under ``/static/``), one
+standalone file (assets inlined) that opens offline anywhere, or an inline frame
+of that standalone document for a Jupyter notebook."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import folium
 
 from maps.assets import STATIC_URL, localize, standalone
 
-__all__ = ["save_standalone", "to_html"]
+__all__ = ["FRAME_HEIGHT_PX", "save_standalone", "to_html", "to_iframe"]
+
+#: Height of a map shown inline in a notebook, CSS pixels (the width fills the cell).
+FRAME_HEIGHT_PX = 600
 
 
 def _render(m: folium.Map) -> str:
@@ -53,3 +58,30 @@ def save_standalone(m: folium.Map, path: Path | str) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(standalone(_render(m)), encoding="utf-8")
     return out
+
+
+def to_iframe(m: folium.Map, *, height_px: int = FRAME_HEIGHT_PX) -> str:
+    """The map as an ``<iframe srcdoc=…>`` holding its standalone document (in a ``<div>``).
+
+    For a notebook cell (``IPython.display.HTML(to_iframe(m))``): every asset is
+    inlined (:func:`maps.assets.standalone`), so the map draws offline, unlike
+    folium's own notebook display, which links CDNs. The ``<div>`` keeps IPython
+    from suggesting its ``IFrame`` (a URL, which an offline map has not).
+
+    Parameters
+    ----------
+    m
+        The map.
+    height_px
+        The frame's height, CSS pixels.
+
+    Raises
+    ------
+    AssetError
+        The map uses a front-end file the product does not vendor.
+    """
+    doc = html.escape(standalone(_render(m)), quote=True)
+    return (
+        f'<div><iframe srcdoc="{doc}" style="width: 100%; height: {int(height_px)}px; border: 0;" '
+        'sandbox="allow-scripts allow-popups"></iframe></div>'
+    )

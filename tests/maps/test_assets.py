@@ -91,3 +91,22 @@ def test_cdn_map_points_at_files_that_exist() -> None:
     for url, local in cdn_map().items():
         assert url.startswith("https://")
         assert (STATIC_DIR / local).is_file(), (url, local)
+
+
+def test_a_map_inline_in_a_notebook_is_a_frame_of_the_standalone_document() -> None:
+    import html as html_module
+
+    from maps.render import to_iframe
+
+    m = folium.Map(location=[29.6, 121.4], tiles=None, attribution_control=False)
+    folium.Marker([29.6, 121.4], popup="<b>残疾人之家 & 站</b>").add_to(m)
+    frame = to_iframe(m, height_px=320)
+    assert frame.startswith('<div><iframe srcdoc="') and frame.endswith("></iframe></div>")
+    assert "height: 320px" in frame
+    doc = html_module.unescape(frame.split('srcdoc="', 1)[1].split('" style=', 1)[0])
+    assert '"' not in frame.split('srcdoc="', 1)[1].split('" style=', 1)[0]  # one attribute
+    assert doc.lstrip().startswith("<!DOCTYPE html>")
+    assert "残疾人之家 &amp; 站" in doc or "残疾人之家 & 站" in doc
+    assert outside_urls(frame) == [] and outside_urls(doc) == []
+    assert "cdn.jsdelivr.net/npm/leaflet" not in doc  # inlined, not linked
+    assert "L.map(" in doc and "<script>" in doc
