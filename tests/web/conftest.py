@@ -206,29 +206,26 @@ def browse(web_server: WebServer, browser: Any) -> Iterator[Any]:
 
 # --- The user guides' screenshots (tests/web/test_zz_guides.py) --------------------------
 
-#: Test modules that save the screenshots the guides in docs/ show.
+#: Where the tests that save the screenshots the guides in docs/ show live.
 SCREENSHOT_MODULES = ("tests/web/", "tests/planner/outreach/test_print.py")
-GUIDES_MODULE = "tests/web/test_zz_guides.py"
 SCREENSHOT_GROUP = "screenshots"
-screenshots_collected = pytest.StashKey[tuple[float, bool]]()
+collected_at = pytest.StashKey[float]()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the screenshot tests and the guides' check on one worker, the check last.
 
-    Under ``make test`` (``-n 2 --dist loadgroup``) every test that saves a screenshot
-    and :data:`GUIDES_MODULE` share the ``xdist_group`` :data:`SCREENSHOT_GROUP`: one
-    worker runs them in collection order, and ``test_zz_guides.py`` is collected
-    after them. Stashes the collection time and whether the screenshot tests other
-    than the check itself were collected (a run of the check alone cannot ask for
-    fresh screenshots).
+    Under ``make test`` (``-n 2 --dist loadgroup``) every test of
+    :data:`SCREENSHOT_MODULES` (``tests/web/test_zz_guides.py`` included) has the
+    ``xdist_group`` :data:`SCREENSHOT_GROUP`: one worker runs them in collection
+    order, and ``test_zz_guides.py`` is collected after the others. Stashes the
+    collection time (screenshots of this run are newer).
     """
     root = config.rootpath
-    producers = False
     for item in items:
-        rel = item.path.relative_to(root).as_posix() if item.path.is_relative_to(root) else ""
-        if rel.startswith(SCREENSHOT_MODULES):
+        if item.path.is_relative_to(root) and item.path.relative_to(root).as_posix().startswith(
+            SCREENSHOT_MODULES
+        ):
             item.add_marker(pytest.mark.xdist_group(SCREENSHOT_GROUP))
-            producers = producers or rel != GUIDES_MODULE
-    config.stash[screenshots_collected] = (time.time(), producers)
+    config.stash[collected_at] = time.time()
