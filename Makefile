@@ -69,10 +69,9 @@ test-deps:
 	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y fonts-wqy-microhei; }
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
 
-# with a throwaway PostgreSQL cluster when the server can be had (tools/with-postgres.sh);
-# --dist loadgroup: the screenshot tests and the guides' check run on one worker, in order
+# with a throwaway PostgreSQL cluster when the server can be had (tools/with-postgres.sh)
 test: $(STAMP) test-deps
-	tools/with-postgres.sh $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	tools/with-postgres.sh $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

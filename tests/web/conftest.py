@@ -206,26 +206,9 @@ def browse(web_server: WebServer, browser: Any) -> Iterator[Any]:
 
 # --- The user guides' screenshots (tests/web/test_zz_guides.py) --------------------------
 
-#: Where the tests that save the screenshots the guides in docs/ show live.
-SCREENSHOT_MODULES = ("tests/web/", "tests/planner/outreach/test_print.py")
-SCREENSHOT_GROUP = "screenshots"
 collected_at = pytest.StashKey[float]()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the screenshot tests and the guides' check on one worker, the check last.
-
-    Under ``make test`` (``-n 2 --dist loadgroup``) every test of
-    :data:`SCREENSHOT_MODULES` (``tests/web/test_zz_guides.py`` included) has the
-    ``xdist_group`` :data:`SCREENSHOT_GROUP`: one worker runs them in collection
-    order, and ``test_zz_guides.py`` is collected after the others. Stashes the
-    collection time (screenshots of this run are newer).
-    """
-    root = config.rootpath
-    for item in items:
-        if item.path.is_relative_to(root) and item.path.relative_to(root).as_posix().startswith(
-            SCREENSHOT_MODULES
-        ):
-            item.add_marker(pytest.mark.xdist_group(SCREENSHOT_GROUP))
+def pytest_collection_modifyitems(config: pytest.Config) -> None:
+    """Stash the collection time: the screenshots of this run are newer."""
     config.stash[collected_at] = time.time()

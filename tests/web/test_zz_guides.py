@@ -1,11 +1,10 @@
 """The user guides (docs/guide-*.md) show screenshots that this test run produced.
 
 Collected last among the browser tests (the name sorts last) and, under
-``make test``, run on the same pytest-xdist worker after every test that saves a
-screenshot (``--dist loadgroup``, see ``pytest_collection_modifyitems`` in
-``tests/web/conftest.py``): every image a guide links must exist under
-``out/screenshots/``, be saved by a test module of this session, and be written
-after this session's collection.
+``make test`` (``-n 2``), run on the same pytest-xdist worker after every test that
+saves a screenshot (``pytest_xdist_make_scheduler`` in ``tests/conftest.py``): every
+image a guide links must be saved by a test, and, when that test is part of this
+run, exist under ``out/screenshots/`` and be written after this session's collection.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SCREENSHOTS_ORDERED
 from tests.test_docs import GUIDES, ROOT, image_links
 from tests.web.conftest import SCREENSHOTS, collected_at
 
@@ -44,8 +44,8 @@ def test_guides_show_screenshots_of_this_run(request: pytest.FixtureRequest) -> 
     saved = _saved_by()
     assert "planner-dashboard" in saved and "route_sheet_17_stops" in saved, saved
     running = {item.path for item in request.session.items}
-    dist = request.config.getoption("dist", "no")
-    ordered = dist in ("no", "loadgroup")
+    workerinput = getattr(request.config, "workerinput", None)
+    ordered = workerinput is None or bool(workerinput.get(SCREENSHOTS_ORDERED))
     checked = 0
     for guide in GUIDES:
         images = image_links(guide)
@@ -66,4 +66,4 @@ def test_guides_show_screenshots_of_this_run(request: pytest.FixtureRequest) -> 
     if not checked:
         pytest.skip("截图由浏览器测试生成：请与 tests/web 一起运行（make test）")
     if not ordered:
-        pytest.skip(f"--dist {dist}: screenshot tests may run after this check (use loadgroup)")
+        pytest.skip("this --dist mode may run the screenshot tests after this check: use -n N")
