@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pwdlib import PasswordHash
@@ -79,6 +80,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if {"pg_url", "pg_database"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.pg)
+
+
+# The tests that save the screenshots the user guides (docs/guide-*.md) show, and the
+# guides' check (tests/web/test_zz_guides.py, collected after them).
+SCREENSHOT_TESTS = ("tests/web/", "tests/planner/outreach/test_print.py")
+SCREENSHOTS_ORDERED = "coverplan_screenshots_ordered"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``-n N`` (``--dist load``): load-balance, but run :data:`SCREENSHOT_TESTS` as one
+    unit on one worker, in collection order (so the guides' check comes after every
+    screenshot, and one Chromium per worker: two Playwright sessions in one process
+    clash). pytest-xdist's own ``--dist loadgroup`` does not group under pytest 9."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ScreenshotsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "screenshots" if nodeid.startswith(SCREENSHOT_TESTS) else nodeid
+
+    return ScreenshotsTogether(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Tell the workers whether the screenshot tests run in order on one of them."""
+    node.workerinput[SCREENSHOTS_ORDERED] = node.config.getvalue("dist") == "load"
 
 
 # A fixed data key (32 bytes, base64) for PostgreSQL stores, which have no key file.

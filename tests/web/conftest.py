@@ -202,3 +202,13 @@ def browse(web_server: WebServer, browser: Any) -> Iterator[Any]:
     yield make
     for b in opened:
         b.context.close()
+
+
+# --- The user guides' screenshots (tests/web/test_zz_guides.py) --------------------------
+
+collected_at = pytest.StashKey[float]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config) -> None:
+    """Stash the collection time: the screenshots of this run are newer."""
+    config.stash[collected_at] = time.time()
