@@ -134,13 +134,18 @@ def test_the_whatif_changes_the_figures_after_a_click(browse: Any) -> None:
     _timed(b, "/leader/whatif/suggest", lambda: b.page.click("text=建议下一个站点"))
     b.page.wait_for_selector(".wi-suggestions")
     _timed(b, "/leader/whatif/change", lambda: b.page.click(".wi-suggestions button >> nth=0"))
+    b.page.wait_for_selector('.wi-layout[data-step="1"]', timeout=PANEL_S)
     b.page.wait_for_selector(".wi-changes")
     assert _figures(b) != start
     closed = b.page.locator("select[name=site] option", has_text="未开放")
     site = closed.first.get_attribute("value")
     times = []
+    step = int(b.page.get_attribute(".wi-layout", "data-step") or 0)
     for _ in range(CLICKS):
+        # each click waits for its panel to be swapped in (the step it shows), so the
+        # next click never acts on the panel being replaced
         times.append(_timed(b, "/leader/whatif/undo", lambda: b.page.click("text=撤销")))
+        b.page.wait_for_selector(f'.wi-layout[data-step="{step - 1}"]', timeout=PANEL_S)
         times.append(
             _timed(
                 b,
@@ -151,11 +156,13 @@ def test_the_whatif_changes_the_figures_after_a_click(browse: Any) -> None:
                 ),
             )
         )
+        b.page.wait_for_selector(f'.wi-layout[data-step="{step}"]', timeout=PANEL_S)
     print(
         f"\nwhat-if server time per click (demo, {len(times)} clicks, incl. rendering): "
         f"median {statistics.median(times):.1f} ms, max {max(times):.1f} ms; "
         f"last click on the page: {b.page.inner_text('#wi-time')}"
     )
+    b.page.frame_locator("iframe.map").locator(".leaflet-container").wait_for()
     b.shot("leader-whatif")
     assert _nav_errors(b) == [] and b.outside == []
 
