@@ -116,8 +116,11 @@ def web_server(
             proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """The system's Chromium through Playwright's sync API, one per test module: the
+    sync API runs an event loop in this thread while it is open, which other tests
+    on the same xdist worker (asyncio.run, ast) must not find still running."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
