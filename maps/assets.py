@@ -1,7 +1,7 @@
 """The maps' and pages' front-end files, served from the product, never from a CDN.
 
 folium and branca write ``<script src>`` / ``<link href>`` tags that point at CDNs
-(jsDelivr, cdnjs, code.jquery.com, bootstrapcdn). On a government intranet those
+(public content-delivery hosts). On a government intranet those
 are blank pages, so every rendered map goes through :func:`localize`, the one choke
 point that rewrites each known CDN URL to the vendored copy under
 ``/static/vendor/`` (``maps/static/vendor``, fetched from the npm registry by
@@ -21,6 +21,7 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from geo.errors import CoverplanError
 
@@ -43,30 +44,26 @@ STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/static/"
 VENDOR_URL = STATIC_URL + "vendor/"
 
-#: Stylesheets folium links that the product never needs (Bootstrap 3 glyphicons:
-#: every icon is a Font Awesome one, ``Icon(prefix="fa")``): the tag is dropped.
-DROPPED = ("https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/bootstrap-glyphicons.css",)
 #: The rotation rules of awesome-markers, written by us (not on npm).
 ROTATE_CSS = "coverplan/leaflet.awesome.rotate.css"
 
-#: jsDelivr's npm URLs: package name, version and the file's path in the package.
-_JSDELIVR = re.compile(
-    r"https://cdn\.jsdelivr\.net/npm/"
-    r"(?P<name>(?:@[^/@]+/)?[^/@]+)@(?P<ver>[^/]+)/(?P<path>.+)"
-)
-#: CDN URLs whose layout is not the npm package's: URL → (package, path in package).
-_CDNJS = "https://cdnjs.cloudflare.com/ajax/libs/"
-_AWESOME = "leaflet.awesome-markers"
-_KNOWN = {
-    "https://code.jquery.com/jquery-3.7.1.min.js": ("jquery", "dist/jquery.min.js"),
-    f"{_CDNJS}Leaflet.awesome-markers/2.0.2/{_AWESOME}.js": (_AWESOME, f"dist/{_AWESOME}.js"),
-    f"{_CDNJS}Leaflet.awesome-markers/2.0.2/{_AWESOME}.css": (_AWESOME, f"dist/{_AWESOME}.css"),
-    f"{_CDNJS}d3/3.5.5/d3.min.js": ("d3", "d3.min.js"),
+#: folium's own names of the files it links (``folium.folium._default_js`` and
+#: ``_default_css``) → (npm package, path in it), our :data:`ROTATE_CSS`, or None for
+#: a stylesheet the product never needs (Bootstrap 3 glyphicons: every icon is a
+#: Font Awesome one, ``Icon(prefix="fa")``), whose tag is dropped. The URLs are
+#: folium's: no CDN address is written here.
+_FOLIUM_FILES: dict[str, tuple[str, str] | str | None] = {
+    "leaflet": ("leaflet", "dist/leaflet.js"),
+    "jquery": ("jquery", "dist/jquery.min.js"),
+    "bootstrap": ("bootstrap", "dist/js/bootstrap.bundle.min.js"),
+    "awesome_markers": ("leaflet.awesome-markers", "dist/leaflet.awesome-markers.js"),
+    "leaflet_css": ("leaflet", "dist/leaflet.css"),
+    "bootstrap_css": ("bootstrap", "dist/css/bootstrap.min.css"),
+    "glyphicons_css": None,
+    "awesome_markers_font_css": ("@fortawesome/fontawesome-free", "css/all.min.css"),
+    "awesome_markers_css": ("leaflet.awesome-markers", "dist/leaflet.awesome-markers.css"),
+    "awesome_rotate_css": ROTATE_CSS,
 }
-_ROTATE = (
-    "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/"
-    "leaflet.awesome.rotate.min.css"
-)
 
 #: Hosts that are the app itself (``testserver``: Starlette's test client).
 LOOPBACK = ("127.0.0.1", "localhost", "testserver")
@@ -117,45 +114,61 @@ def check_manifest() -> list[str]:
     return problems
 
 
-def _local(url: str) -> str | None:
-    """The path under :data:`STATIC_DIR` of a CDN URL (None: not a file we vendor)."""
-    if url == _ROTATE:
-        return ROTATE_CSS
-    pkgs = vendored()
-    known = _KNOWN.get(url)
-    if known is not None:
-        name, path = known
-    else:
-        m = _JSDELIVR.fullmatch(url)
-        if m is None:
-            return None
-        name, path = m["name"], m["path"]
-        if name in pkgs and pkgs[name].version != m["ver"]:
-            return None
-    pkg = pkgs.get(name)
+def _in_package(name: str, path: str) -> str | None:
+    pkg = vendored().get(name)
     if pkg is None or path not in pkg.files:
         return None
     return f"vendor/{pkg.folder}/{path}"
 
 
-def cdn_map() -> dict[str, str]:
-    """Every CDN URL :func:`localize` knows → its path under ``/static/``."""
-    out = {url: f"vendor/{vendored()[n].folder}/{p}" for url, (n, p) in _KNOWN.items()}
-    for pkg in vendored().values():
-        for path in pkg.files:
-            out[f"https://cdn.jsdelivr.net/npm/{pkg.name}@{pkg.version}/{path}"] = (
-                f"vendor/{pkg.folder}/{path}"
-            )
-    out[_ROTATE] = ROTATE_CSS
+@functools.cache
+def _folium_urls() -> dict[str, str | None]:
+    """folium's CDN URLs → path under :data:`STATIC_DIR` (None: the tag is dropped)."""
+    from folium.folium import _default_css, _default_js
+
+    out: dict[str, str | None] = {}
+    for name, url in [*_default_js, *_default_css]:
+        target = _FOLIUM_FILES.get(name, "")
+        if isinstance(target, tuple):
+            out[url] = _in_package(*target)
+        elif target != "":
+            out[url] = target  # ROTATE_CSS, or None: dropped
     return out
+
+
+def _by_package(url: str) -> str | None:
+    """A URL whose path names a vendored package and its exact version, npm style
+    (``…/NAME@VERSION/PATH``) or library style (``…/NAME/VERSION/…/FILE``, the file
+    found by name): the vendored copy (None: another package or version)."""
+    path = urlsplit(url).path
+    for pkg in vendored().values():
+        for marker in (f"/{pkg.name}@{pkg.version}/", f"/{pkg.name}/{pkg.version}/"):
+            at = path.find(marker)
+            if at < 0:
+                continue
+            rest = path[at + len(marker) :]
+            if rest in pkg.files:
+                return _in_package(pkg.name, rest)
+            same = [f for f in pkg.files if f.rsplit("/", 1)[-1] == rest.rsplit("/", 1)[-1]]
+            if len(same) == 1:
+                return _in_package(pkg.name, same[0])
+    return None
+
+
+def cdn_map() -> dict[str, str]:
+    """Every CDN URL folium declares that :func:`localize` rewrites → its path under
+    ``/static/`` (any other URL naming a vendored package and version is found by
+    :func:`_by_package`)."""
+    return {url: local for url, local in _folium_urls().items() if local is not None}
 
 
 def _rewrite(html: str, replace: object) -> str:
     def sub(m: re.Match[str]) -> str:
         url = m["url"]
-        if url in DROPPED:
-            return ""
-        local = _local(url)
+        declared = _folium_urls()
+        if url in declared and declared[url] is None:
+            return ""  # a file the product never needs
+        local = declared.get(url) or _by_package(url)
         if local is None:
             raise AssetError(
                 f"地图引用了未随产品提供的外部文件 {url}；"
