@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from planner.coverage.gaps import GAP_COUNTS, POLICY_PARTS, Gaps
 from planner.coverage.result import COUNTED, CoverageResult
+from planner.outreach.plan import MonthPlan
 from planner.retrofit import RetrofitPlan
 from planner.scenarios import NAME_MAX_CHARS, check_scenario_name
 from planner.siting.options import SitingOptions
@@ -21,6 +22,7 @@ __all__ = [
     "POLICY_PARTS",
     "CoverageResult",
     "Gaps",
+    "MonthPlan",
     "RetrofitPlan",
     "SitingOptions",
     "check_scenario_name",

@@ -32,6 +32,7 @@ from starlette.background import BackgroundTask
 from api.http.deps import get_config, get_store, require
 from api.http.problems import responses
 from planner.domain.access import Principal, Role
+from planner.services.types import MonthPlan
 from planner.settings import Config
 from planner.store.core import Store
 
@@ -214,6 +215,33 @@ MEDIA = {
 }
 
 
+def sheet_file(
+    one: MonthPlan, *, team: str, day: date, fmt: SheetFormat, inline: bool = False
+) -> FileResponse:
+    """The route sheet of ``one`` (a plan cut to one team-day, :func:`sheet_plan`)
+    written in ``fmt`` to a temporary folder and sent as a file (the folder is
+    removed after sending); ``inline``: shown by the browser (the web UI's print
+    view) instead of downloaded. Used by the API and the web pages alike."""
+    from planner.reports.route_day import file_stem, team_dir
+    from planner.reports.route_sheets import write_route_sheets
+
+    tmp = Path(tempfile.mkdtemp(prefix="coverplan-sheet-"))
+    try:
+        write_route_sheets(one, tmp)
+        name = f"{file_stem(day.isoformat(), team)}.{fmt.value}"
+        path = tmp / team_dir(team) / name
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=MEDIA[fmt],
+        filename=name,
+        content_disposition_type="inline" if inline else "attachment",
+        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
+    )
+
+
 def month_plans(request: Request) -> Any:
     """The app's :class:`~planner.services.outreach_views.MonthPlans` (made on first use)."""
     from planner.services.outreach_views import MonthPlans
@@ -321,8 +349,6 @@ def route_sheet(
         ),
     ],
 ) -> FileResponse:
-    from planner.reports.route_day import file_stem, team_dir
-    from planner.reports.route_sheets import write_route_sheets
     from planner.services.outreach_views import sheet_plan
 
     year, mon = _month(month)
@@ -336,17 +362,4 @@ def route_sheet(
         fmt=fmt.value,
         purpose=purpose,
     )
-    tmp = Path(tempfile.mkdtemp(prefix="coverplan-sheet-"))
-    try:
-        write_route_sheets(one, tmp)
-        name = f"{file_stem(day.isoformat(), team)}.{fmt.value}"
-        path = tmp / team_dir(team) / name
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return FileResponse(
-        path,
-        media_type=MEDIA[fmt],
-        filename=name,
-        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
-    )
+    return sheet_file(one, team=team, day=day, fmt=fmt)

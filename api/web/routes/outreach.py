@@ -20,19 +20,15 @@ is "not found" (the same message as a team that does not exist).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import date
-from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, HTMLResponse, Response
-from starlette.background import BackgroundTask
+from fastapi.responses import HTMLResponse, Response
 
+from api.http.routes.outreach import SheetFormat, sheet_file
 from api.web.deps import page_for
 from api.web.render import TEMPLATES, page
 from api.web.routes import outreach_visits
@@ -55,19 +51,6 @@ Session = Annotated[WebSession, Depends(page_for(Role.OUTREACH))]
 MONTH = r"^20\d{2}-(0[1-9]|1[0-2])$"  # 2000-01 … 2099-12 (as the API)
 
 
-class SheetFormat(StrEnum):
-    """The route sheet's formats (as the API's)."""
-
-    xlsx = "xlsx"
-    html = "html"
-    gpx = "gpx"
-
-
-MEDIA = {
-    SheetFormat.xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    SheetFormat.html: "text/html; charset=utf-8",
-    SheetFormat.gpx: "application/gpx+xml",
-}
 NO_TEAM = "没有服务队 {team} 的走访方案，或不在您的权限范围内"
 NEED_PURPOSE = "请先填写「查看目的」（将记入审计日志），如「{month}入户走访」，再查看入户名单"
 WEEKDAYS = "一二三四五六日"
@@ -240,9 +223,6 @@ def outreach_sheet(
     purpose: PurposeQuery = None,
 ) -> Response:
     """The team-day's route sheet as the API writes it (audited export)."""
-    from planner.reports.route_day import file_stem, team_dir
-    from planner.reports.route_sheets import write_route_sheets
-
     state = request.app.state
     why = _purpose(purpose, month)
     year, mon = parse_month(month)
@@ -256,18 +236,4 @@ def outreach_sheet(
         fmt=fmt.value,
         purpose=why,
     )
-    tmp = Path(tempfile.mkdtemp(prefix="coverplan-sheet-"))
-    try:
-        write_route_sheets(one, tmp)
-        name = f"{file_stem(day.isoformat(), team)}.{fmt.value}"
-        path = tmp / team_dir(team) / name
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return FileResponse(
-        path,
-        media_type=MEDIA[fmt],
-        filename=name,
-        content_disposition_type="inline" if fmt is SheetFormat.html else "attachment",
-        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True),
-    )
+    return sheet_file(one, team=team, day=day, fmt=fmt, inline=fmt is SheetFormat.html)
